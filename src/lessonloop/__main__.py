@@ -1,0 +1,5 @@
+"""``python -m lessonloop`` runs the CLI."""
+
+from lessonloop.cli.app import main
+
+main()
