@@ -1,1 +1,19 @@
-"""cli"""
+"""The command-line interface: thin Typer commands over ``lessonloop.services``."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+__all__ = ["registry_of_groups", "GROUPS"]
+
+# Command groups that live in their own modules: (name, module). Each module defines ``app``.
+GROUPS: list[tuple[str, str]] = [
+    ("review", "lessonloop.cli.review"),
+    ("actions", "lessonloop.cli.actions"),
+]
+
+
+def registry_of_groups() -> list[tuple[str, typer.Typer]]:
+    return [(name, importlib.import_module(module).app) for name, module in GROUPS]

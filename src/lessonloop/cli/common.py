@@ -1,0 +1,145 @@
+"""What every CLI command shares: the workspace from global options, rendering and errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from lessonloop.errors import InputError, LessonloopError
+from lessonloop.services.workspace import Workspace, open_workspace
+from lessonloop.settings import Settings, load_settings
+
+__all__ = [
+    "console",
+    "err_console",
+    "state",
+    "workspace",
+    "settings",
+    "handle_errors",
+    "print_json",
+    "print_table",
+    "progress_bar",
+    "ProgressCallback",
+]
+
+console = Console()
+err_console = Console(stderr=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+ProgressCallback = Callable[[str, int, int], None]
+
+
+class _State:
+    """Global options, filled by the root callback."""
+
+    home: str | None = None
+    database_url: str | None = None
+    actor: str | None = None
+    _settings: Settings | None = None
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(home=self.home, database_url=self.database_url,
+                                           actor=self.actor)
+        return self._settings
+
+
+state = _State()
+
+
+def settings() -> Settings:
+    return state.settings()
+
+
+def workspace(*, create: bool = False) -> Workspace:
+    """The workspace named by the global options and LESSONLOOP_* settings."""
+    return open_workspace(settings(), create=create)
+
+
+def _describe_validation(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return f"field '{where}': {first['msg']}"
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn Lessonloop errors into one red line on stderr and a non-zero exit code."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except LessonloopError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=getattr(exc, "exit_code", 1)) from None
+        except ValidationError as exc:
+            err_console.print(f"[bold red]error:[/] {_describe_validation(exc)}",
+                              highlight=False, soft_wrap=True)
+            raise typer.Exit(code=InputError.exit_code) from None
+
+    return wrapper
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def print_json(value: Any) -> None:
+    """Machine-readable output for scripting (``--json``)."""
+    sys.stdout.write(json.dumps(_plain(value), indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    count = 0
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+        count += 1
+    if count:
+        console.print(table)
+    else:
+        console.print(f"[dim]{title}: nothing to show[/]")
+
+
+@contextmanager
+def progress_bar(quiet: bool = False) -> Iterator[ProgressCallback]:
+    """A rich progress display; yields ``update(description, done, total)``."""
+    if quiet or not sys.stderr.isatty() and not console.is_terminal:
+        yield lambda _d, _n, _t: None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=err_console,
+                  transient=True) as progress:
+        tasks: dict[str, Any] = {}
+
+        def update(description: str, done: int, total: int) -> None:
+            if description not in tasks:
+                tasks[description] = progress.add_task(description, total=total)
+            progress.update(tasks[description], completed=done, total=total)
+
+        yield update

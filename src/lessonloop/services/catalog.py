@@ -1,0 +1,52 @@
+"""Use cases for services and incidents: register, list, create, show."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from lessonloop.domain.incidents import IncidentCreate, IncidentRead
+from lessonloop.domain.services import ServiceCreate, ServiceRead
+from lessonloop.services.workspace import Workspace
+from lessonloop.storage import incidents, services
+
+__all__ = [
+    "add_service",
+    "list_services",
+    "add_dependency",
+    "create_incident",
+    "list_incidents",
+    "get_incident",
+]
+
+
+def add_service(ws: Workspace, data: ServiceCreate) -> ServiceRead:
+    with ws.transaction() as session:
+        return services.create(data, session=session, actor=ws.actor)
+
+
+def list_services(ws: Workspace) -> list[ServiceRead]:
+    with ws.transaction() as session:
+        return services.list_services(session=session)
+
+
+def add_dependency(ws: Workspace, service: str, depends_on: str) -> ServiceRead:
+    with ws.transaction() as session:
+        services.add_dependency(service, depends_on, session=session, actor=ws.actor)
+        return services.get(service, session=session)
+
+
+def create_incident(ws: Workspace, data: IncidentCreate) -> IncidentRead:
+    with ws.transaction() as session:
+        return incidents.create(data, session=session, actor=ws.actor)
+
+
+def list_incidents(ws: Workspace, *, service: str | None = None, severity: str | None = None,
+                   since: dt.datetime | None = None) -> list[IncidentRead]:
+    with ws.transaction() as session:
+        return incidents.list_incidents(session=session, service=service, severity=severity,
+                                        since=since)
+
+
+def get_incident(ws: Workspace, key: str) -> IncidentRead:
+    with ws.transaction() as session:
+        return incidents.get(key, session=session)

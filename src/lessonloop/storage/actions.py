@@ -1,0 +1,74 @@
+"""Action items across reviews: list with filters, update status and owner."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lessonloop.domain.actions import ActionItemRead, ActionItemUpdate
+from lessonloop.domain.common import content_hash, utc_now
+from lessonloop.domain.enums import ActionStatus
+from lessonloop.errors import NotFound
+from lessonloop.storage import audit
+from lessonloop.storage.reviews import action_to_read
+from lessonloop.storage.tables import ActionItemRow, IncidentRow, ReviewRow
+
+__all__ = ["list_actions", "update_action", "get_action"]
+
+OPEN_STATES = (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value)
+
+
+def _query():  # type: ignore[no-untyped-def]
+    return (select(ActionItemRow, IncidentRow.key)
+            .join(ReviewRow, ReviewRow.id == ActionItemRow.review_id)
+            .join(IncidentRow, IncidentRow.id == ReviewRow.incident_id))
+
+
+def get_action(action_id: int, *, session: Session) -> ActionItemRead:
+    found = session.execute(_query().where(ActionItemRow.id == action_id)).first()
+    if found is None:
+        raise NotFound(f"unknown action item {action_id}")
+    return action_to_read(found[0], found[1])
+
+
+def list_actions(
+    *,
+    session: Session,
+    owner: str | None = None,
+    status: str | None = None,
+    overdue_on: dt.date | None = None,
+) -> list[ActionItemRead]:
+    """Action items, optionally by owner, status, or overdue (open and due before a date)."""
+    query = _query().order_by(ActionItemRow.due, ActionItemRow.id)
+    if owner:
+        query = query.where(ActionItemRow.owner == owner)
+    if status:
+        query = query.where(ActionItemRow.status == status)
+    if overdue_on:
+        query = query.where(ActionItemRow.due < overdue_on,
+                            ActionItemRow.status.in_(OPEN_STATES))
+    return [action_to_read(row, key) for row, key in session.execute(query)]
+
+
+def update_action(action_id: int, data: ActionItemUpdate, *, session: Session,
+                  actor: str) -> ActionItemRead:
+    row = session.get(ActionItemRow, action_id)
+    if row is None:
+        raise NotFound(f"unknown action item {action_id}")
+    before = get_action(action_id, session=session)
+    for field, value in data.model_dump(exclude_unset=True).items():
+        setattr(row, field, value.value if isinstance(value, ActionStatus) else value)
+    if data.status == ActionStatus.DONE and row.completed_at is None:
+        row.completed_at = utc_now()
+    elif data.status is not None and data.status != ActionStatus.DONE:
+        row.completed_at = None
+    session.flush()
+    after = get_action(action_id, session=session)
+    audit.record(session=session, actor=actor, action="action.update", entity_type="action_item",
+                 entity_id=action_id,
+                 before_hash=content_hash(before.model_dump(mode="json")),
+                 after_hash=content_hash(after.model_dump(mode="json")),
+                 details=data.model_dump(mode="json", exclude_unset=True))
+    return after

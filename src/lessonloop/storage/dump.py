@@ -1,0 +1,133 @@
+"""Lossless workspace dump: every table's rows as JSON lines, in a fixed order, and back."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
+
+from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from lessonloop.domain.common import canonical_json
+from lessonloop.errors import Conflict, InputError
+from lessonloop.storage.tables import Base
+
+__all__ = ["FORMAT", "export_rows", "import_rows"]
+
+FORMAT = "lessonloop-workspace/1"
+BATCH = 2000
+
+
+def _tables() -> list[Table]:
+    return list(Base.metadata.sorted_tables)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"$dt": value.astimezone(dt.UTC).isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, bytes | memoryview):
+        return {"$b64": base64.b64encode(bytes(value)).decode("ascii")}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, inner),) = value.items()
+        if key == "$dt":
+            return dt.datetime.fromisoformat(inner)
+        if key == "$date":
+            return dt.date.fromisoformat(inner)
+        if key == "$b64":
+            return base64.b64decode(inner)
+    return value
+
+
+def export_rows(session: Session, progress: Callable[[int], None] | None = None) -> Iterator[str]:
+    """Yield the dump line by line: a header, then each table's rows ordered by primary key."""
+    tables = _tables()
+    counts = {t.name: session.scalar(select(func.count()).select_from(t)) or 0 for t in tables}
+    yield canonical_json({"format": FORMAT, "tables": counts})
+    for table in tables:
+        names = [c.name for c in table.columns]
+        for row in session.execute(select(table).order_by(*table.primary_key.columns)):
+            record = {name: _encode(value) for name, value in zip(names, row, strict=True)}
+            yield canonical_json({"table": table.name, "row": record})
+            if progress:
+                progress(1)
+
+
+def _parse(lines: Iterable[str], source: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not JSON: {exc.msg}", file=source, line=number) from exc
+
+
+def import_rows(session: Session, stream: IO[str], source: str,
+                progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Load a dump into an empty workspace inside the caller's transaction; counts per table."""
+    tables = {t.name: t for t in _tables()}
+    for table in tables.values():
+        if session.scalar(select(func.count()).select_from(table)):
+            raise Conflict(f"the workspace is not empty (table {table.name} has rows); "
+                           "import a workspace dump into a fresh workspace")
+    parsed = _parse(stream, source)
+    first = next(parsed, None)
+    if first is None or first[1].get("format") != FORMAT:
+        raise InputError(f"not a Lessonloop workspace dump (expected format {FORMAT})",
+                         file=source, line=1, field="format")
+    counts: dict[str, int] = {}
+    pending: dict[str, list[dict[str, Any]]] = {}
+
+    def flush(name: str) -> None:
+        if pending.get(name):
+            session.execute(insert(tables[name]), pending[name])
+            pending[name] = []
+
+    order = list(tables)
+    last_index = 0
+    for number, record in parsed:
+        name = record.get("table")
+        if name not in tables or not isinstance(record.get("row"), dict):
+            raise InputError(f"unknown table {name!r}", file=source, line=number, field="table")
+        index = order.index(name)
+        if index < last_index:
+            raise InputError("rows out of table order", file=source, line=number, field="table")
+        if index > last_index:
+            for earlier in order[last_index:index]:
+                flush(earlier)
+            last_index = index
+        columns = {c.name for c in tables[name].columns}
+        row = record["row"]
+        unknown = set(row) - columns
+        if unknown:
+            raise InputError(f"unknown column(s) {sorted(unknown)} for table {name}",
+                             file=source, line=number, field="row")
+        pending.setdefault(name, []).append({k: _decode(v) for k, v in row.items()})
+        counts[name] = counts.get(name, 0) + 1
+        if len(pending[name]) >= BATCH:
+            flush(name)
+        if progress:
+            progress(1)
+    for name in order:
+        flush(name)
+    if session.get_bind().dialect.name == "postgresql":
+        _reset_sequences(session)
+    return counts
+
+
+def _reset_sequences(session: Session) -> None:
+    for table in _tables():
+        pk = list(table.primary_key.columns)
+        if len(pk) == 1 and pk[0].autoincrement is not False and pk[0].type.python_type is int:
+            session.execute(text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
+                f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"))

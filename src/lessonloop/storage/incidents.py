@@ -1,0 +1,143 @@
+"""Incidents: get, list, create, update, upsert by key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from lessonloop.domain.common import content_hash, utc_now
+from lessonloop.domain.incidents import (
+    TIME_FIELDS,
+    IncidentCreate,
+    IncidentRead,
+    IncidentUpdate,
+    check_time_order,
+)
+from lessonloop.errors import Conflict, InputError, NotFound
+from lessonloop.storage import audit
+from lessonloop.storage.services import get_row as get_service_row
+from lessonloop.storage.tables import IncidentRow, IncidentServiceRow, ServiceRow
+
+__all__ = ["get", "get_row", "list_incidents", "create", "update", "upsert", "to_read"]
+
+UpsertOutcome = Literal["created", "updated", "unchanged"]
+
+
+def get_row(key: str, *, session: Session) -> IncidentRow:
+    row = session.scalar(select(IncidentRow).where(IncidentRow.key == key))
+    if row is None:
+        raise NotFound(f"unknown incident {key!r}")
+    return row
+
+
+def _service_names(incident_id: int, *, session: Session) -> list[str]:
+    query = (
+        select(ServiceRow.name)
+        .join(IncidentServiceRow, IncidentServiceRow.service_id == ServiceRow.id)
+        .where(IncidentServiceRow.incident_id == incident_id)
+        .order_by(IncidentServiceRow.position)
+    )
+    return list(session.scalars(query))
+
+
+def to_read(row: IncidentRow, *, session: Session) -> IncidentRead:
+    return IncidentRead.model_validate(
+        {
+            "id": row.id, "key": row.key, "title": row.title, "severity": row.severity,
+            "status": row.status, "services": _service_names(row.id, session=session),
+            "started_at": row.started_at, "detected_at": row.detected_at,
+            "mitigated_at": row.mitigated_at, "resolved_at": row.resolved_at,
+            "detection_method": row.detection_method, "summary": row.summary,
+            "external_refs": row.external_refs, "tags": row.tags,
+        }
+    )
+
+
+def get(key: str, *, session: Session) -> IncidentRead:
+    return to_read(get_row(key, session=session), session=session)
+
+
+def list_incidents(
+    *,
+    session: Session,
+    service: str | None = None,
+    severity: str | None = None,
+    since: dt.datetime | None = None,
+    limit: int | None = None,
+) -> list[IncidentRead]:
+    query = select(IncidentRow).order_by(IncidentRow.started_at, IncidentRow.id)
+    if service:
+        sid = get_service_row(service, session=session).id
+        query = query.join(IncidentServiceRow).where(IncidentServiceRow.service_id == sid)
+    if severity:
+        query = query.where(IncidentRow.severity == severity)
+    if since:
+        query = query.where(IncidentRow.started_at >= since)
+    if limit:
+        query = query.limit(limit)
+    return [to_read(row, session=session) for row in session.scalars(query)]
+
+
+def _set_services(row: IncidentRow, names: list[str], *, session: Session) -> None:
+    ids = [get_service_row(name, session=session).id for name in names]
+    session.execute(delete(IncidentServiceRow).where(IncidentServiceRow.incident_id == row.id))
+    for position, service_id in enumerate(dict.fromkeys(ids)):
+        session.add(IncidentServiceRow(incident_id=row.id, service_id=service_id,
+                                       position=position))
+
+
+def _fingerprint(data: IncidentCreate | IncidentRead) -> str:
+    return content_hash(data.model_dump(mode="json", exclude={"id"}))
+
+
+def create(data: IncidentCreate, *, session: Session, actor: str) -> IncidentRead:
+    if session.scalar(select(IncidentRow.id).where(IncidentRow.key == data.key)) is not None:
+        raise Conflict(f"incident {data.key!r} already exists")
+    now = utc_now()
+    values = data.model_dump(exclude={"services"})
+    row = IncidentRow(**values, created_at=now, updated_at=now)
+    session.add(row)
+    session.flush()
+    _set_services(row, data.services, session=session)
+    session.flush()
+    audit.record(session=session, actor=actor, action="incident.create", entity_type="incident",
+                 entity_id=data.key, after_hash=_fingerprint(data))
+    return to_read(row, session=session)
+
+
+def update(key: str, data: IncidentUpdate, *, session: Session, actor: str) -> IncidentRead:
+    row = get_row(key, session=session)
+    before = to_read(row, session=session)
+    changes = data.model_dump(exclude_unset=True)
+    merged = {name: changes.get(name, getattr(row, name)) for name in TIME_FIELDS}
+    try:
+        check_time_order(merged)
+    except ValueError as exc:
+        raise InputError(str(exc), field="times") from exc
+    for field, value in changes.items():
+        if field != "services":
+            setattr(row, field, value)
+    if "services" in changes and changes["services"] is not None:
+        _set_services(row, changes["services"], session=session)
+    row.updated_at = utc_now()
+    session.flush()
+    after = to_read(row, session=session)
+    audit.record(session=session, actor=actor, action="incident.update", entity_type="incident",
+                 entity_id=key, before_hash=_fingerprint(before), after_hash=_fingerprint(after))
+    return after
+
+
+def upsert(data: IncidentCreate, *, session: Session, actor: str) -> tuple[IncidentRead,
+                                                                             UpsertOutcome]:
+    """Create the incident, or update it in place when its key exists (idempotent imports)."""
+    row = session.scalar(select(IncidentRow).where(IncidentRow.key == data.key))
+    if row is None:
+        return create(data, session=session, actor=actor), "created"
+    current = to_read(row, session=session)
+    if _fingerprint(current) == _fingerprint(data):
+        return current, "unchanged"
+    update_data = IncidentUpdate.model_validate(data.model_dump(exclude={"key"}))
+    return update(data.key, update_data, session=session, actor=actor), "updated"

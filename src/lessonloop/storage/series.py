@@ -1,0 +1,118 @@
+"""Metric series, stored as packed arrays (one row per series, not one per point)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lessonloop.errors import NotFound
+from lessonloop.storage.services import get_row as get_service_row
+from lessonloop.storage.tables import SeriesRow, ServiceRow
+
+__all__ = ["StoredSeries", "put", "get", "list_series", "list_for_service"]
+
+
+@dataclass(frozen=True)
+class StoredSeries:
+    """A series as the models see it: epoch seconds (int64) and values (float64)."""
+
+    service: str
+    name: str
+    timestamps: np.ndarray
+    values: np.ndarray
+    source: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.service}/{self.name}"
+
+
+def _digest(timestamps: np.ndarray, values: np.ndarray) -> str:
+    h = hashlib.sha256()
+    h.update(timestamps.astype("<i8").tobytes())
+    h.update(values.astype("<f8").tobytes())
+    return h.hexdigest()
+
+
+def _to_utc(seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(int(seconds), tz=dt.UTC)
+
+
+def put(
+    service: str,
+    name: str,
+    timestamps: np.ndarray,
+    values: np.ndarray,
+    *,
+    session: Session,
+    source: str = "",
+    merge: bool = True,
+) -> Literal["created", "updated", "unchanged"]:
+    """Store a series; with ``merge`` new points are merged into the stored ones by timestamp."""
+    service_row = get_service_row(service, session=session)
+    ts = np.asarray(timestamps, dtype="<i8")
+    vals = np.asarray(values, dtype="<f8")
+    row = session.scalar(select(SeriesRow).where(SeriesRow.service_id == service_row.id,
+                                                 SeriesRow.name == name))
+    if row is not None and merge:
+        old_ts = np.frombuffer(row.timestamps, dtype="<i8")
+        old_vals = np.frombuffer(row.values, dtype="<f8")
+        all_ts = np.concatenate([old_ts, ts])
+        all_vals = np.concatenate([old_vals, vals])
+        # Later points win on equal timestamps: keep the last occurrence of each.
+        order = np.argsort(all_ts, kind="stable")
+        all_ts, all_vals = all_ts[order], all_vals[order]
+        keep = np.append(all_ts[1:] != all_ts[:-1], True)
+        ts, vals = all_ts[keep], all_vals[keep]
+    digest = _digest(ts, vals)
+    if row is not None and row.content_hash == digest:
+        return "unchanged"
+    fields = dict(start=_to_utc(ts[0]), end=_to_utc(ts[-1]), n_points=int(ts.size),
+                  timestamps=ts.tobytes(), values=vals.tobytes(), content_hash=digest)
+    if row is None:
+        session.add(SeriesRow(service_id=service_row.id, name=name, source=source, labels={},
+                              **fields))
+        session.flush()
+        return "created"
+    for key, value in fields.items():
+        setattr(row, key, value)
+    row.source = source or row.source
+    session.flush()
+    return "updated"
+
+
+def _load(row: SeriesRow, service: str) -> StoredSeries:
+    return StoredSeries(service=service, name=row.name,
+                        timestamps=np.frombuffer(row.timestamps, dtype="<i8").copy(),
+                        values=np.frombuffer(row.values, dtype="<f8").copy(), source=row.source)
+
+
+def get(service: str, name: str, *, session: Session) -> StoredSeries:
+    service_row = get_service_row(service, session=session)
+    row = session.scalar(select(SeriesRow).where(SeriesRow.service_id == service_row.id,
+                                                 SeriesRow.name == name))
+    if row is None:
+        raise NotFound(f"no series {name!r} for service {service!r}")
+    return _load(row, service)
+
+
+def list_for_service(service: str, *, session: Session) -> list[StoredSeries]:
+    service_row = get_service_row(service, session=session)
+    rows = session.scalars(select(SeriesRow).where(SeriesRow.service_id == service_row.id)
+                           .order_by(SeriesRow.name))
+    return [_load(row, service) for row in rows]
+
+
+def list_series(*, session: Session) -> list[tuple[str, str, int, dt.datetime, dt.datetime]]:
+    """(service, name, points, start, end) for every stored series, without loading points."""
+    query = (select(ServiceRow.name, SeriesRow.name, SeriesRow.n_points, SeriesRow.start,
+                    SeriesRow.end)
+             .join(ServiceRow, ServiceRow.id == SeriesRow.service_id)
+             .order_by(ServiceRow.name, SeriesRow.name))
+    return [tuple(r) for r in session.execute(query)]  # type: ignore[misc]
