@@ -118,7 +118,7 @@ def parse_table(section: Section, source: str, columns: list[str]) -> list[tuple
     for offset, line in enumerate(section.lines, start=1):
         number = section.line + offset
         if not line.strip().startswith("|"):
-            if line.strip() and header is not None:
+            if line.strip() and header is not None and _COMMENT.sub("", line).strip():
                 raise InputError("text after the table; keep one table per section",
                                  file=source, line=number, field=section.title)
             continue

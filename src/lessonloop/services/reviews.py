@@ -13,6 +13,7 @@ from lessonloop.errors import Conflict, InputError, NotFound
 from lessonloop.ingest.markdown_blocks import decode_text, split_document
 from lessonloop.ingest.review_format import ParsedReview, parse_review, render_review
 from lessonloop.ingest.templates import ReviewTemplate, load_template
+from lessonloop.knowledge.index import index_incident
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import incidents, reviews
 
@@ -43,8 +44,7 @@ def new_review_file(ws: Workspace, incident_key: str, out: Path, *,
         existing = reviews.get_by_incident(incident_key, session=session)
     if out.exists():
         raise Conflict(f"{out} exists; choose another --out or remove it")
-    review = (ReviewCreate.model_validate(existing.model_dump(include=set(
-        ReviewCreate.model_fields))) if existing else
+    review = (existing.to_create() if existing else
         ReviewCreate(incident_key=incident.key, title=incident.title, summary=incident.summary))
     front: dict[str, Any] = {"review_id": existing.id if existing else None,
                              "severity": incident.severity.value, "services": incident.services}
@@ -101,7 +101,10 @@ def import_parsed_review(ws: Workspace, parsed: ParsedReview, *, as_of: dt.datet
                 {"key": key, "title": parsed.review.title, **parsed.incident}),
                 session=session, actor=ws.actor)
         except ValueError as exc:
-            raise InputError(str(exc), file=source, line=2, field="front matter") from exc
+            raise InputError(str(exc).splitlines()[0], file=source, line=2,
+                             field="front matter") from exc
+        except NotFound as exc:
+            raise InputError(str(exc), file=source, line=2, field="services") from exc
         existing = None
     if existing is not None and parsed.incident:
         try:
@@ -115,10 +118,14 @@ def import_parsed_review(ws: Workspace, parsed: ParsedReview, *, as_of: dt.datet
                              field="front matter") from exc
         except InputError as exc:
             raise exc.located(file=source, line=2) from exc
+        except NotFound as exc:
+            raise InputError(str(exc), file=source, line=2, field="services") from exc
     is_new = reviews.get_by_incident(key, session=session) is None
     if is_new:
         _check_due_dates(parsed, as_of, source)
-    return reviews.save(parsed.review, session=session, actor=ws.actor)
+    saved = reviews.save(parsed.review, session=session, actor=ws.actor)
+    index_incident(session, key)
+    return saved
 
 
 def import_review(ws: Workspace, path: Path, *, as_of: dt.datetime | None = None,

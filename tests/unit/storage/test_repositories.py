@@ -27,9 +27,17 @@ T0 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 def _seed(session) -> None:
     services.create(ServiceCreate(name="db", tier=1), session=session, actor="t")
     services.create(ServiceCreate(name="api", depends_on=["db"]), session=session, actor="t")
-    incidents.create(IncidentCreate(key="INC-1", title="API down", services=["api", "db"],
-                                    started_at=T0, detected_at=T0 + dt.timedelta(minutes=5)),
-                     session=session, actor="t")
+    incidents.create(
+        IncidentCreate(
+            key="INC-1",
+            title="API down",
+            services=["api", "db"],
+            started_at=T0,
+            detected_at=T0 + dt.timedelta(minutes=5),
+        ),
+        session=session,
+        actor="t",
+    )
 
 
 def test_service_dependencies_and_cycles(session) -> None:
@@ -55,14 +63,23 @@ def test_incident_update_rejects_times_out_of_order(session) -> None:
     from lessonloop.domain import IncidentUpdate
 
     with pytest.raises(InputError, match="before"):
-        incidents.update("INC-1", IncidentUpdate(detected_at=T0 - dt.timedelta(hours=1)),
-                         session=session, actor="t")
+        incidents.update(
+            "INC-1",
+            IncidentUpdate(detected_at=T0 - dt.timedelta(hours=1)),
+            session=session,
+            actor="t",
+        )
 
 
 def test_incident_upsert_is_idempotent(session) -> None:
     _seed(session)
-    data = IncidentCreate(key="INC-1", title="API down", services=["api", "db"], started_at=T0,
-                          detected_at=T0 + dt.timedelta(minutes=5))
+    data = IncidentCreate(
+        key="INC-1",
+        title="API down",
+        services=["api", "db"],
+        started_at=T0,
+        detected_at=T0 + dt.timedelta(minutes=5),
+    )
     assert incidents.upsert(data, session=session, actor="t")[1] == "unchanged"
     changed = data.model_copy(update={"title": "API outage"})
     assert incidents.upsert(changed, session=session, actor="t")[1] == "updated"
@@ -71,12 +88,19 @@ def test_incident_upsert_is_idempotent(session) -> None:
 
 def _review(**overrides) -> ReviewCreate:
     base = dict(
-        incident_key="INC-1", title="API down",
-        timeline=[TimelineEvent(at=T0, kind="key moment", marker="first symptom",
-                                text="p99 left its band")],
+        incident_key="INC-1",
+        title="API down",
+        timeline=[
+            TimelineEvent(
+                at=T0, kind="key moment", marker="first symptom", text="p99 left its band"
+            )
+        ],
         insights=[InsightCreate(kind="observation", text="The alert paged late.")],
-        action_items=[ActionItemCreate(title="Lower threshold", type="detect", owner="ana",
-                                       due=dt.date(2026, 4, 1))],
+        action_items=[
+            ActionItemCreate(
+                title="Lower threshold", type="detect", owner="ana", due=dt.date(2026, 4, 1)
+            )
+        ],
     )
     base.update(overrides)
     return ReviewCreate(**base)
@@ -110,8 +134,9 @@ def test_action_item_progress_survives_reimport(session) -> None:
     _seed(session)
     review, _ = reviews.save(_review(), session=session, actor="t")
     item = review.action_items[0]
-    actions.update_action(item.id, ActionItemUpdate(status=ActionStatus.DONE), session=session,
-                          actor="t")
+    actions.update_action(
+        item.id, ActionItemUpdate(status=ActionStatus.DONE), session=session, actor="t"
+    )
     reviews.save(_review(summary="edited"), session=session, actor="t")
     assert actions.get_action(item.id, session=session).status == ActionStatus.DONE
     overdue = actions.list_actions(session=session, overdue_on=dt.date(2030, 1, 1))

@@ -1,0 +1,51 @@
+"""Small, seeded builders of workspace content for tests (no shared data needed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from lessonloop.domain import (
+    ActionItemCreate,
+    IncidentCreate,
+    InsightCreate,
+    ReviewCreate,
+    ServiceCreate,
+    TimelineEvent,
+)
+from lessonloop.storage import incidents, reviews, services
+
+SERVICES = ["edge", "api", "checkout", "payments", "db", "cache"]
+T0 = dt.datetime(2025, 1, 6, tzinfo=dt.UTC)
+
+
+def populate(session, n_incidents: int, *, seed: int = 1, actor: str = "factory") -> list[str]:
+    """Register services and ``n_incidents`` incidents, each with a review; returns the keys."""
+    rng = random.Random(seed)
+    for name in SERVICES:
+        services.create(ServiceCreate(name=name, tier=rng.randint(1, 3), team="sre"),
+                        session=session, actor=actor)
+    services.add_dependency("api", "db", session=session, actor=actor)
+    keys = []
+    for number in range(n_incidents):
+        start = T0 + dt.timedelta(hours=7 * number, minutes=rng.randint(0, 59))
+        key = f"INC-{number:05d}"
+        affected = rng.sample(SERVICES, rng.randint(1, 3))
+        incidents.create(IncidentCreate(
+            key=key, title=f"{affected[0]} degraded ({rng.choice(['latency', 'errors'])})",
+            severity=f"SEV{rng.randint(1, 4)}", services=affected, started_at=start,
+            detected_at=start + dt.timedelta(minutes=rng.randint(1, 40)),
+            resolved_at=start + dt.timedelta(hours=2), summary="Users saw élevé latency ☕",
+            tags=["generated"]), session=session, actor=actor)
+        reviews.save(ReviewCreate(
+            incident_key=key, title=f"Review of {key}", summary="What happened.",
+            timeline=[TimelineEvent(at=start, kind="key moment", marker="first symptom",
+                                    text=f"{affected[0]} p99 left its band")],
+            insights=[InsightCreate(kind="observation", text="The alert paged late.",
+                                    confidence=0.8),
+                      InsightCreate(kind="recommendation", text="Alert on the SLO burn rate.")],
+            action_items=[ActionItemCreate(title="Add burn-rate alert", type="detect",
+                                           owner="ana", due=dt.date(2026, 1, 1))]),
+            session=session, actor=actor)
+        keys.append(key)
+    return keys
