@@ -201,6 +201,9 @@ def _register_optional_apps() -> None:
 
     for name, group in registry_of_groups():
         app.add_typer(group, name=name)
+    from lessonloop.cli import demo
+
+    demo.register(app)
 
 
 _register_optional_apps()

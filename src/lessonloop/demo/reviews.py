@@ -203,6 +203,7 @@ def render_review(ctx: ReviewContext, seed: int) -> tuple[str, datetime, list[st
         "authors": people[:1],
         "participants": people[1:],
         "tags": list(inc.mode.tags),
+        "written_at": iso((inc.resolved_at or inc.mitigated) + timedelta(days=2)),
     }
     sections = _prose(ctx, rng, start)
     sections["Timeline"] = _table(

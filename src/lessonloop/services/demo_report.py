@@ -1,0 +1,118 @@
+"""The demo report: a terminal summary and a self-contained HTML page with inline SVG plots."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+__all__ = ["render_html", "PLOTS", "headline"]
+
+PLOTS = ("mttd", "false_alerts", "recall", "funnel")
+
+
+def _svg(fig: Any) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _interval_plot(rows: list[dict[str, Any]], key: str, ci_key: str | None, title: str,
+                   unit: str) -> str:
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    labels = [r["quarter"] for r in rows]
+    for offset, (who, colour) in enumerate((("baseline", "#c0392b"), ("champion", "#2471a3"))):
+        xs = [i + (offset - 0.5) * 0.2 for i in range(len(rows))]
+        ys = [r[who][key] if r[who][key] is not None else float("nan") for r in rows]
+        if ci_key:
+            lows = [y - (r[who][ci_key] or [y, y])[0] for y, r in zip(ys, rows, strict=True)]
+            highs = [(r[who][ci_key] or [y, y])[1] - y for y, r in zip(ys, rows, strict=True)]
+            ax.errorbar(xs, ys, yerr=[lows, highs], fmt="o", capsize=4, color=colour,
+                        label="static baseline" if who == "baseline" else "champion")
+        else:
+            ax.plot(xs, ys, "o-", color=colour, label=who)
+    ax.set_xticks(range(len(rows)), labels)
+    ax.set_title(title)
+    ax.set_ylabel(unit)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _svg(fig)
+
+
+def _funnel_plot(funnel: dict[str, int]) -> str:
+    fig, ax = plt.subplots(figsize=(6.4, 2.6))
+    names = list(funnel)
+    ax.barh(names[::-1], [funnel[n] for n in names][::-1], color="#5d6d7e")
+    for y, name in enumerate(names[::-1]):
+        ax.text(funnel[name], y, f" {funnel[name]}", va="center")
+    ax.set_title("Signal funnel: from human insight to a promoted model")
+    return _svg(fig)
+
+
+def headline(report: dict[str, Any]) -> list[str]:
+    """One line per quarter: static baseline against the champion in production."""
+    lines = []
+    for row in report["quarters"]:
+        b, c = row["baseline"], row["champion"]
+        lines.append(
+            f"{row['quarter']}: MTTD {b['mttd_minutes']} → {c['mttd_minutes']} min, "
+            f"false alerts/day {b['false_alerts_per_day']} → {c['false_alerts_per_day']}, "
+            f"recall {b['recall']} → {c['recall']} (champion: "
+            f"{row['champion_version'] or 'static rules'})")
+    return lines
+
+
+def _table(headers: list[str], rows: list[list[Any]], cls: str = "") -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """A page that opens without a network: inline SVG, inline CSS, the JSON embedded."""
+    rows = report["quarters"]
+    plots = {
+        "mttd": _interval_plot(rows, "mttd_minutes", "mttd_ci",
+                               "MTTD per quarter (median, 95% bootstrap interval)", "minutes"),
+        "false_alerts": _interval_plot(rows, "false_alerts_per_day", "false_alerts_ci",
+                                       "False alerts per day (95% interval)", "per day"),
+        "recall": _interval_plot(rows, "recall", "recall_ci", "Incident recall", "share"),
+        "funnel": _funnel_plot(report["funnel"]),
+    }
+    quarter_rows = [[r["quarter"], r["baseline"]["mttd_minutes"], r["champion"]["mttd_minutes"],
+                     r["baseline"]["false_alerts_per_day"], r["champion"]["false_alerts_per_day"],
+                     r["baseline"]["recall"], r["champion"]["recall"],
+                     r["champion_version"] or "static"] for r in rows]
+    insight_rows = [[i["insight_id"], i["incident_key"], i["text"], i["signals_used"],
+                     i.get("effect_mttd_minutes", "")] for i in report.get("top_insights", [])]
+    programme = report.get("programme", {})
+    sections = [
+        "<h1>Lessonloop: what the organisation learned</h1>",
+        "<p>" + "<br>".join(html.escape(line) for line in headline(report)) + "</p>",
+        _table(["quarter", "baseline MTTD", "champion MTTD", "baseline false/day",
+                "champion false/day", "baseline recall", "champion recall", "champion"],
+               quarter_rows, "numbers"),
+        *(f'<figure id="plot-{name}">{svg}</figure>' for name, svg in plots.items()),
+        "<h2>Insights that taught the champion</h2>",
+        _table(["insight", "incident", "text", "signals used", "MTTD effect (min)"],
+               insight_rows, "insights"),
+        "<h2>The learning programme</h2>",
+        _table(["metric", "value"], [[k, v] for k, v in programme.items()], "programme"),
+        f'<script type="application/json" id="report-data">'
+        f"{html.escape(json.dumps(report, default=str))}</script>",
+    ]
+    style = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}"
+             "table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;"
+             "padding:.3rem .6rem;text-align:left}figure{margin:1rem 0}")
+    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>Lessonloop demo report</title><style>{style}</style></head><body>"
+            + "\n".join(sections) + "</body></html>\n")

@@ -1,0 +1,280 @@
+"""``lessonloop demo``: the whole learning loop, quarter by quarter, on a generated organisation.
+
+Everything goes through the same services a user runs on real data: the generated files are
+imported with the real importers, signals are extracted and reviewed, candidates are trained,
+compared with the champion on held-out history, approved, promoted and exported. The ground
+truth of the generator is read only to score the report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lessonloop.demo import GeneratedOrg, generate_organisation
+from lessonloop.domain.enums import ModelTask, SignalKind, SignalStatus
+from lessonloop.domain.services import ServiceCreate
+from lessonloop.services import catalog, importing, signals
+from lessonloop.services.detection_eval import (
+    LabelledIncident,
+    PeriodScore,
+    compare_mttd,
+    merge_episodes,
+    score_period,
+)
+from lessonloop.services.import_sources import ImportOptions
+from lessonloop.services.learning import (
+    detections_by_service,
+    load_all_series,
+    register_detector,
+    train_metric_anomaly,
+)
+from lessonloop.services.workspace import Workspace
+from lessonloop.storage import alerts as alert_store
+
+__all__ = ["DemoResult", "run_demo"]
+
+Progress = Callable[[str, int, int], None]
+ACCEPT_RATES = {SignalKind.INCIDENT_WINDOW: 0.92, SignalKind.ALERT_VERDICT: 0.85,
+                SignalKind.THRESHOLD_HINT: 0.8}
+DEFAULT_ACCEPT = 0.6
+
+
+@dataclass
+class DemoResult:
+    report: dict[str, Any]
+    sources: GeneratedOrg
+    log: list[str] = field(default_factory=list)
+
+
+def _time(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _truth_incidents(truth: dict[str, Any]) -> list[LabelledIncident]:
+    return [LabelledIncident(
+        key=i["incident_key"], start=_time(i["true_start"]), end=_time(i["true_end"]),
+        windows={s["service"]: (_time(s["true_start"]), _time(s["true_end"]))
+                 for s in i["services"]}) for i in truth["incidents"]]
+
+
+def _signal_incidents(accepted: dict[SignalKind, list[Any]]) -> list[LabelledIncident]:
+    """Incidents as the reviewers labelled them: accepted windows grouped by incident."""
+    grouped: dict[str, dict[str, tuple[dt.datetime, dt.datetime]]] = {}
+    for signal in accepted.get(SignalKind.INCIDENT_WINDOW, []):
+        key = signal.provenance.incident_key or f"signal-{signal.id}"
+        p = signal.payload
+        old = grouped.setdefault(key, {}).get(p.service)
+        grouped[key][p.service] = (min(old[0], p.start), max(old[1], p.end)) if old else (
+            p.start, p.end)
+    return [LabelledIncident(key=k, start=min(w[0] for w in ws.values()),
+                             end=max(w[1] for w in ws.values()), windows=ws)
+            for k, ws in grouped.items()]
+
+
+def _write_quarter_pagerduty(org: GeneratedOrg, end: dt.datetime, out: Path) -> Path:
+    incidents = json.loads(org.pagerduty_incidents_file.read_text())["incidents"]
+    entries = json.loads(org.pagerduty_log_entries_file.read_text())["log_entries"]
+    chosen = [i for i in incidents if _time(i["created_at"]) < end]
+    ids = {i["id"] for i in chosen}
+    out.write_text(json.dumps({"incidents": chosen, "log_entries": [
+        e for e in entries if e["incident"]["id"] in ids]}))
+    return out
+
+
+def _register_services(ws: Workspace, org: GeneratedOrg) -> None:
+    data = yaml.safe_load(org.services_file.read_text())
+    entries = data["services"] if isinstance(data, dict) else data
+    existing = {s.name for s in catalog.list_services(ws)}
+    for entry in entries:
+        if entry["name"] not in existing:
+            catalog.add_service(ws, ServiceCreate(
+                name=entry["name"], tier=entry.get("tier", 2), team=entry.get("team"),
+                owner=entry.get("owner"), domain=entry.get("domain")))
+    for entry in entries:
+        for target in entry.get("depends_on", []):
+            catalog.add_dependency(ws, entry["name"], target)
+
+
+def _review_proposals(ws: Workspace, rng: random.Random, log: list[str]) -> dict[str, int]:
+    """The simulated reviewer: accepts most structured proposals, rejects some, as people do."""
+    funnel = {"proposed": 0, "accepted": 0, "rejected": 0}
+    for proposal in signals.list_signals(ws, status=SignalStatus.PROPOSED):
+        funnel["proposed"] += 1
+        if rng.random() < ACCEPT_RATES.get(proposal.kind, DEFAULT_ACCEPT):
+            signals.accept_signal(ws, proposal.id, note="demo reviewer")
+            funnel["accepted"] += 1
+        else:
+            signals.reject_signal(ws, proposal.id, "demo reviewer: not convinced")
+            funnel["rejected"] += 1
+    log.append(f"reviewed {funnel['proposed']} proposals: {funnel['accepted']} accepted")
+    return funnel
+
+
+def _static_pages(ws: Workspace) -> dict[str, list[dt.datetime]]:
+    with ws.transaction() as session:
+        stored = alert_store.list_alerts(session=session)
+    pages: dict[str, list[dt.datetime]] = {}
+    for alert in stored:
+        pages.setdefault(alert.labels.get("service", ""), []).append(alert.starts_at)
+    return {s: merge_episodes(t) for s, t in pages.items()}
+
+
+def _score(pages: dict[str, list[dt.datetime]], incidents: list[LabelledIncident],
+           quarter: dict[str, str], seed: int) -> PeriodScore:
+    return score_period(pages, incidents, _time(quarter["start"]), _time(quarter["end"]),
+                        seed=seed)
+
+
+def _top_insights(ws: Workspace, used: set[int], limit: int = 10) -> list[dict[str, Any]]:
+    """The insights (or review sections) whose accepted signals the champion learned from."""
+    from lessonloop.services.reviews import get_review
+
+    counts: dict[tuple[str, int | None], int] = {}
+    for signal_id in used:
+        signal = signals.get_signal(ws, signal_id)
+        key = (signal.provenance.incident_key or "", signal.provenance.insight_id)
+        counts[key] = counts.get(key, 0) + 1
+    out = []
+    for (incident_key, insight_id), n in sorted(counts.items(), key=lambda kv: -kv[1])[:limit]:
+        text = "review structure (timeline markers, alert verdicts)"
+        if insight_id is not None and incident_key:
+            review = get_review(ws, incident_key)
+            text = next((i.text for i in review.insights if i.id == insight_id), text)
+        out.append({"incident_key": incident_key, "insight_id": insight_id, "text": text,
+                    "signals_used": n})
+    return out
+
+
+def _programme(ws: Workspace, truth_incidents: int) -> dict[str, Any]:
+    from lessonloop.services import actions as action_service
+    from lessonloop.services import registry
+    from lessonloop.services.reviews import list_reviews
+
+    reviews = list_reviews(ws)
+    incidents = catalog.list_incidents(ws)
+    by_severity: dict[str, list[int]] = {}
+    reviewed = {r.incident_key for r in reviews}
+    for incident in incidents:
+        cell = by_severity.setdefault(incident.severity.value, [0, 0])
+        cell[0] += incident.key in reviewed
+        cell[1] += 1
+    items = action_service.list_action_items(ws)
+    versions = registry.list_versions(ws)
+    return {
+        "incidents (ground truth)": truth_incidents,
+        "reviews imported": len(reviews),
+        **{f"review coverage {sev}": f"{a}/{b}" for sev, (a, b) in sorted(by_severity.items())},
+        "action items": len(items),
+        "action items with an expected effect": sum(1 for i in items if i.expected_effect),
+        "signal sets cut": len(signals.list_sets(ws)),
+        "model versions trained": len(versions),
+        "model versions promoted": sum(1 for v in versions if v.status.value in (
+            "champion", "retired")),
+    }
+
+
+def run_demo(ws: Workspace, sources_dir: Path, *, quarters: int = 4, seed: int = 7,
+             step_minutes: int = 5, progress: Progress | None = None) -> DemoResult:
+    """Generate the organisation, then run the loop quarter by quarter; returns the report."""
+    note = progress or (lambda _d, _n, _t: None)
+    log: list[str] = []
+    org = generate_organisation(sources_dir, seed=seed, quarters=quarters,
+                                step_minutes=step_minutes, progress=progress)
+    truth = json.loads(org.truth_file.read_text())
+    truth_incidents = _truth_incidents(truth)
+    quarter_specs = truth["quarters"]
+    _register_services(ws, org)
+    series_files = sorted(org.series_dir.glob("*/*.csv"))
+    for number, path in enumerate(series_files, start=1):
+        importing.import_files(ws, "series", [path], options=ImportOptions(
+            service=path.parent.name, series_name=path.stem))
+        note("import series", number, len(series_files))
+    series = load_all_series(ws)
+    rng = random.Random(seed)
+    champion: tuple[int, Any] | None = None  # (version id, trained detector)
+    candidate: tuple[int, Any] | None = None
+    rows: list[dict[str, Any]] = []
+    funnel_total = {"insights": 0, "proposed": 0, "accepted": 0, "rejected": 0}
+    for index, quarter in enumerate(quarter_specs):
+        label, q_end = quarter["label"], _time(quarter["end"])
+        note("quarters", index, len(quarter_specs))
+        alert_file = org.alerts_dir / f"{label}.jsonl"
+        importing.import_files(ws, "alertmanager", [alert_file])
+        review_files = [p for p in org.review_files
+                        if any(i.key == p.stem and _time(quarter["start"]) <= i.start < q_end
+                               for i in truth_incidents)]
+        summary = importing.import_files(ws, "markdown", review_files,
+                                         options=ImportOptions(create_incident=True))
+        log.append(f"{label}: imported {len(review_files)} reviews ({summary.as_dict()})")
+        extracted = signals.extract_all(ws)
+        del extracted
+        funnel = _review_proposals(ws, rng, log)
+        for key in ("proposed", "accepted", "rejected"):
+            funnel_total[key] += funnel[key]
+        cut = signals.cut(ws)
+        accepted = signals.signals_of_set(ws, cut.signal_set.version)
+        static = _score(_static_pages(ws), truth_incidents, quarter, seed)
+        row: dict[str, Any] = {"quarter": label, "baseline": static.as_dict(),
+                               "signal_set": cut.signal_set.version}
+        if champion is not None:
+            pages = detections_by_service(champion[1].detector, series,
+                                          _time(quarter["start"]), q_end, champion[1].feedback)
+            row["champion"] = _score(pages, truth_incidents, quarter, seed).as_dict()
+            row["champion_version"] = champion[0]
+        else:
+            row["champion"] = static.as_dict()
+            row["champion_version"] = None
+        if candidate is not None:
+            # The candidate ran in shadow this quarter: judge it on the reviewers' labels.
+            labels = _signal_incidents(accepted)
+            shadow_pages = detections_by_service(candidate[1].detector, series,
+                                                 _time(quarter["start"]), q_end,
+                                                 candidate[1].feedback)
+            shadow = _score(shadow_pages, labels, quarter, seed)
+            incumbent = (_score(detections_by_service(
+                champion[1].detector, series, _time(quarter["start"]), q_end,
+                champion[1].feedback), labels, quarter, seed) if champion else
+                _score(_static_pages(ws), labels, quarter, seed))
+            verdict = compare_mttd(shadow, incumbent, cap_minutes=240, seed=seed)
+            fewer_false = shadow.false_alerts_per_day <= incumbent.false_alerts_per_day
+            row["shadow"] = {"version": candidate[0], "verdict": verdict,
+                             "labels": shadow.as_dict(), "incumbent": incumbent.as_dict()}
+            from lessonloop.services import registry
+
+            if verdict != "worse" and fewer_false and (
+                    shadow.mttd_minutes or 1e9) <= (incumbent.mttd_minutes or 1e9):
+                registry.approve_version(ws, candidate[0], approver="demo-approver",
+                                         reason=f"shadow {label}: MTTD {verdict}, "
+                                                f"{shadow.false_alerts_per_day} false alerts/day")
+                registry.promote_version(ws, candidate[0])
+                champion = candidate
+                row["promoted"] = candidate[0]
+                log.append(f"{label}: promoted model version {candidate[0]}")
+            else:
+                registry.reject_version(ws, candidate[0], reason=f"shadow {label}: {verdict}",
+                                        approver="demo-approver")
+        if index + 1 < len(quarter_specs):
+            trained = train_metric_anomaly(ws, accepted, train_end=q_end, series=series)
+            version = register_detector(ws, trained, signal_set_version=cut.signal_set.version,
+                                        training_start=_time(quarter_specs[0]["start"]))
+            candidate = (version.id, trained)
+            log.append(f"{label}: trained candidate {version.id} on signal set "
+                       f"v{cut.signal_set.version} ({len(trained.signal_ids)} signals used)")
+        rows.append(row)
+    note("quarters", len(quarter_specs), len(quarter_specs))
+    used = set(champion[1].signal_ids) if champion else set()
+    funnel_total["used by the champion"] = len(used)
+    report = {"quarters": rows, "funnel": funnel_total, "log": log,
+              "top_insights": _top_insights(ws, used),
+              "programme": _programme(ws, len(truth_incidents)),
+              "champion_version": champion[0] if champion else None,
+              "task": ModelTask.METRIC_ANOMALY.value}
+    return DemoResult(report=report, sources=org, log=log)

@@ -1,0 +1,178 @@
+"""Metric-anomaly learning from accepted signals: feedback, training, detections, registration.
+
+The arrow "SignalSet vN --train--> ModelVersion (candidate)" of the architecture, for the
+metric-anomaly task. Accepted ``incident_window`` signals become label windows, ``alert_verdict``
+noise signals become false-positive verdicts at the alerts they match, ``threshold_hint``
+signals become hints; only labels that end before ``train_end`` are used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lessonloop.detectors.feedback import (
+    FalsePositiveVerdict,
+    LabelWindow,
+    SeriesFeedback,
+    ThresholdHint,
+)
+from lessonloop.detectors.learners import FeedbackCalibratedEnsemble
+from lessonloop.domain.alerts import AlertRead
+from lessonloop.domain.enums import AlertVerdict, ModelTask, SignalKind
+from lessonloop.domain.models import ModelVersionCreate, ModelVersionRead
+from lessonloop.domain.signals import SignalRead
+from lessonloop.errors import InputError
+from lessonloop.services.detection_eval import merge_episodes
+from lessonloop.services.workspace import Workspace
+from lessonloop.storage import alerts as alert_store
+from lessonloop.storage import series as series_store
+from lessonloop.storage.series import StoredSeries
+
+__all__ = ["PROFILES", "TrainedDetector", "build_feedback", "train_metric_anomaly",
+           "detections_by_service", "load_all_series", "register_detector"]
+
+PROFILES: dict[str, tuple[float, float, float]] = {
+    "standard": (1.0, 1.0, 0.11),
+    "reward_low_FP_rate": (1.0, 1.0, 0.22),
+    "reward_low_FN_rate": (1.0, 2.0, 0.11),
+}
+
+
+@dataclass
+class TrainedDetector:
+    detector: FeedbackCalibratedEnsemble
+    feedback: list[SeriesFeedback]
+    signal_ids: list[int]
+    train_end: dt.datetime
+    profile: str
+
+
+def load_all_series(ws: Workspace) -> list[StoredSeries]:
+    with ws.transaction() as session:
+        listed = series_store.list_series(session=session)
+        return [series_store.get(service, name, session=session)
+                for service, name, *_ in listed]
+
+
+def _row(timestamps: np.ndarray, at: dt.datetime) -> int:
+    return int(np.searchsorted(timestamps, int(at.timestamp()), side="left"))
+
+
+def _series_matches(selector: str, name: str) -> bool:
+    return selector in ("*", "", name)
+
+
+def build_feedback(series: Sequence[StoredSeries], signals: Mapping[SignalKind, list[SignalRead]],
+                   alerts: Sequence[AlertRead], train_end: dt.datetime,
+                   ) -> tuple[list[SeriesFeedback], list[int]]:
+    """Per series: the label windows, noise verdicts and hints known before ``train_end``."""
+    used: set[int] = set()
+    noise = [s for s in signals.get(SignalKind.ALERT_VERDICT, [])
+             if s.payload.verdict in (AlertVerdict.NOISE, AlertVerdict.DUPLICATE)]
+    noise_times: dict[str, list[tuple[dt.datetime, int]]] = {}
+    for alert in alerts:
+        if alert.starts_at >= train_end:
+            continue
+        for signal in noise:
+            if all(m.matches({**alert.labels, "alertname": alert.name or alert.labels.get(
+                    "alertname", "")}) for m in signal.payload.matchers):
+                service = alert.labels.get("service", "")
+                noise_times.setdefault(service, []).append((alert.starts_at, signal.id))
+                break
+    out: list[SeriesFeedback] = []
+    for stored in series:
+        ts = stored.timestamps
+        end_row = _row(ts, train_end)
+        windows = []
+        for signal in signals.get(SignalKind.INCIDENT_WINDOW, []):
+            p = signal.payload
+            if p.service != stored.service or not _series_matches(p.series, stored.name):
+                continue
+            if p.end >= train_end:
+                continue
+            lo, hi = _row(ts, p.start), min(_row(ts, p.end), len(ts) - 1)
+            if hi > lo:
+                windows.append(LabelWindow(lo, hi))
+                used.add(signal.id)
+        verdicts = []
+        for at, signal_id in noise_times.get(stored.service, []):
+            verdicts.append(FalsePositiveVerdict(min(_row(ts, at), len(ts) - 1)))
+            used.add(signal_id)
+        hints = []
+        for signal in signals.get(SignalKind.THRESHOLD_HINT, []):
+            p = signal.payload
+            if p.service == stored.service and p.series == stored.name:
+                hints.append(ThresholdHint(p.direction, p.value))
+                used.add(signal.id)
+        out.append(SeriesFeedback(series_id=stored.key, values=stored.values,
+                                  feedback_end=end_row, windows=tuple(sorted(set(windows),
+                                  key=lambda w: w.start_index)),
+                                  verdicts=tuple(verdicts), hints=tuple(hints)))
+    return out, sorted(used)
+
+
+def train_metric_anomaly(ws: Workspace, signals: Mapping[SignalKind, list[SignalRead]], *,
+                         train_end: dt.datetime, profile: str = "standard",
+                         series: Sequence[StoredSeries] | None = None,
+                         params: dict[str, Any] | None = None) -> TrainedDetector:
+    """Fit the feedback-calibrated ensemble on every stored series with the accepted signals."""
+    if profile not in PROFILES:
+        raise InputError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}",
+                         field="profile")
+    series = list(series) if series is not None else load_all_series(ws)
+    if not series:
+        raise InputError("the workspace has no metric series to train on; import some with "
+                         "'lessonloop import series'", field="series")
+    with ws.transaction() as session:
+        alerts = alert_store.list_alerts(session=session, end=train_end)
+    feedback, used = build_feedback(series, signals, alerts, train_end)
+    if not any(f.windows for f in feedback):
+        raise InputError("the signal set has no accepted incident windows before "
+                         f"{train_end.isoformat()}: nothing to learn from", field="signals")
+    tp, fn, fp = PROFILES[profile]
+    detector = FeedbackCalibratedEnsemble(tp_weight=tp, fn_weight=fn, fp_weight=fp,
+                                          **(params or {}))
+    detector.fit(feedback)
+    return TrainedDetector(detector, feedback, used, train_end, profile)
+
+
+def detections_by_service(detector: FeedbackCalibratedEnsemble, series: Sequence[StoredSeries],
+                          start: dt.datetime, end: dt.datetime,
+                          feedback: Sequence[SeriesFeedback] | None = None,
+                          ) -> dict[str, list[dt.datetime]]:
+    """Causal detections in [start, end) per service, merged across its series into pages."""
+    by_key = {f.series_id: f for f in feedback or []}
+    pages: dict[str, list[dt.datetime]] = {}
+    for stored in series:
+        first = _row(stored.timestamps, start)
+        last = _row(stored.timestamps, end)
+        rows = detector.detect(stored.values[:last], feedback=by_key.get(stored.key),
+                               start_row=first)
+        times = [dt.datetime.fromtimestamp(int(stored.timestamps[r]), dt.UTC) for r in rows]
+        pages.setdefault(stored.service, []).extend(times)
+    return {service: merge_episodes(times) for service, times in pages.items()}
+
+
+def register_detector(ws: Workspace, trained: TrainedDetector, *, signal_set_version: int | None,
+                      training_start: dt.datetime | None = None,
+                      extra_config: dict[str, Any] | None = None) -> ModelVersionRead:
+    """Save the detector (config.json + skops) and register it as a candidate model version."""
+    from lessonloop.services.registry import register_version
+
+    config = {"detector": trained.detector.name, "profile": trained.profile,
+              "learned": trained.detector.config_, "signals_used": trained.signal_ids,
+              **(extra_config or {})}
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp) / "model"
+        trained.detector.save(directory)
+        return register_version(ws, ModelVersionCreate(
+            task=ModelTask.METRIC_ANOMALY, config=config, signal_set_version=signal_set_version,
+            training_start=training_start, training_end=trained.train_end),
+            artifact_dir=directory)
