@@ -1,0 +1,305 @@
+"""Import use cases: source files -> redacted domain objects, one transaction per file.
+
+Each file is parsed (pure, ``lessonloop.ingest``), redacted with the file's roster, and stored
+with the idempotent upserts of the storage layer, all in one transaction: a bad file is
+rejected whole and the others still import. ``dry_run`` rolls every transaction back and
+reports what would have changed.
+
+Example::
+
+    summary = import_files(ws, "pagerduty", [Path("export.json")], dry_run=True)
+    summary.outcomes["incident"]["created"]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lessonloop.domain.incidents import IncidentCreate
+from lessonloop.domain.services import ServiceCreate
+from lessonloop.errors import InputError, NotFound
+from lessonloop.ingest.prometheus import fetch_query_range, parse_query_range, query_range_url
+from lessonloop.ingest.series_csv import CsvColumns
+from lessonloop.ingest.source_documents import ImportBatch
+from lessonloop.redact import RedactionCounts
+from lessonloop.services.import_redaction import ImportRedactor
+from lessonloop.services.import_sources import SOURCES, ImportOptions, parse_source
+from lessonloop.services.import_timelines import merge_into_review
+from lessonloop.services.reviews import import_parsed_review
+from lessonloop.services.workspace import Workspace
+from lessonloop.storage import alerts, incidents, reviews, series, services
+
+__all__ = [
+    "CsvColumns",
+    "SOURCES",
+    "ImportOptions",
+    "ImportSummary",
+    "ProgressCallback",
+    "import_files",
+    "import_batch",
+    "import_prometheus_series",
+]
+
+ProgressCallback = Callable[[str, int, int], None]
+_KEEP_FROM_STORED = ("mitigated_at", "detection_method")
+
+
+class _DryRun(Exception):
+    """Raised inside a transaction to roll a dry run back."""
+
+
+@dataclass
+class ImportSummary:
+    """What an import did (or would do): outcomes per object type, redactions, rejections."""
+
+    dry_run: bool = False
+    files: int = 0
+    outcomes: dict[str, Counter[str]] = field(default_factory=dict)
+    redactions: RedactionCounts = field(default_factory=RedactionCounts)
+    errors: list[InputError] = field(default_factory=list)
+
+    def record(self, object_type: str, outcome: str, count: int = 1) -> None:
+        self.outcomes.setdefault(object_type, Counter())[outcome] += count
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary; redactions are counts by kind, never values."""
+        return {
+            "dry_run": self.dry_run,
+            "files": self.files,
+            "outcomes": {
+                kind: dict(sorted(c.items())) for kind, c in sorted(self.outcomes.items())
+            },
+            "redactions": self.redactions.as_dict(),
+            "errors": [str(error) for error in self.errors],
+        }
+
+
+def _ensure_services(
+    names: Sequence[str], summary: ImportSummary, *, session: Session, actor: str
+) -> None:
+    for name in dict.fromkeys(names):
+        try:
+            services.get_row(name, session=session)
+            summary.record("service", "unchanged")
+        except NotFound:
+            services.create(ServiceCreate(name=name), session=session, actor=actor)
+            summary.record("service", "created")
+
+
+def _with_stored_facts(data: IncidentCreate, *, session: Session) -> IncidentCreate:
+    """Keep facts a person added in Lessonloop that the source does not know about."""
+    try:
+        stored = incidents.get(data.key, session=session)
+    except NotFound:
+        return data
+    update: dict[str, Any] = {
+        name: getattr(stored, name) for name in _KEEP_FROM_STORED if getattr(data, name) is None
+    }
+    update["tags"] = list(dict.fromkeys([*stored.tags, *data.tags]))
+    update["external_refs"] = {**stored.external_refs, **data.external_refs}
+    if not data.services:
+        update["services"] = stored.services
+    return IncidentCreate.model_validate({**data.model_dump(), **update})
+
+
+def import_batch(
+    ws: Workspace,
+    batch: ImportBatch,
+    options: ImportOptions,
+    summary: ImportSummary,
+    *,
+    session: Session,
+    source: str,
+    progress: ProgressCallback | None = None,
+) -> None:
+    """Redact and store one parsed file inside the caller's transaction."""
+    redactor = ImportRedactor(ws.settings, batch.people)
+    actor = ws.actor
+    extra_services = [options.service] if options.service else []
+    _ensure_services([*batch.services, *extra_services], summary, session=session, actor=actor)
+    total = (
+        len(batch.incidents)
+        + len(batch.alerts)
+        + len(batch.timelines)
+        + len(batch.reviews)
+        + len(batch.series)
+        + len(batch.lessonloop_reviews)
+    )
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(source, done, total)
+
+    for incident in batch.incidents:
+        clean = redactor.model(incident)
+        if options.service:
+            clean = clean.model_copy(update={"services": [options.service]})
+        clean = _with_stored_facts(clean, session=session)
+        summary.record("incident", incidents.upsert(clean, session=session, actor=actor)[1])
+        step()
+    for alert in batch.alerts:
+        clean_alert = redactor.model(alert)
+        if options.incident and clean_alert.incident_key is None:
+            clean_alert = clean_alert.model_copy(update={"incident_key": options.incident})
+        summary.record("alert", alerts.upsert(clean_alert, session=session))
+        step()
+    for key in dict.fromkeys([*batch.timelines, *batch.candidate_insights]):
+        events = [redactor.model(event) for event in batch.timelines.get(key, [])]
+        found = [redactor.model(insight) for insight in batch.candidate_insights.get(key, [])]
+        summary.record(
+            "review", merge_into_review(key, events, found, session=session, actor=actor)
+        )
+        summary.record("timeline event", "imported", len(events))
+        summary.record("candidate insight", "proposed", len(found))
+        step()
+    for review in batch.reviews:
+        summary.record(
+            "review", reviews.save(redactor.model(review), session=session, actor=actor)[1]
+        )
+        step()
+    for parsed in batch.lessonloop_reviews:
+        clean_review = redactor.model(parsed.review, skip=frozenset({"alert_notes"}))
+        outcome = import_parsed_review(
+            ws,
+            replace(parsed, review=clean_review),
+            create_incident=options.create_incident,
+            session=session,
+        )
+        summary.record("review", outcome[1])
+        step()
+    for data in batch.series:
+        if not options.service:
+            raise InputError("series need a service (--service)", file=source, field="service")
+        if data.timestamps.size == 0:
+            raise InputError(f"series {data.name!r} has no points", file=source)
+        summary.record(
+            "series",
+            series.put(
+                options.service,
+                data.name,
+                data.timestamps,
+                data.values,
+                session=session,
+                source=source,
+            ),
+        )
+        summary.record("series point", "read", int(data.timestamps.size))
+        step()
+    summary.redactions = summary.redactions + redactor.counts
+
+
+def _import_one(
+    ws: Workspace,
+    source_kind: str,
+    path: Path,
+    options: ImportOptions,
+    summary: ImportSummary,
+    progress: ProgressCallback | None,
+) -> None:
+    """Parse and store one file in its own transaction (rolled back on a dry run or error)."""
+    file_summary = ImportSummary(dry_run=summary.dry_run)
+    try:
+        with ws.transaction() as session:
+            batch = parse_source(ws, source_kind, path, options)
+            import_batch(
+                ws,
+                batch,
+                options,
+                file_summary,
+                session=session,
+                source=str(path),
+                progress=progress,
+            )
+            if summary.dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    except InputError as exc:
+        summary.errors.append(exc.located(file=str(path)))
+        summary.record("file", "rejected")
+        return
+    except NotFound as exc:
+        summary.errors.append(InputError(str(exc), file=str(path)))
+        summary.record("file", "rejected")
+        return
+    for kind, counter in file_summary.outcomes.items():
+        for outcome, count in counter.items():
+            summary.record(kind, outcome, count)
+    summary.redactions = summary.redactions + file_summary.redactions
+    summary.record("file", "imported")
+
+
+def import_files(
+    ws: Workspace,
+    source_kind: str,
+    paths: Sequence[Path],
+    *,
+    options: ImportOptions | None = None,
+    dry_run: bool = False,
+    progress: ProgressCallback | None = None,
+) -> ImportSummary:
+    """Import files of one source kind, each all or nothing; returns the combined summary."""
+    if source_kind not in SOURCES:
+        raise InputError(
+            f"unknown source {source_kind!r}; choose one of {', '.join(SOURCES)}", field="SOURCE"
+        )
+    options = options or ImportOptions()
+    summary = ImportSummary(dry_run=dry_run)
+    for number, path in enumerate(paths, start=1):
+        _import_one(ws, source_kind, path, options, summary, progress)
+        summary.files += 1
+        if progress is not None:
+            progress("files", number, len(paths))
+    return summary
+
+
+def import_prometheus_series(
+    ws: Workspace,
+    base_url: str,
+    query: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    step: str,
+    *,
+    service: str,
+    name: str,
+    dry_run: bool = False,
+) -> ImportSummary:
+    """Read a range query from a Prometheus server's HTTP API and store it as series."""
+    if end <= start:
+        raise InputError("--end must be after --start", field="end")
+    source = query_range_url(base_url, query, start, end, step)
+    batch = parse_query_range(
+        fetch_query_range(base_url, query, start, end, step), source, name=name
+    )
+    summary = ImportSummary(dry_run=dry_run)
+    try:
+        with ws.transaction() as session:
+            import_batch(
+                ws,
+                batch,
+                ImportOptions(service=service),
+                summary,
+                session=session,
+                source=f"prometheus:{query}",
+            )
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    summary.files = 1
+    return summary

@@ -1,0 +1,48 @@
+"""`lessonloop import` through the real console script (one call) and through CliRunner."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from lessonloop.cli.app import app
+from lessonloop.services.workspace import init_workspace
+from lessonloop.settings import Settings
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
+SCRIPT = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "lessonloop"
+
+
+def _run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LESSONLOOP_HOME": str(home)}
+    env.pop("LESSONLOOP_DATABASE_URL", None)
+    return subprocess.run(
+        [str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_cli_import_dry_run_then_real_then_bad_file(tmp_path):
+    home = tmp_path / "home"
+    init_workspace(Settings(home=home)).close()
+    export = str(FIXTURES / "pagerduty_export.json")
+    runner = CliRunner()
+    dry = runner.invoke(
+        app, ["--home", str(home), "import", "pagerduty", export, "--dry-run", "--json"]
+    )
+    assert dry.exit_code == 0, dry.output
+    assert json.loads(dry.stdout)["outcomes"]["incident"] == {"created": 2}
+    real = _run(home, "import", "pagerduty", export, "--json")
+    summary = json.loads(real.stdout)
+    assert summary["outcomes"]["incident"] == {"created": 2}
+    assert summary["redactions"] and all(isinstance(v, int) for v in summary["redactions"].values())
+    assert "10.20.30.40" not in real.stdout
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"incidents": [{"id": "X1"}]}')
+    failed = runner.invoke(app, ["--home", str(home), "import", "pagerduty", str(bad)])
+    assert failed.exit_code == 2
+    assert "field '$.incidents[0].created_at'" in failed.stderr
+    assert failed.stderr.count("error:") == 1

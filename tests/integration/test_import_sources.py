@@ -1,0 +1,128 @@
+"""Importers end to end on both engines: fixtures import cleanly, idempotently, redacted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from lessonloop.services.importing import ImportOptions, import_files
+from lessonloop.storage import alerts, incidents, reviews, series
+from lessonloop.storage.tables import AlertRow, IncidentRow, ReviewRow
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
+
+
+def _count(ws, table) -> int:
+    with ws.transaction() as session:
+        return int(session.scalar(select(func.count()).select_from(table)))
+
+
+def test_pagerduty_import_is_idempotent_redacted_and_builds_a_draft_timeline(workspace):
+    path = FIXTURES / "pagerduty_export.json"
+    first = import_files(workspace, "pagerduty", [path])
+    assert first.ok, first.errors
+    assert first.outcomes["incident"]["created"] == 2
+    assert first.redactions.by_kind.get("ipv4", 0) >= 1
+    with workspace.transaction() as session:
+        incident = incidents.get("pd-q2zpx1tufsvbor", session=session)
+        review = reviews.get_by_incident("pd-q2zpx1tufsvbor", session=session)
+    assert incident.severity.value == "SEV1" and incident.services == ["checkout-api"]
+    assert "10.20.30.40" not in incident.summary and "Dana" not in incident.summary
+    assert [e.source for e in review.timeline] == ["pagerduty"] * 4
+    assert all("ghp_" not in e.text and "Dana" not in (e.actor or "") for e in review.timeline)
+    second = import_files(workspace, "pagerduty", [path])
+    assert second.outcomes["incident"] == {"unchanged": 2}
+    assert second.outcomes["review"] == {"unchanged": 1}
+    assert _count(workspace, IncidentRow) == 2 and _count(workspace, ReviewRow) == 1
+
+
+def test_dry_run_reports_changes_but_stores_nothing(workspace):
+    summary = import_files(
+        workspace, "pagerduty", [FIXTURES / "pagerduty_export.json"], dry_run=True
+    )
+    assert summary.dry_run and summary.outcomes["incident"]["created"] == 2
+    assert _count(workspace, IncidentRow) == 0
+
+
+def test_opsgenie_alerts_incidents_logs_and_notes(workspace):
+    summary = import_files(workspace, "opsgenie", [FIXTURES / "opsgenie_export.json"])
+    assert summary.ok, summary.errors
+    with workspace.transaction() as session:
+        incident = incidents.get("og-77", session=session)
+        found = alerts.list_alerts(session=session)
+        review = reviews.get_by_incident("og-77", session=session)
+    assert incident.severity.value == "SEV1" and incident.services == ["orders-db"]
+    linked = [a for a in found if a.incident_key == "og-77"]
+    assert len(linked) == 1 and linked[0].ends_at is not None
+    assert (
+        len(review.timeline) == 4 and "555" not in review.timeline[2].text + review.timeline[1].text
+    )
+    lone = next(a for a in found if a.incident_key is None)
+    assert "batch job" in lone.annotations["notes"]
+    again = import_files(workspace, "opsgenie", [FIXTURES / "opsgenie_export.json"])
+    assert again.outcomes["alert"] == {"unchanged": 2}
+    assert _count(workspace, AlertRow) == 2
+
+
+def test_alertmanager_firing_and_resolved_merge(workspace):
+    summary = import_files(workspace, "alertmanager", [FIXTURES / "alertmanager_stream.jsonl"])
+    assert summary.ok, summary.errors
+    with workspace.transaction() as session:
+        found = {a.fingerprint: a for a in alerts.list_alerts(session=session)}
+    assert set(found) == {"a1b2c3d4e5f60718", "0f0e0d0c0b0a0908"}
+    assert found["a1b2c3d4e5f60718"].ends_at is not None
+    assert found["0f0e0d0c0b0a0908"].ends_at is None
+    assert "10.1.2.3" not in found["a1b2c3d4e5f60718"].labels["instance"]
+    import_files(workspace, "alertmanager", [FIXTURES / "alertmanager_stream.jsonl"])
+    assert _count(workspace, AlertRow) == 2
+
+
+def test_chat_becomes_timeline_and_candidate_insights_without_touching_human_text(workspace):
+    import_files(workspace, "pagerduty", [FIXTURES / "pagerduty_export.json"])
+    options = ImportOptions(incident="pd-q2zpx1tufsvbor")
+    summary = import_files(
+        workspace,
+        "chat",
+        [FIXTURES / "chat.jsonl", FIXTURES / "slack" / "incident-42"],
+        options=options,
+    )
+    assert summary.ok, summary.errors
+    with workspace.transaction() as session:
+        review = reviews.get_by_incident("pd-q2zpx1tufsvbor", session=session)
+    chat = [e for e in review.timeline if e.source == "chat"]
+    assert len(chat) == 7
+    assert sum(e.source == "pagerduty" for e in review.timeline) == 4
+    candidates = [i for i in review.insights if "candidate" in i.tags]
+    assert len(candidates) >= 4
+    assert all(i.provenance.source.value == "chat transcript" for i in candidates)
+    assert not any("Marco" in e.text or "marco" in e.text for e in chat)
+    again = import_files(workspace, "chat", [FIXTURES / "chat.jsonl"], options=options)
+    assert again.outcomes["review"] == {"unchanged": 1}
+
+
+def test_google_sre_postmortem_maps_every_section(workspace):
+    summary = import_files(workspace, "markdown", [FIXTURES / "google_sre_postmortem.md"])
+    assert summary.ok, summary.errors
+    with workspace.transaction() as session:
+        (incident,) = incidents.list_incidents(session=session)
+        review = reviews.get_by_incident(incident.key, session=session)
+    assert incident.started_at.isoformat().startswith("2024-03-05")
+    assert len(review.timeline) == 5 and len(review.action_items) == 2
+    assert review.action_items[1].type.value == "detect"
+    assert len(review.went_wrong) == 2 and len(review.got_lucky) == 1
+    assert len(review.contributing_factors) == 2
+    assert {"Trigger", "Resolution"} <= set(review.extra_sections)
+    again = import_files(workspace, "markdown", [FIXTURES / "google_sre_postmortem.md"])
+    assert again.outcomes["review"] == {"unchanged": 1}
+
+
+def test_series_csv_with_labels(workspace):
+    options = ImportOptions(service="checkout", series_name="error_rate")
+    summary = import_files(workspace, "series", [FIXTURES / "error_rate.csv"], options=options)
+    assert summary.ok, summary.errors
+    with workspace.transaction() as session:
+        eu = series.get("checkout", "error_rate:eu", session=session)
+    assert eu.values.tolist() == [0.01, 0.02, 0.20]
+    again = import_files(workspace, "series", [FIXTURES / "error_rate.csv"], options=options)
+    assert again.outcomes["series"] == {"unchanged": 2}
