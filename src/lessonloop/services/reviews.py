@@ -130,9 +130,18 @@ def import_parsed_review(ws: Workspace, parsed: ParsedReview, *, as_of: dt.datet
 
 def import_review(ws: Workspace, path: Path, *, as_of: dt.datetime | None = None,
                   create_incident: bool = False) -> tuple[ReviewRead, ImportOutcome]:
-    """Parse and store a review file: all of it, or nothing."""
+    """Parse, redact and store a review file: all of it, or nothing."""
+    from dataclasses import replace
+
+    from lessonloop.services.import_redaction import ImportRedactor
+
     parsed = read_review_file(ws, path)
-    return import_parsed_review(ws, parsed, as_of=as_of, create_incident=create_incident)
+    roster = {name: () for name in (*parsed.review.authors, *parsed.review.participants)}
+    redactor = ImportRedactor(ws.settings, roster)
+    clean = redactor.model(parsed.review, skip=frozenset({"alert_notes"}))
+    return import_parsed_review(
+        ws, replace(parsed, review=clean), as_of=as_of, create_incident=create_incident
+    )
 
 
 def get_review(ws: Workspace, ref: str) -> ReviewRead:
