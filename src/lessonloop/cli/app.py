@@ -201,9 +201,10 @@ def _register_optional_apps() -> None:
 
     for name, group in registry_of_groups():
         app.add_typer(group, name=name)
-    from lessonloop.cli import demo
+    from lessonloop.cli import demo, learn
 
     demo.register(app)
+    learn.register(app)
 
 
 _register_optional_apps()

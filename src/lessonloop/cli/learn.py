@@ -1,0 +1,53 @@
+"""``lessonloop learn``: train a candidate from accepted signals and stop at the human gate."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from lessonloop.cli.common import console, handle_errors, print_json, print_table, progress_bar
+
+
+def register(app: typer.Typer) -> None:
+    app.command("learn")(learn)
+
+
+@handle_errors
+def learn(
+    holdout_days: Annotated[float, typer.Option(help="Held-out history, in days.")] = 28.0,
+    profile: Annotated[str, typer.Option(
+        help="Operator preference: standard, reward_low_FP_rate, reward_low_FN_rate.")
+    ] = "standard",
+    attribution_top: Annotated[int, typer.Option(help="Insights to ablate.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Extract proposals, cut a signal set, train and evaluate a metric-anomaly candidate."""
+    from lessonloop.cli.common import workspace
+    from lessonloop.services.learn import learn as run_learn
+
+    with progress_bar() as update:
+        result = run_learn(workspace(), holdout_days=holdout_days, profile=profile,
+                           attribution_top=attribution_top, progress=update)
+    if as_json:
+        print_json({"candidate": result.candidate_id, "against": result.baseline,
+                    "decision": result.decision.value, "candidate_metrics":
+                    result.candidate.as_dict(), "baseline_metrics": result.incumbent.as_dict(),
+                    "evaluation": result.evaluation_id, "experiment": result.experiment_id,
+                    "signal_set": result.signal_set_version, "attribution": result.attribution})
+        return
+    c, b = result.candidate, result.incumbent
+    print_table(f"Candidate {result.candidate_id} (signal set v{result.signal_set_version}) "
+                f"against {result.baseline} on the holdout",
+                ["metric", "candidate", "95% interval", result.baseline, "95% interval"],
+                [("MTTD (min)", c.mttd_minutes, c.mttd_ci, b.mttd_minutes, b.mttd_ci),
+                 ("recall", c.recall, c.recall_ci, b.recall, b.recall_ci),
+                 ("false alerts/day", c.false_alerts_per_day, c.false_alerts_ci,
+                  b.false_alerts_per_day, b.false_alerts_ci)])
+    console.print(f"paired test on detection delay: [bold]{result.decision.value}[/]")
+    print_table("What taught it (ablation: metric without the insight minus with it)",
+                ["insight", "signals", "MTTD effect (min)", "false alerts/day effect"],
+                [(a["group"], len(a["signals"]), a.get("effect_mttd_minutes"),
+                  a.get("effect_false_alerts_per_day")) for a in result.attribution])
+    console.print(f"Human gate: 'lessonloop models approve {result.candidate_id} --reason ...' "
+                  f"then 'lessonloop models promote {result.candidate_id}'.")

@@ -1,0 +1,87 @@
+"""Self-calibrating ensemble: each base score relative to its own recent maximum.
+
+A row is surprising when a base score is above an absolute floor and at least as high as
+anything that score reached in the last `memory` rows: the detector calibrates itself to each
+series' normal level of weirdness instead of using one global threshold on raw scores.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from lessonloop.detectors.base import Detector, as_series, register_detector
+from lessonloop.detectors.basic import novelty_feature, shift_feature, spike_feature
+from lessonloop.detectors.feedback import SeriesFeedback
+from lessonloop.detectors.rolling import trailing_max
+
+__all__ = ["SurpriseEnsemble", "member_features", "surprise", "MEMBER_NAMES"]
+
+Array = npt.NDArray[np.float64]
+MEMBER_NAMES = ("spike", "shift", "novelty")
+
+
+def member_features(
+    values: Array, members: tuple[str, ...], spike_window: int, shift_short: int, shift_long: int
+) -> dict[str, Array]:
+    """Raw base scores by member name."""
+    features: dict[str, Array] = {}
+    for member in members:
+        if member == "spike":
+            features[member] = spike_feature(values, spike_window)
+        elif member == "shift":
+            features[member] = shift_feature(values, shift_short, shift_long)
+        elif member == "novelty":
+            features[member] = novelty_feature(values, 512, 5, 3)
+        else:
+            raise ValueError(f"unknown ensemble member {member!r}; known: {MEMBER_NAMES}")
+    return features
+
+
+def surprise(feature: Array, memory: int, floor: float) -> Array:
+    """feature / its max over the previous `memory` rows, zero where feature < floor."""
+    ratio = feature / np.maximum(trailing_max(feature, memory), 1e-12)
+    return np.where(feature >= floor, ratio, 0.0)
+
+
+@register_detector
+class SurpriseEnsemble(Detector):
+    """Max over members of self-normalised surprise; fires at 1.0 = a new recent record."""
+
+    name = "surprise_ensemble"
+
+    def __init__(
+        self,
+        members: tuple[str, ...] = ("spike", "shift"),
+        memory: int = 1000,
+        floor: float = 3.0,
+        threshold: float = 1.0,
+        debounce: int = 200,
+        spike_window: int = 128,
+        shift_short: int = 8,
+        shift_long: int = 256,
+        escalation: float = 3.0,
+    ) -> None:
+        self.members = tuple(members)
+        self.memory = memory
+        self.floor = floor
+        self.threshold = threshold
+        self.debounce = debounce
+        self.spike_window = spike_window
+        self.shift_short = shift_short
+        self.shift_long = shift_long
+        self.escalation = escalation
+
+    def features(self, values: npt.ArrayLike) -> dict[str, Array]:
+        """Raw member scores of a series."""
+        return member_features(
+            as_series(values), self.members, self.spike_window, self.shift_short, self.shift_long
+        )
+
+    def score(self, values: npt.ArrayLike, feedback: SeriesFeedback | None = None) -> Array:
+        """Ensemble surprise per row."""
+        series = as_series(values)
+        combined = np.zeros(series.size)
+        for feature in self.features(series).values():
+            combined = np.maximum(combined, surprise(feature, self.memory, self.floor))
+        return combined

@@ -1,0 +1,353 @@
+"""B1: NAB feedback protocol runner (BENCHMARKS.md): detectors with and without feedback vs peers.
+
+Corpus layout: ``DIR/data/<category>/<file>.csv`` (``timestamp,value``) and
+``DIR/labels/combined_windows.json``. Input rules, checked before anything runs:
+
+- rejected with InputError naming file and line: unparsable timestamp, a value that is not a
+  number, NaN or infinite, a file with fewer than 2 rows, a data file without an entry in the
+  labels, a labelled file without data, overlapping windows, a missing labels file;
+- accepted as they are: gaps in time (rows are scored as rows, as NAB does), duplicate or
+  backward timestamps (kept in file order, as NAB itself has them around clock changes;
+  counted per file in ``results["timestamp_warnings"]``; a repeated timestamp in the output
+  refers to its first row), constant series (the detectors stay silent), windows given in
+  any order (sorted).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import resource
+import sys
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from joblib import Parallel, delayed, parallel_config
+
+from lessonloop.detectors import (
+    Detector,
+    FalsePositiveVerdict,
+    FeedbackCalibratedEnsemble,
+    LabelWindow,
+    SeriesFeedback,
+    SurpriseEnsemble,
+)
+from lessonloop.errors import ConfigurationError, InputError
+from lessonloop.evaluation import (
+    FileTruth,
+    bootstrap_interval,
+    holdout_split,
+    nab_profiles,
+    paired_comparison,
+    probation_length,
+    score_corpus,
+    timestamps_to_rows,
+    window_rows,
+)
+
+__all__ = ["CorpusFile", "load_corpus", "load_peers", "run_b1"]
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class CorpusFile:
+    """One series of a NAB-layout corpus with its labels as rows."""
+
+    name: str
+    timestamps: tuple[str, ...]
+    values: np.ndarray
+    truth: FileTruth
+    backward_steps: int = 0
+
+    @property
+    def split(self) -> int:
+        """First holdout row."""
+        return holdout_split(self.truth.n_rows, self.truth.windows)
+
+    @property
+    def probation(self) -> int:
+        """Rows NAB does not score."""
+        return probation_length(self.truth.n_rows)
+
+
+def _read_series(path: Path, name: str) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """Parse one CSV; every problem names the file and the 1-based line."""
+    stamps: list[str] = []
+    values: list[float] = []
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None or [h.strip() for h in header[:2]] != ["timestamp", "value"]:
+            raise InputError("header must be 'timestamp,value'", file=name, line=1)
+        for line, row in enumerate(reader, start=2):
+            if len(row) < 2:
+                raise InputError("expected two columns", file=name, line=line)
+            try:
+                value = float(row[1])
+            except ValueError:
+                raise InputError(
+                    f"not a number: {row[1]!r}", file=name, line=line, field="value"
+                ) from None
+            if not np.isfinite(value):
+                raise InputError("value is NaN or infinite", file=name, line=line, field="value")
+            stamps.append(row[0])
+            values.append(value)
+    if len(stamps) < 2:
+        raise InputError("a series needs at least 2 rows", file=name)
+    try:
+        parsed = np.array(stamps, dtype="datetime64[ns]")
+    except ValueError:
+        for line, stamp in enumerate(stamps, start=2):
+            try:
+                np.datetime64(stamp, "ns")
+            except ValueError:
+                raise InputError(
+                    f"bad timestamp {stamp!r}", file=name, line=line, field="timestamp"
+                ) from None
+        raise
+    return tuple(stamps), np.asarray(values, dtype=np.float64), parsed
+
+
+def load_corpus(corpus: Path) -> list[CorpusFile]:
+    """Read and validate a NAB-layout corpus (see the module docstring for the rules)."""
+    labels_path = corpus / "labels" / "combined_windows.json"
+    if not labels_path.is_file():
+        raise InputError("labels/combined_windows.json not found", file=str(corpus))
+    try:
+        labels = json.loads(labels_path.read_text())
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"invalid JSON: {error.msg}", file=str(labels_path), line=error.lineno
+        ) from error
+    data_dir = corpus / "data"
+    names = sorted(p.relative_to(data_dir).as_posix() for p in data_dir.glob("*/*.csv"))
+    if not names:
+        raise InputError("no data/<category>/<file>.csv files", file=str(corpus))
+    unlabelled = sorted(set(names) - set(labels))
+    if unlabelled:
+        raise InputError("data file has no entry in the labels", file=unlabelled[0])
+    orphans = sorted(set(labels) - set(names))
+    if orphans:
+        raise InputError("labelled file has no data", file=orphans[0])
+    files = []
+    for name in names:
+        stamps, values, parsed = _read_series(data_dir / name, name)
+        try:
+            windows = window_rows(parsed, [tuple(w) for w in labels[name]])
+        except (ValueError, TypeError) as error:
+            raise InputError(
+                f"bad label window: {error}", file=str(labels_path), field=name
+            ) from None
+        for (_, right), (left, _) in zip(windows, windows[1:], strict=False):
+            if left <= right:
+                raise InputError("label windows overlap", file=str(labels_path), field=name)
+        backward = int(np.count_nonzero(np.diff(parsed).astype(np.int64) <= 0))
+        truth = FileTruth(name, len(stamps), windows)
+        files.append(CorpusFile(name, stamps, values, truth, backward))
+    return files
+
+
+def load_peers(peers: Path, files: list[CorpusFile]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Peer detections as rows: {detector: {profile: {file: rows}}}; unknown files are ignored."""
+    try:
+        detectors = json.loads(peers.read_text())["detectors"]
+    except (OSError, json.JSONDecodeError, KeyError) as error:
+        raise InputError(f"cannot read peer detections: {error}", file=str(peers)) from None
+    stamps = {f.name: np.array(f.timestamps, dtype="datetime64[ns]") for f in files}
+    result: dict[str, dict[str, dict[str, Any]]] = {}
+    for detector, by_profile in detectors.items():
+        result[detector] = {}
+        for profile, entry in by_profile.items():
+            rows = {}
+            for name, found in entry["detections"].items():
+                if name in stamps:
+                    try:
+                        rows[name] = timestamps_to_rows(stamps[name], found)
+                    except ValueError as error:
+                        raise InputError(str(error), file=str(peers), field=name) from None
+            result[detector][profile] = rows
+    return result
+
+
+def _detect(
+    detector: Detector, values: np.ndarray, start: int, feedback: SeriesFeedback | None
+) -> np.ndarray:
+    """One file's detections (a top-level function so joblib and Dask can ship it)."""
+    return detector.detect(values, feedback=feedback, start_row=start)
+
+
+def _detect_all(
+    detector: Detector, files: list[CorpusFile], feedback: list[SeriesFeedback] | None, jobs: int
+) -> dict[str, np.ndarray]:
+    tasks = (
+        delayed(_detect)(detector, f.values, f.probation, feedback[k] if feedback else None)
+        for k, f in enumerate(files)
+    )
+    found = Parallel(n_jobs=jobs)(tasks)
+    return {f.name: rows for f, rows in zip(files, found, strict=True)}
+
+
+def _feedback(files: list[CorpusFile], baseline: dict[str, np.ndarray]) -> list[SeriesFeedback]:
+    """What a learner may see: labels ending before the split, and verdicts on its own alerts."""
+    items = []
+    for f in files:
+        windows = tuple(
+            LabelWindow(left, right) for left, right in f.truth.windows if right < f.split
+        )
+        inside = np.zeros(f.split, dtype=bool)
+        for w in windows:
+            inside[w.start_index : w.end_index + 1] = True
+        alerts = baseline[f.name][baseline[f.name] < f.split]
+        verdicts = tuple(FalsePositiveVerdict(int(r)) for r in alerts if not inside[r])
+        items.append(
+            SeriesFeedback(
+                f.name,
+                f.values,
+                f.split,
+                windows,
+                verdicts,
+                warmup=f.probation,
+                group=f.name.split("/")[0],
+            )
+        )
+    return items
+
+
+def _peak_rss_mib() -> float:
+    scale = 1.0 if sys.platform == "darwin" else 1024.0
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) * scale / 2**20
+
+
+def _lift(files: list[CorpusFile], with_fb: Any, without: Any, fn: float) -> dict[str, Any]:
+    """Bootstrap over files of the holdout score difference (b) - (a)."""
+    units = np.array(
+        [
+            [
+                with_fb.per_file[f.name].raw,
+                without.per_file[f.name].raw,
+                with_fb.per_file[f.name].counted_windows,
+            ]
+            for f in files
+        ]
+    )
+
+    def normalised(rows: np.ndarray) -> float:
+        span = (1.0 + fn) * rows[:, 2].sum()
+        return float(100.0 * (rows[:, 0] - rows[:, 1]).sum() / span) if span else 0.0
+
+    interval = bootstrap_interval(units, normalised, seed=20240601)
+    zeros = units.copy()
+    zeros[:, 0] = zeros[:, 1]
+    test = paired_comparison(units, zeros, normalised, seed=20240601)
+    return {
+        "estimate": interval.estimate,
+        "low": interval.low,
+        "high": interval.high,
+        "p_value": test.p_value,
+        "verdict": test.verdict,
+    }
+
+
+def run_b1(
+    corpus: Path,
+    peers: Path | None,
+    *,
+    jobs: int = 1,
+    dask_scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run protocol B1 on a NAB-layout corpus; returns the --out JSON document.
+
+    Per-file scoring runs on `jobs` local processes, or on the Dask cluster at `dask_scheduler`
+    (ConfigurationError when unreachable); the learners' fit runs in the caller. `progress`
+    receives one short message per step. Bad corpus input raises InputError (module docstring).
+    """
+    say = progress or (lambda message: None)
+    started = time.perf_counter()
+    files = load_corpus(corpus)
+    say(f"loaded {len(files)} files, {sum(f.truth.n_rows for f in files)} rows")
+    peer_rows = load_peers(peers, files) if peers else {}
+    truths = [f.truth for f in files]
+    splits = {f.name: f.split for f in files}
+    context: Any = nullcontext()
+    if dask_scheduler:
+        from dask.distributed import Client
+
+        try:
+            client = Client(dask_scheduler, timeout="10s")  # type: ignore[no-untyped-call]
+        except (OSError, TimeoutError) as error:
+            raise ConfigurationError(
+                f"cannot reach the Dask scheduler at {dask_scheduler}: {error}"
+            ) from None
+        context = parallel_config(backend="dask")
+    else:
+        client = None
+    try:
+        with context:
+            baseline = _detect_all(SurpriseEnsemble(), files, None, jobs)
+            say("scored without feedback")
+            feedback = _feedback(files, baseline)
+            learned = {}
+            for name, profile in nab_profiles().items():
+                learner = FeedbackCalibratedEnsemble(profile.tp, profile.fn, profile.fp)
+                learner.fit(feedback)
+                learned[name] = (learner, _detect_all(learner, files, feedback, jobs))
+                say(f"learned and scored with feedback ({name})")
+    finally:
+        if client is not None:
+            client.close()  # type: ignore[no-untyped-call]
+    results: dict[str, Any] = {"files": len(files), "rows": sum(f.truth.n_rows for f in files)}
+    profiles: dict[str, Any] = {}
+    for name, profile in nab_profiles().items():
+        learner, detected = learned[name]
+        without = score_corpus(truths, baseline, profile, first_scored_rows=splits)
+        with_fb = score_corpus(truths, detected, profile, first_scored_rows=splits)
+        peers_scored = {
+            peer: score_corpus(
+                truths, by_profile[name], profile, first_scored_rows=splits
+            ).normalised
+            for peer, by_profile in peer_rows.items()
+            if name in by_profile
+        }
+        profiles[name] = {
+            "without_feedback": {
+                "holdout": without.normalised,
+                "full_corpus": score_corpus(truths, baseline, profile).normalised,
+            },
+            "with_feedback": {
+                "holdout": with_fb.normalised,
+                "learned": learner.config_,
+                "suppression_strength": learner.strength_,
+                "group_configs": learner.group_configs_,
+            },
+            "lift": _lift(files, with_fb, without, profile.fn),
+            "holdout_windows": without.perfect / profile.tp,
+            "peers_holdout": peers_scored,
+        }
+    results["profiles"] = profiles
+    results["timestamp_warnings"] = {f.name: f.backward_steps for f in files if f.backward_steps}
+    results["runtime_seconds"] = time.perf_counter() - started
+    results["peak_rss_mib"] = _peak_rss_mib()
+    results["backend"] = "dask" if dask_scheduler else f"loky x{jobs}"
+
+    def stamps(found: dict[str, np.ndarray]) -> dict[str, list[str]]:
+        by_name = {f.name: f for f in files}
+        return {n: [by_name[n].timestamps[int(r)] for r in rows] for n, rows in found.items()}
+
+    return {
+        "protocol": "B1",
+        "corpus": str(corpus),
+        "results": results,
+        "detections": {
+            "without_feedback": {name: stamps(baseline) for name in nab_profiles()},
+            "with_feedback": {name: stamps(learned[name][1]) for name in nab_profiles()},
+        },
+    }

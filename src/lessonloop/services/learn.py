@@ -1,0 +1,327 @@
+"""``lessonloop learn``: proposals → signal set → candidate → held-out evaluation → human gate.
+
+The candidate is trained on labels that end before the holdout, then compared on the holdout
+(the last ``holdout_days`` of the series) with the champion, or with the existing static alerts
+when there is no champion yet. Attribution retrains without each top insight's signals and
+measures what changes. Nothing is approved here: the run stops at the human gate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from joblib import Parallel, delayed
+
+from lessonloop.detectors.base import load_detector
+from lessonloop.domain.enums import Decision, ModelStatus, ModelTask, SignalKind
+from lessonloop.domain.models import EvaluationCreate, ExperimentCreate, MetricEstimate
+from lessonloop.domain.signals import SignalRead
+from lessonloop.errors import InputError
+from lessonloop.registry.artifacts import verify_artifact
+from lessonloop.services import registry, signals
+from lessonloop.services.detection_eval import (
+    LabelledIncident,
+    PeriodScore,
+    compare_mttd,
+    merge_episodes,
+    score_period,
+)
+from lessonloop.services.learning import (
+    TrainedDetector,
+    build_feedback,
+    detections_by_service,
+    load_all_series,
+    register_detector,
+    train_metric_anomaly,
+)
+from lessonloop.services.workspace import Workspace
+from lessonloop.storage import alerts as alert_store
+from lessonloop.storage.series import StoredSeries
+
+__all__ = ["LearnResult", "learn", "labelled_incidents", "attribute_by_insight"]
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class LearnResult:
+    candidate_id: int
+    baseline: str
+    candidate: PeriodScore
+    incumbent: PeriodScore
+    decision: Decision
+    evaluation_id: int
+    experiment_id: int
+    signal_set_version: int
+    attribution: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def labelled_incidents(accepted: Mapping[SignalKind, list[SignalRead]]) -> list[LabelledIncident]:
+    """Incidents as reviewers labelled them: accepted windows grouped by incident."""
+    grouped: dict[str, dict[str, tuple[dt.datetime, dt.datetime]]] = {}
+    for signal in accepted.get(SignalKind.INCIDENT_WINDOW, []):
+        key = signal.provenance.incident_key or f"signal-{signal.id}"
+        p = signal.payload
+        old = grouped.setdefault(key, {}).get(p.service)
+        grouped[key][p.service] = (
+            (min(old[0], p.start), max(old[1], p.end)) if old else (p.start, p.end)
+        )
+    return [
+        LabelledIncident(
+            key=k,
+            start=min(w[0] for w in ws.values()),
+            end=max(w[1] for w in ws.values()),
+            windows=ws,
+        )
+        for k, ws in sorted(grouped.items())
+    ]
+
+
+def _static_pages(ws: Workspace) -> dict[str, list[dt.datetime]]:
+    with ws.transaction() as session:
+        stored = alert_store.list_alerts(session=session)
+    pages: dict[str, list[dt.datetime]] = {}
+    for alert in stored:
+        pages.setdefault(alert.labels.get("service", ""), []).append(alert.starts_at)
+    return {s: merge_episodes(t) for s, t in pages.items()}
+
+
+def _champion_pages(
+    ws: Workspace, series: Sequence[StoredSeries], start: dt.datetime, end: dt.datetime
+) -> tuple[int, dict[str, list[dt.datetime]]] | None:
+    champions = [
+        v
+        for v in registry.list_versions(ws, task=ModelTask.METRIC_ANOMALY)
+        if v.status == ModelStatus.CHAMPION
+    ]
+    if not champions or not champions[0].artifact_path or not champions[0].artifact_hash:
+        return None
+    version = champions[0]
+    path = Path(version.artifact_path)
+    verify_artifact(path, version.artifact_hash)
+    detector = load_detector(path)
+    accepted = (
+        signals.signals_of_set(ws, version.signal_set_version) if version.signal_set_version else {}
+    )
+    with ws.transaction() as session:
+        alerts = alert_store.list_alerts(session=session)
+    train_end = version.training_end or start
+    feedback, _ = build_feedback(series, accepted, alerts, train_end)
+    return version.id, detections_by_service(
+        detector,
+        series,
+        start,
+        end,  # type: ignore[arg-type]
+        feedback,
+    )
+
+
+def _without(
+    accepted: Mapping[SignalKind, list[SignalRead]], drop: set[int]
+) -> dict[SignalKind, list[SignalRead]]:
+    return {k: [s for s in v if s.id not in drop] for k, v in accepted.items()}
+
+
+def _ablate(
+    ws: Workspace,
+    accepted: Mapping[SignalKind, list[SignalRead]],
+    drop: set[int],
+    series: Sequence[StoredSeries],
+    train_end: dt.datetime,
+    end: dt.datetime,
+    labels: list[LabelledIncident],
+    profile: str,
+    seed: int,
+) -> PeriodScore | None:
+    try:
+        trained = train_metric_anomaly(
+            ws, _without(accepted, drop), train_end=train_end, profile=profile, series=series
+        )
+    except InputError:
+        return None
+    pages = detections_by_service(trained.detector, series, train_end, end, trained.feedback)
+    return score_period(pages, labels, train_end, end, seed=seed)
+
+
+def attribute_by_insight(
+    ws: Workspace,
+    trained: TrainedDetector,
+    accepted: Mapping[SignalKind, list[SignalRead]],
+    series: Sequence[StoredSeries],
+    end: dt.datetime,
+    labels: list[LabelledIncident],
+    full: PeriodScore,
+    *,
+    top: int = 5,
+    profile: str = "standard",
+    seed: int = 0,
+    jobs: int = 2,
+) -> list[dict[str, Any]]:
+    """Retrain without each top insight's (or review's) signals; the change is its effect."""
+    by_id = {s.id: s for group in accepted.values() for s in group}
+    groups: dict[str, set[int]] = {}
+    for signal_id in trained.signal_ids:
+        signal = by_id.get(signal_id)
+        if signal is None:
+            continue
+        p = signal.provenance
+        name = (
+            f"insight {p.insight_id}" if p.insight_id is not None else f"review of {p.incident_key}"
+        )
+        groups.setdefault(name, set()).add(signal_id)
+    chosen = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:top]
+    results = Parallel(n_jobs=jobs, prefer="threads")(
+        delayed(_ablate)(ws, accepted, ids, series, trained.train_end, end, labels, profile, seed)
+        for _, ids in chosen
+    )
+    out = []
+    for (name, ids), ablated in zip(chosen, results, strict=True):
+        entry: dict[str, Any] = {"group": name, "signals": sorted(ids)}
+        if ablated is not None:
+            entry["effect_mttd_minutes"] = (
+                None
+                if full.mttd_minutes is None or ablated.mttd_minutes is None
+                else round(ablated.mttd_minutes - full.mttd_minutes, 2)
+            )
+            entry["effect_false_alerts_per_day"] = round(
+                ablated.false_alerts_per_day - full.false_alerts_per_day, 3
+            )
+            entry["effect_recall"] = (
+                None
+                if full.recall is None or ablated.recall is None
+                else round(full.recall - ablated.recall, 3)
+            )
+        else:
+            entry["effect_mttd_minutes"] = None
+            entry["note"] = "nothing left to learn from without it"
+        out.append(entry)
+    return out
+
+
+def _estimate(value: float | None, ci: tuple[float, float] | None) -> MetricEstimate:
+    return MetricEstimate(value=value, low=ci[0] if ci else None, high=ci[1] if ci else None)
+
+
+def _metrics(score: PeriodScore) -> dict[str, MetricEstimate]:
+    return {
+        "mttd_minutes": _estimate(score.mttd_minutes, score.mttd_ci),
+        "recall": _estimate(score.recall, score.recall_ci),
+        "false_alerts_per_day": _estimate(score.false_alerts_per_day, score.false_alerts_ci),
+    }
+
+
+def learn(
+    ws: Workspace,
+    *,
+    holdout_days: float = 28.0,
+    profile: str = "standard",
+    attribution_top: int = 5,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> LearnResult:
+    """Run the loop up to the human gate for the metric-anomaly task."""
+    note = progress or (lambda _d, _n, _t: None)
+    note("extract", 0, 5)
+    signals.extract_all(ws)
+    note("cut", 1, 5)
+    cut = signals.cut(ws)
+    accepted = signals.signals_of_set(ws, cut.signal_set.version)
+    series = load_all_series(ws)
+    if not series:
+        raise InputError("the workspace has no metric series; import some first", field="series")
+    end = max(dt.datetime.fromtimestamp(int(s.timestamps[-1]), dt.UTC) for s in series)
+    start = end - dt.timedelta(days=holdout_days)
+    labels = labelled_incidents(accepted)
+    if not any(start <= i.start < end for i in labels):
+        raise InputError(
+            f"no accepted incident windows in the holdout ({start:%Y-%m-%d} to "
+            f"{end:%Y-%m-%d}); lengthen --holdout-days or accept more signals",
+            field="holdout_days",
+        )
+    note("train", 2, 5)
+    trained = train_metric_anomaly(ws, accepted, train_end=start, profile=profile, series=series)
+    candidate = detections_by_service(trained.detector, series, start, end, trained.feedback)
+    cand_score = score_period(candidate, labels, start, end, seed=seed)
+    note("evaluate", 3, 5)
+    champion = _champion_pages(ws, series, start, end)
+    baseline_name = f"champion {champion[0]}" if champion else "static alerts"
+    incumbent_pages = champion[1] if champion else _static_pages(ws)
+    inc_score = score_period(incumbent_pages, labels, start, end, seed=seed)
+    verdict = Decision(compare_mttd(cand_score, inc_score, cap_minutes=240, seed=seed))
+    note("attribute", 4, 5)
+    attribution = attribute_by_insight(
+        ws,
+        trained,
+        accepted,
+        series,
+        end,
+        labels,
+        cand_score,
+        top=attribution_top,
+        profile=profile,
+        seed=seed,
+    )
+    version = register_detector(
+        ws,
+        trained,
+        signal_set_version=cut.signal_set.version,
+        extra_config={"holdout_start": start.isoformat(), "holdout_end": end.isoformat()},
+    )
+    evaluation = registry.record_evaluation(
+        ws,
+        EvaluationCreate(
+            model_version_id=version.id,
+            baseline_version_id=champion[0] if champion else None,
+            split={
+                "train_end": start.isoformat(),
+                "holdout_end": end.isoformat(),
+                "labels": "accepted incident windows",
+            },
+            metrics=_metrics(cand_score),
+            baseline_metrics=_metrics(inc_score),
+            comparisons={"mttd_minutes": {"verdict": verdict.value, "against": baseline_name}},
+            decision=verdict,
+            attribution=attribution,
+            notes=f"{cand_score.incidents} holdout incidents, {cand_score.days:.0f} days",
+        ),
+    )
+    insight_ids = sorted(
+        {
+            s.provenance.insight_id
+            for g in accepted.values()
+            for s in g
+            if s.id in set(trained.signal_ids) and s.provenance.insight_id
+        }
+    )
+    experiment = registry.record_experiment(
+        ws,
+        ExperimentCreate(
+            hypothesis="Signals from reviews make detection faster and quieter than "
+            f"{baseline_name}",
+            insight_ids=insight_ids,
+            task=ModelTask.METRIC_ANOMALY,
+            baseline_version_id=champion[0] if champion else None,
+            candidate_version_id=version.id,
+            evaluation_id=evaluation.id,
+            data_range={"holdout_start": start.isoformat(), "holdout_end": end.isoformat()},
+            decision=verdict,
+            notes="awaiting human approval",
+        ),
+    )
+    note("done", 5, 5)
+    return LearnResult(
+        version.id,
+        baseline_name,
+        cand_score,
+        inc_score,
+        verdict,
+        evaluation.id,
+        experiment.id,
+        cut.signal_set.version,
+        attribution,
+    )
