@@ -12,6 +12,15 @@ __all__ = ["registry_of_groups", "GROUPS"]
 GROUPS: list[tuple[str, str]] = [
     ("review", "lessonloop.cli.review"),
     ("actions", "lessonloop.cli.actions"),
+    ("models", "lessonloop.cli.models"),
+    ("experiments", "lessonloop.cli.experiments"),
+    ("export-rules", "lessonloop.cli.exporting"),
+    ("outcomes", "lessonloop.cli.outcomes"),
+    ("taxonomy", "lessonloop.cli.knowledge"),
+    ("import", "lessonloop.cli.importing"),
+    ("signals", "lessonloop.cli.signals"),
+    ("bench", "lessonloop.cli.bench"),
+    ("detect", "lessonloop.cli.detect"),
 ]
 
 
