@@ -1,8 +1,8 @@
 """Lessonloop: learn from incidents, and prove that the learning made the machines better."""
 
 from lessonloop.errors import (
-    Conflict,
     ConfigurationError,
+    Conflict,
     InputError,
     IntegrityError,
     LessonloopError,

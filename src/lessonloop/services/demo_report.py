@@ -107,8 +107,8 @@ def render_html(report: dict[str, Any]) -> str:
                insight_rows, "insights"),
         "<h2>The learning programme</h2>",
         _table(["metric", "value"], [[k, v] for k, v in programme.items()], "programme"),
-        f'<script type="application/json" id="report-data">'
-        f"{html.escape(json.dumps(report, default=str))}</script>",
+        '<script type="application/json" id="report-data">'
+        + json.dumps(report, default=str).replace("</", "<\\/") + "</script>",
     ]
     style = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}"
              "table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;"

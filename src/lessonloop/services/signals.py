@@ -1,0 +1,201 @@
+"""Use cases for learning signals: extract proposals, list them, accept, reject, retire.
+
+Set use cases (check, cut, diff, trace, used_by, export, signals_of_set, latest_set_version) live
+in :mod:`lessonloop.services.signal_sets` and are re-exported here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from sqlalchemy.orm import Session
+
+from lessonloop.domain.enums import SignalKind, SignalStatus
+from lessonloop.domain.signals import SignalRead, parse_matchers
+from lessonloop.errors import InputError
+from lessonloop.services.signal_config import (
+    AutoAcceptPolicy,
+    SignalConfig,
+    load_config,
+    series_by_service,
+)
+from lessonloop.services.signal_sets import (
+    CutResult,
+    Trace,
+    check,
+    cut,
+    diff,
+    export,
+    latest_set_version,
+    list_sets,
+    signals_of_set,
+    trace,
+    used_by,
+)
+from lessonloop.services.workspace import Workspace
+from lessonloop.signals.context import Extraction, ExtractionInput, ExtractionProblem
+from lessonloop.signals.extract_model import (
+    SuggestsFailureModes,
+    default_classifier,
+    extract_model,
+    review_text,
+)
+from lessonloop.signals.extract_structure import extract_structure
+from lessonloop.signals.extract_text import extract_text, load_rules
+from lessonloop.storage import incidents, reviews
+from lessonloop.storage import signals as store
+
+__all__ = [
+    "AutoAcceptPolicy",
+    "SignalConfig",
+    "load_config",
+    "ReviewExtraction",
+    "extract_review",
+    "extract_all",
+    "list_signals",
+    "get_signal",
+    "accept_signal",
+    "reject_signal",
+    "retire_signal",
+    "check",
+    "cut",
+    "CutResult",
+    "diff",
+    "Trace",
+    "trace",
+    "used_by",
+    "export",
+    "signals_of_set",
+    "latest_set_version",
+    "list_sets",
+    "parse_edits",
+]
+
+_MATCHER_FIELDS = {"matchers", "source", "target", "while_firing"}
+
+
+@dataclass
+class ReviewExtraction:
+    review_id: int
+    incident_key: str
+    created: list[SignalRead] = field(default_factory=list)
+    existing: list[SignalRead] = field(default_factory=list)
+    auto_accepted: list[int] = field(default_factory=list)
+    problems: list[ExtractionProblem] = field(default_factory=list)
+
+
+def _extract_one(
+    ws: Workspace,
+    review_id: int,
+    session: Session,
+    config: SignalConfig,
+    classifier: SuggestsFailureModes | None,
+    use_model: bool,
+) -> ReviewExtraction:
+    review = reviews.get(review_id, session=session)
+    source = ExtractionInput(
+        review=review,
+        incident=incidents.get(review.incident_key, session=session),
+        series_by_service=series_by_service(session),
+    )
+    found = Extraction()
+    found.extend(extract_structure(source))
+    found.extend(extract_text(source, load_rules(ws.settings.home / "patterns.yaml")))
+    if use_model:
+        found.extend(extract_model(source, classifier or default_classifier([review_text(source)])))
+    result = ReviewExtraction(review.id, review.incident_key, problems=found.problems)
+    for proposal in found.proposals:
+        try:
+            signal, created = store.create_proposal(proposal, session=session, actor=ws.actor)
+        except InputError as exc:
+            result.problems.append(ExtractionProblem(proposal.provenance.field or "", str(exc)))
+            continue
+        (result.created if created else result.existing).append(signal)
+        if created and config.auto_accept.allows(signal):
+            store.accept(
+                signal.id,
+                session=session,
+                actor=f"policy:auto-accept ({ws.actor})",
+                note="auto-accepted by the workspace policy",
+            )
+            result.auto_accepted.append(signal.id)
+    return result
+
+
+def extract_review(
+    ws: Workspace,
+    ref: str,
+    *,
+    classifier: SuggestsFailureModes | None = None,
+    use_model: bool = True,
+) -> ReviewExtraction:
+    """Propose signals from one review (by id or incident key); re-running never duplicates."""
+    from lessonloop.services.reviews import get_review
+
+    review_id = get_review(ws, ref).id
+    config = load_config(ws)
+    with ws.transaction() as session:
+        return _extract_one(ws, review_id, session, config, classifier, use_model)
+
+
+def extract_all(
+    ws: Workspace, *, classifier: SuggestsFailureModes | None = None, use_model: bool = True
+) -> list[ReviewExtraction]:
+    config = load_config(ws)
+    with ws.transaction() as session:
+        ids = [r.id for r in reviews.list_reviews(session=session)]
+        return [_extract_one(ws, i, session, config, classifier, use_model) for i in ids]
+
+
+def list_signals(
+    ws: Workspace, *, status: SignalStatus | None = None, kind: SignalKind | None = None
+) -> list[SignalRead]:
+    with ws.transaction() as session:
+        return store.list_signals(session=session, status=status, kind=kind)
+
+
+def get_signal(ws: Workspace, signal_id: int) -> SignalRead:
+    with ws.transaction() as session:
+        return store.get(signal_id, session=session)
+
+
+def parse_edits(pairs: list[str]) -> dict[str, Any]:
+    """``field=value`` pairs from the command line; matcher fields take ``{a="b"}`` text."""
+    edits: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise InputError(f"an edit is field=value, got {pair!r}", field="edit")
+        if name in _MATCHER_FIELDS:
+            try:
+                edits[name] = [m.model_dump() for m in parse_matchers(raw)]
+            except ValueError as exc:
+                raise InputError(str(exc), field=f"payload.{name}") from exc
+            continue
+        try:
+            edits[name] = yaml.safe_load(raw) if raw.strip() else raw
+        except yaml.YAMLError:
+            edits[name] = raw
+    return edits
+
+
+def accept_signal(
+    ws: Workspace, signal_id: int, edits: list[str] | None = None, note: str | None = None
+) -> SignalRead:
+    """Accept a proposal (optionally edited); the reviewer and time go into the audit trail."""
+    changes = parse_edits(edits or [])
+    with ws.transaction() as session:
+        return store.accept(signal_id, session=session, actor=ws.actor, edits=changes, note=note)
+
+
+def reject_signal(ws: Workspace, signal_id: int, why: str) -> SignalRead:
+    with ws.transaction() as session:
+        return store.reject(signal_id, why, session=session, actor=ws.actor)
+
+
+def retire_signal(ws: Workspace, signal_id: int, why: str) -> SignalRead:
+    with ws.transaction() as session:
+        return store.retire(signal_id, why, session=session, actor=ws.actor)

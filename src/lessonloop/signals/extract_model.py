@@ -1,0 +1,79 @@
+"""Failure-mode labels proposed by the text classifier (always proposals, never auto-accepted)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Protocol
+
+from lessonloop.domain.signals import FailureModeLabel, SignalCreate
+from lessonloop.signals.context import Extraction, ExtractionInput, provenance_for
+
+__all__ = [
+    "SuggestsFailureModes",
+    "default_classifier",
+    "extract_model",
+    "review_text",
+    "MODEL_EXTRACTOR",
+]
+
+MODEL_EXTRACTOR = "model.failure_mode"
+
+
+class _Suggestion(Protocol):
+    label: str
+    probability: float
+    suggested: bool
+
+
+class SuggestsFailureModes(Protocol):
+    """What extraction needs from a classifier: ``suggest(text)`` → ranked suggestions."""
+
+    def suggest(self, text: str) -> list[_Suggestion]: ...
+
+
+def review_text(source: ExtractionInput) -> str:
+    """The review's prose, as the classifier reads it (title, summary, factors, insights)."""
+    review = source.review
+    parts = [
+        review.title,
+        review.summary,
+        review.impact,
+        review.detection,
+        *review.contributing_factors,
+        *(i.text for i in review.insights),
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+def default_classifier(texts: list[str]) -> SuggestsFailureModes | None:
+    """The text package's classifier on its taxonomy keywords, or None if it is not available."""
+    try:
+        from lessonloop.text.classifier import FailureModeClassifier
+    except ImportError:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return FailureModeClassifier().fit([], [], unlabeled_texts=texts)  # type: ignore[return-value]
+
+
+def extract_model(
+    source: ExtractionInput, classifier: SuggestsFailureModes | None, *, version: str = "keywords"
+) -> Extraction:
+    """One failure_mode_label proposal per label the classifier suggests for the review."""
+    out = Extraction()
+    if classifier is None:
+        return out
+    text = review_text(source)
+    for suggestion in classifier.suggest(text):
+        if not suggestion.suggested:
+            continue
+        out.proposals.append(
+            SignalCreate(
+                payload=FailureModeLabel(incident_key=source.incident.key, label=suggestion.label),
+                confidence=round(min(max(suggestion.probability, 0.0), 1.0), 4),
+                provenance=provenance_for(
+                    source, extractor=MODEL_EXTRACTOR, version=version, field="review"
+                ),
+            )
+        )
+    return out

@@ -1,0 +1,89 @@
+"""The demo end to end: the loop learns, and the HTML report shows the JSON's numbers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_cli_end_to_end import LESSONLOOP
+
+
+class _Report(HTMLParser):
+    """Collects figure ids, table cells and the embedded JSON of the report."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.figures: list[str] = []
+        self.cells: list[str] = []
+        self.data = ""
+        self._in_cell = self._in_data = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "figure":
+            self.figures.append(attributes.get("id") or "")
+        self._in_cell = tag == "td"
+        self._in_data = tag == "script" and attributes.get("id") == "report-data"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_cell = self._in_data = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_cell:
+            self.cells.append(data)
+        if self._in_data:
+            self.data += data
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
+    root = tmp_path_factory.mktemp("demo")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LESSONLOOP_")}
+    result = subprocess.run(
+        [LESSONLOOP, "demo", "--quarters", "3", "--step-minutes", "30", "--workspace",
+         str(root / "ws"), "--out", str(root / "r.json"), "--html", str(root / "r.html")],
+        env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "2025Q3: MTTD" in result.stdout
+    return json.loads((root / "r.json").read_text()), (root / "r.html").read_text()
+
+
+def test_report_json_has_the_documented_shape(demo_run) -> None:
+    report, _ = demo_run
+    assert [q["quarter"] for q in report["quarters"]] == ["2025Q1", "2025Q2", "2025Q3"]
+    for row in report["quarters"]:
+        for who in ("baseline", "champion"):
+            assert {"mttd_minutes", "mttd_ci", "false_alerts_per_day", "false_alerts_ci",
+                    "recall"} <= set(row[who])
+        assert "champion_version" in row
+    assert report["top_insights"] and report["programme"]
+    assert report["funnel"]["accepted"] <= report["funnel"]["proposed"]
+
+
+def test_the_loop_beats_the_static_setup_by_the_last_quarter(demo_run) -> None:
+    report, _ = demo_run
+    last = report["quarters"][-1]
+    assert last["champion_version"] is not None, "no model was promoted"
+    base, champ = last["baseline"], last["champion"]
+    assert champ["mttd_minutes"] <= base["mttd_minutes"] / 2
+    assert champ["false_alerts_per_day"] <= base["false_alerts_per_day"] / 2
+    assert champ["false_alerts_ci"][1] < base["false_alerts_ci"][0]
+
+
+def test_html_holds_every_plot_and_the_json_numbers(demo_run) -> None:
+    report, page = demo_run
+    parser = _Report()
+    parser.feed(page)
+    assert parser.figures == ["plot-mttd", "plot-false_alerts", "plot-recall", "plot-funnel"]
+    assert page.count("<svg") == 4
+    assert "<link" not in page and 'src="http' not in page  # opens without a network
+    assert json.loads(parser.data) == report
+    for row in report["quarters"]:
+        for who in ("baseline", "champion"):
+            assert str(row[who]["mttd_minutes"]) in parser.cells
+            assert str(row[who]["false_alerts_per_day"]) in parser.cells

@@ -1,0 +1,128 @@
+"""Extraction on a review file: structure, text rules and model proposals with exact provenance."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from lessonloop.domain import SignalKind, SignalStatus
+from lessonloop.services import signals as service
+from lessonloop.services.reviews import get_review
+
+
+def _by_extractor(result) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for s in result.created:
+        out.setdefault(s.provenance.extractor, []).append(s)
+    return out
+
+
+def _field_text(review, path: str) -> str:
+    """The text a provenance field path points at in the stored review."""
+    if path.startswith("insights["):
+        return review.insights[int(path[9 : path.index("]")])].text
+    if path.startswith("action_items["):
+        return review.action_items[int(path[13 : path.index("]")])].title
+    if path.startswith("alert_notes["):
+        return review.alert_notes[int(path[12 : path.index("]")])].alert
+    return getattr(review, path)
+
+
+def test_extraction_proposes_every_kind_with_exact_spans(demo_ws) -> None:
+    result = service.extract_review(demo_ws, "INC-2026-0042")
+    review = get_review(demo_ws, "INC-2026-0042")
+    found = _by_extractor(result)
+    assert all(s.status == SignalStatus.PROPOSED for s in result.created)
+
+    windows = found["structure.timeline"]
+    assert {(w.payload.service, w.payload.series) for w in windows} == {
+        ("checkout", "latency_p99"),
+        ("payments", "*"),
+    }
+    assert windows[0].payload.start == dt.datetime(2026, 3, 2, 10, 12, tzinfo=dt.UTC)
+    assert windows[0].payload.end == dt.datetime(2026, 3, 2, 11, 5, tzinfo=dt.UTC)
+    assert windows[0].payload.start_source == "timeline:first symptom"
+    assert windows[0].provenance.timeline_position == 0
+
+    verdicts = {s.payload.verdict.value: s for s in found["structure.alerts"]}
+    assert verdicts["late"].payload.matchers[0].value == "HighLatencyP99"
+    assert str(verdicts["noise"].payload.matchers[1]) == 'host=~"batch-.*"'
+
+    hint = found["structure.actions"][0].payload
+    assert (hint.service, hint.series, hint.value, hint.for_minutes) == (
+        "checkout",
+        "latency_p99",
+        400.0,
+        5.0,
+    )
+
+    change = found["text.threshold-change"][0]
+    assert (change.payload.value, change.payload.replaces, change.payload.for_minutes) == (
+        400.0,
+        800.0,
+        5.0,
+    )
+    assert change.payload.series == "p99_latency"
+
+    noise = [s for s in found["text.noise-statement"]]
+    assert {s.kind for s in noise} == {SignalKind.ALERT_VERDICT, SignalKind.SUPPRESSION_RULE}
+    assert noise[0].provenance.insight_id == review.insights[0].id
+    gap = found["text.missing-data"][0]
+    assert gap.payload.missing == "queue depth"
+    corr = found["text.co-occurrence"][0]
+    assert corr.payload.source[0].value == "DiskFull"
+    assert found["structure.signal_block"][0].payload.missing == "connection pool saturation"
+
+    for signal in result.created:
+        p = signal.provenance
+        assert p.review_id == review.id and p.incident_key == "INC-2026-0042"
+        if p.span is not None:
+            assert _field_text(review, p.field)[p.span[0] : p.span[1]] == p.text
+    assert _field_text(review, change.provenance.field)[slice(*change.provenance.span)] == (
+        "The p99 latency alert paged at 800 ms; it should fire at 400 ms for 5 minutes"
+    )
+    assert gap.provenance.text == "We had no metric for queue depth"
+
+
+def test_model_proposals_are_never_auto_accepted(demo_ws) -> None:
+    (demo_ws.settings.home / "signals.yaml").write_text(
+        "auto_accept: {enabled: true, kinds: [incident_window, failure_mode_label], "
+        "min_confidence: 0.0}\n"
+    )
+
+    class Always:
+        def suggest(self, text):
+            from types import SimpleNamespace
+
+            return [SimpleNamespace(label="config-change", probability=0.99, suggested=True)]
+
+    result = service.extract_review(demo_ws, "INC-2026-0042", classifier=Always())
+    labels = [s for s in result.created if s.kind == SignalKind.FAILURE_MODE_LABEL]
+    assert labels and labels[0].provenance.extractor == "model.failure_mode"
+    accepted = {s.id for s in service.list_signals(demo_ws, status=SignalStatus.ACCEPTED)}
+    assert labels[0].id not in accepted
+    windows = {s.id for s in result.created if s.kind == SignalKind.INCIDENT_WINDOW}
+    assert windows and windows <= accepted == set(result.auto_accepted)
+
+
+def test_auto_accept_is_off_by_default_and_reextraction_never_duplicates(demo_ws) -> None:
+    first = service.extract_review(demo_ws, "INC-2026-0042", use_model=False)
+    assert first.created and not first.auto_accepted
+    window = next(s for s in first.created if s.kind == SignalKind.INCIDENT_WINDOW)
+    service.accept_signal(demo_ws, window.id, ["end=2026-03-02T11:30:00Z"])
+    again = service.extract_review(demo_ws, "INC-2026-0042", use_model=False)
+    assert again.created == []
+    assert len(again.existing) == len(first.created)
+    assert len(service.list_signals(demo_ws)) == len(first.created)
+
+
+def test_user_pattern_file_extends_the_rules(demo_ws) -> None:
+    (demo_ws.settings.home / "patterns.yaml").write_text(
+        "rules:\n  - name: blind-spot\n    kind: instrumentation_gap\n    confidence: 0.4\n"
+        "    where: [prose]\n    pattern: 'skipped\\s+the\\s+(?P<missing>canary\\s+stage)'\n"
+    )
+    result = service.extract_review(demo_ws, "INC-2026-0042", use_model=False)
+    custom = [s for s in result.created if s.provenance.extractor == "text.blind-spot"]
+    assert len(custom) == 1
+    assert custom[0].payload.missing == "canary stage"
+    assert custom[0].provenance.field == "contributing_factors[0]"
+    assert custom[0].provenance.text == "skipped the canary stage"
