@@ -92,8 +92,9 @@ def render_html(report: dict[str, Any]) -> str:
                      r["baseline"]["false_alerts_per_day"], r["champion"]["false_alerts_per_day"],
                      r["baseline"]["recall"], r["champion"]["recall"],
                      r["champion_version"] or "static"] for r in rows]
-    insight_rows = [[i["insight_id"], i["incident_key"], i["text"], i["signals_used"],
-                     i.get("effect_mttd_minutes", "")] for i in report.get("top_insights", [])]
+    insight_rows = [[i["group"], i["incident_key"], i["text"], i["signals_used"],
+                     i.get("effect_mttd_minutes"), i.get("effect_false_alerts_per_day"),
+                     i.get("review", "")] for i in report.get("top_insights", [])]
     programme = report.get("programme", {})
     sections = [
         "<h1>Lessonloop: what the organisation learned</h1>",
@@ -102,9 +103,11 @@ def render_html(report: dict[str, Any]) -> str:
                 "champion false/day", "baseline recall", "champion recall", "champion"],
                quarter_rows, "numbers"),
         *(f'<figure id="plot-{name}">{svg}</figure>' for name, svg in plots.items()),
-        "<h2>Insights that taught the champion</h2>",
-        _table(["insight", "incident", "text", "signals used", "MTTD effect (min)"],
-               insight_rows, "insights"),
+        "<h2>Insights that taught the champion (ablation on held-out quarters)</h2>",
+        "<p>Effect = metric when the champion is retrained without these signals, minus the "
+        "metric with them: positive MTTD and false-alert effects mean they helped.</p>",
+        _table(["insight", "incident", "text", "signals used", "MTTD effect (min)",
+                "false alerts/day effect", "review"], insight_rows, "insights"),
         "<h2>The learning programme</h2>",
         _table(["metric", "value"], [[k, v] for k, v in programme.items()], "programme"),
         '<script type="application/json" id="report-data">'

@@ -133,24 +133,46 @@ def _score(pages: dict[str, list[dt.datetime]], incidents: list[LabelledIncident
                         seed=seed)
 
 
-def _top_insights(ws: Workspace, used: set[int], limit: int = 10) -> list[dict[str, Any]]:
-    """The insights (or review sections) whose accepted signals the champion learned from."""
+def _insight_count(ws: Workspace) -> int:
+    from lessonloop.services.reviews import list_reviews
+
+    return sum(r.insights for r in list_reviews(ws))
+
+
+def _top_insights(ws: Workspace, champion: tuple[int, Any, Any], series: list[Any],
+                  truth: list[LabelledIncident], end: dt.datetime, sources_dir: Path,
+                  seed: int, limit: int = 5) -> list[dict[str, Any]]:
+    """Ablation on held-out quarters: retrain the champion without each review's or insight's
+    signals and measure how detection changes against the ground truth."""
+    from lessonloop.services.learn import attribute_by_insight
     from lessonloop.services.reviews import get_review
 
-    counts: dict[tuple[str, int | None], int] = {}
-    for signal_id in used:
-        signal = signals.get_signal(ws, signal_id)
-        key = (signal.provenance.incident_key or "", signal.provenance.insight_id)
-        counts[key] = counts.get(key, 0) + 1
+    _, trained, accepted = champion
+    pages = detections_by_service(trained.detector, series, trained.train_end, end,
+                                  trained.feedback)
+    full = score_period(pages, truth, trained.train_end, end, seed=seed)
+    effects = attribute_by_insight(ws, trained, accepted, series, end, truth, full, top=limit,
+                                   seed=seed)
+    by_id = {s.id: s for group in accepted.values() for s in group}
     out = []
-    for (incident_key, insight_id), n in sorted(counts.items(), key=lambda kv: -kv[1])[:limit]:
-        text = "review structure (timeline markers, alert verdicts)"
-        if insight_id is not None and incident_key:
-            review = get_review(ws, incident_key)
-            text = next((i.text for i in review.insights if i.id == insight_id), text)
-        out.append({"incident_key": incident_key, "insight_id": insight_id, "text": text,
-                    "signals_used": n})
-    return out
+    for effect in effects:
+        first = by_id[effect["signals"][0]].provenance
+        key, insight_id = first.incident_key or "", first.insight_id
+        text = "the review's timeline markers and alert verdicts"
+        if effect["group"].startswith("every "):
+            key, insight_id, text = "", None, f"{effect['group']} across all reviews"
+        elif insight_id is not None and key:
+            text = next((i.text for i in get_review(ws, key).insights if i.id == insight_id),
+                        text)
+        out.append({"incident_key": key, "insight_id": insight_id, "group": effect["group"],
+                    "text": text, "signals_used": len(effect["signals"]),
+                    "effect_mttd_minutes": effect.get("effect_mttd_minutes"),
+                    "effect_false_alerts_per_day": effect.get("effect_false_alerts_per_day"),
+                    "effect_recall": effect.get("effect_recall"),
+                    "review": str((sources_dir / "reviews" / f"{key}.md").resolve())
+                    if key else ""})
+    return sorted(out, key=lambda e: -(abs(e["effect_mttd_minutes"] or 0) * 0.1
+                                       + abs(e["effect_false_alerts_per_day"] or 0)))
 
 
 def _programme(ws: Workspace, truth_incidents: int) -> dict[str, Any]:
@@ -214,8 +236,8 @@ def run_demo(ws: Workspace, sources_dir: Path, *, quarters: int = 4, seed: int =
         summary = importing.import_files(ws, "markdown", review_files,
                                          options=ImportOptions(create_incident=True))
         log.append(f"{label}: imported {len(review_files)} reviews ({summary.as_dict()})")
-        extracted = signals.extract_all(ws)
-        del extracted
+        signals.extract_all(ws)
+        funnel_total["insights"] = _insight_count(ws)
         funnel = _review_proposals(ws, rng, log)
         for key in ("proposed", "accepted", "rejected"):
             funnel_total[key] += funnel[key]
@@ -265,15 +287,17 @@ def run_demo(ws: Workspace, sources_dir: Path, *, quarters: int = 4, seed: int =
             trained = train_metric_anomaly(ws, accepted, train_end=q_end, series=series)
             version = register_detector(ws, trained, signal_set_version=cut.signal_set.version,
                                         training_start=_time(quarter_specs[0]["start"]))
-            candidate = (version.id, trained)
+            candidate = (version.id, trained, accepted)
             log.append(f"{label}: trained candidate {version.id} on signal set "
                        f"v{cut.signal_set.version} ({len(trained.signal_ids)} signals used)")
         rows.append(row)
     note("quarters", len(quarter_specs), len(quarter_specs))
     used = set(champion[1].signal_ids) if champion else set()
     funnel_total["used by the champion"] = len(used)
+    top = _top_insights(ws, champion, series, truth_incidents,
+                        _time(quarter_specs[-1]["end"]), sources_dir, seed) if champion else []
     report = {"quarters": rows, "funnel": funnel_total, "log": log,
-              "top_insights": _top_insights(ws, used),
+              "top_insights": top,
               "programme": _programme(ws, len(truth_incidents)),
               "champion_version": champion[0] if champion else None,
               "task": ModelTask.METRIC_ANOMALY.value}

@@ -161,8 +161,13 @@ def attribute_by_insight(
     profile: str = "standard",
     seed: int = 0,
     jobs: int = 2,
+    by_kind: bool = True,
 ) -> list[dict[str, Any]]:
-    """Retrain without each top insight's (or review's) signals; the change is its effect."""
+    """Retrain without each top insight's (or review's) signals; the change is its effect.
+
+    With ``by_kind`` the signals of each kind other than incident windows (all noise verdicts,
+    all threshold hints, ...) are also removed as a group, which shows what each kind buys.
+    """
     by_id = {s.id: s for group in accepted.values() for s in group}
     groups: dict[str, set[int]] = {}
     for signal_id in trained.signal_ids:
@@ -175,6 +180,12 @@ def attribute_by_insight(
         )
         groups.setdefault(name, set()).add(signal_id)
     chosen = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:top]
+    if by_kind:
+        used = set(trained.signal_ids)
+        for kind, members in sorted(accepted.items()):
+            ids = {s.id for s in members if s.id in used}
+            if ids and kind != SignalKind.INCIDENT_WINDOW:
+                chosen.append((f"every {kind.value} signal", ids))
     results = Parallel(n_jobs=jobs, prefer="threads")(
         delayed(_ablate)(ws, accepted, ids, series, trained.train_end, end, labels, profile, seed)
         for _, ids in chosen
