@@ -9,9 +9,6 @@ from typing import Annotated
 import typer
 
 from lessonloop.cli.common import console, handle_errors, progress_bar, settings
-from lessonloop.services.demo_report import headline, render_html
-from lessonloop.services.demo_run import run_demo
-from lessonloop.services.workspace import init_workspace
 
 
 def register(app: typer.Typer) -> None:
@@ -23,23 +20,39 @@ def demo(
     quarters: Annotated[int, typer.Option(min=2, max=8)] = 4,
     seed: Annotated[int, typer.Option(min=0)] = 7,
     step_minutes: Annotated[int, typer.Option(help="Series resolution (1-60).")] = 5,
-    workspace_dir: Annotated[Path | None, typer.Option(
-        "--workspace", help="Workspace folder for the demo (default: LESSONLOOP_HOME).")] = None,
+    workspace_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--workspace", help="Workspace folder for the demo (default: LESSONLOOP_HOME)."
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the report as JSON.")] = None,
     html_out: Annotated[Path | None, typer.Option("--html", help="Write the HTML report.")] = None,
 ) -> None:
     """Generate an organisation and run the loop quarter by quarter; print what it learned."""
+    from lessonloop.services.demo_report import headline, render_html
+    from lessonloop.services.demo_run import run_demo
+    from lessonloop.services.workspace import init_workspace
+
     base = settings()
     home = workspace_dir or base.home
     if (home / "lessonloop.db").exists():
         (home / "lessonloop.db").unlink()
         for suffix in ("-wal", "-shm"):
             (home / f"lessonloop.db{suffix}").unlink(missing_ok=True)
-    ws = init_workspace(base.model_copy(update={"home": home, "database_url": None})
-                        if workspace_dir else base, actor="demo")
+    ws = init_workspace(
+        base.model_copy(update={"home": home, "database_url": None}) if workspace_dir else base,
+        actor="demo",
+    )
     with progress_bar() as update:
-        result = run_demo(ws, home / "sources", quarters=quarters, seed=seed,
-                          step_minutes=step_minutes, progress=update)
+        result = run_demo(
+            ws,
+            home / "sources",
+            quarters=quarters,
+            seed=seed,
+            step_minutes=step_minutes,
+            progress=update,
+        )
     for line in result.log:
         console.print(f"[dim]{line}[/]", highlight=False)
     for line in headline(result.report):

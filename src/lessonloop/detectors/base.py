@@ -14,7 +14,6 @@ from typing import Any, ClassVar, Self, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-import skops.io
 
 from lessonloop.detectors.feedback import SeriesFeedback
 from lessonloop.detectors.thresholding import detections_from_scores
@@ -102,6 +101,8 @@ class Detector:
         directory.mkdir(parents=True, exist_ok=True)
         config = {"detector": self.name, "params": _jsonable(self.get_params())}
         (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True))
+        import skops.io  # imported on use: it is slow to import
+
         skops.io.dump(self.learned_state(), directory / STATE_FILE)
 
 
