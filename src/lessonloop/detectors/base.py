@@ -141,6 +141,8 @@ def load_detector(directory: Path, *, trusted: Sequence[str] = ()) -> Detector:
     state_path = directory / STATE_FILE
     if not state_path.is_file():
         raise InputError("detector state file missing", file=str(state_path))
+    import skops.io
+
     untrusted = skops.io.get_untrusted_types(file=state_path)
     unexpected = sorted(set(untrusted) - set(trusted) - set(_known_state_types()))
     if unexpected:
