@@ -50,11 +50,11 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
         env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "2025Q3: MTTD" in result.stdout
-    return json.loads((root / "r.json").read_text()), (root / "r.html").read_text()
+    return json.loads((root / "r.json").read_text()), (root / "r.html").read_text(), root
 
 
 def test_report_json_has_the_documented_shape(demo_run) -> None:
-    report, _ = demo_run
+    report, *_ = demo_run
     assert [q["quarter"] for q in report["quarters"]] == ["2025Q1", "2025Q2", "2025Q3"]
     for row in report["quarters"]:
         for who in ("baseline", "champion"):
@@ -66,7 +66,7 @@ def test_report_json_has_the_documented_shape(demo_run) -> None:
 
 
 def test_the_loop_beats_the_static_setup_by_the_last_quarter(demo_run) -> None:
-    report, _ = demo_run
+    report, *_ = demo_run
     last = report["quarters"][-1]
     assert last["champion_version"] is not None, "no model was promoted"
     base, champ = last["baseline"], last["champion"]
@@ -76,7 +76,7 @@ def test_the_loop_beats_the_static_setup_by_the_last_quarter(demo_run) -> None:
 
 
 def test_html_holds_every_plot_and_the_json_numbers(demo_run) -> None:
-    report, page = demo_run
+    report, page, _ = demo_run
     parser = _Report()
     parser.feed(page)
     assert parser.figures == ["plot-mttd", "plot-false_alerts", "plot-recall", "plot-funnel"]
@@ -87,3 +87,40 @@ def test_html_holds_every_plot_and_the_json_numbers(demo_run) -> None:
         for who in ("baseline", "champion"):
             assert str(row[who]["mttd_minutes"]) in parser.cells
             assert str(row[who]["false_alerts_per_day"]) in parser.cells
+
+
+def test_learn_approve_promote_export_on_the_demo_workspace(demo_run) -> None:
+    import shutil
+
+    *_, root = demo_run
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LESSONLOOP_")}
+    env["LESSONLOOP_HOME"] = str(root / "ws")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([LESSONLOOP, *args], env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    learned = json.loads(cli("learn", "--holdout-days", "30", "--attribution-top", "2",
+                             "--json").stdout)
+    version = str(learned["candidate"])
+    assert learned["decision"] in ("better", "worse", "not distinguishable")
+    assert learned["candidate_metrics"]["mttd_ci"] is not None
+    refused = subprocess.run([LESSONLOOP, "export-rules", "prometheus", version], env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and "approved" in refused.stderr
+    cli("models", "approve", version, "--reason", "faster and quieter on the holdout")
+    cli("models", "promote", version)
+    rules = root / "rules.yaml"
+    cli("export-rules", "prometheus", version, "--out", str(rules))
+    text = rules.read_text()
+    assert "lessonloop_reviews" in text and "expr:" in text
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("promtool is required under CI")
+        pytest.skip("promtool not installed (apt-get install prometheus)")
+    checked = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True,
+                             text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -42,8 +42,11 @@ from lessonloop.storage import alerts as alert_store
 __all__ = ["DemoResult", "run_demo"]
 
 Progress = Callable[[str, int, int], None]
-ACCEPT_RATES = {SignalKind.INCIDENT_WINDOW: 0.92, SignalKind.ALERT_VERDICT: 0.85,
-                SignalKind.THRESHOLD_HINT: 0.8}
+ACCEPT_RATES = {
+    SignalKind.INCIDENT_WINDOW: 0.92,
+    SignalKind.ALERT_VERDICT: 0.85,
+    SignalKind.THRESHOLD_HINT: 0.8,
+}
 DEFAULT_ACCEPT = 0.6
 
 
@@ -59,10 +62,17 @@ def _time(text: str) -> dt.datetime:
 
 
 def _truth_incidents(truth: dict[str, Any]) -> list[LabelledIncident]:
-    return [LabelledIncident(
-        key=i["incident_key"], start=_time(i["true_start"]), end=_time(i["true_end"]),
-        windows={s["service"]: (_time(s["true_start"]), _time(s["true_end"]))
-                 for s in i["services"]}) for i in truth["incidents"]]
+    return [
+        LabelledIncident(
+            key=i["incident_key"],
+            start=_time(i["true_start"]),
+            end=_time(i["true_end"]),
+            windows={
+                s["service"]: (_time(s["true_start"]), _time(s["true_end"])) for s in i["services"]
+            },
+        )
+        for i in truth["incidents"]
+    ]
 
 
 def _signal_incidents(accepted: dict[SignalKind, list[Any]]) -> list[LabelledIncident]:
@@ -72,11 +82,18 @@ def _signal_incidents(accepted: dict[SignalKind, list[Any]]) -> list[LabelledInc
         key = signal.provenance.incident_key or f"signal-{signal.id}"
         p = signal.payload
         old = grouped.setdefault(key, {}).get(p.service)
-        grouped[key][p.service] = (min(old[0], p.start), max(old[1], p.end)) if old else (
-            p.start, p.end)
-    return [LabelledIncident(key=k, start=min(w[0] for w in ws.values()),
-                             end=max(w[1] for w in ws.values()), windows=ws)
-            for k, ws in grouped.items()]
+        grouped[key][p.service] = (
+            (min(old[0], p.start), max(old[1], p.end)) if old else (p.start, p.end)
+        )
+    return [
+        LabelledIncident(
+            key=k,
+            start=min(w[0] for w in ws.values()),
+            end=max(w[1] for w in ws.values()),
+            windows=ws,
+        )
+        for k, ws in grouped.items()
+    ]
 
 
 def _write_quarter_pagerduty(org: GeneratedOrg, end: dt.datetime, out: Path) -> Path:
@@ -84,8 +101,11 @@ def _write_quarter_pagerduty(org: GeneratedOrg, end: dt.datetime, out: Path) -> 
     entries = json.loads(org.pagerduty_log_entries_file.read_text())["log_entries"]
     chosen = [i for i in incidents if _time(i["created_at"]) < end]
     ids = {i["id"] for i in chosen}
-    out.write_text(json.dumps({"incidents": chosen, "log_entries": [
-        e for e in entries if e["incident"]["id"] in ids]}))
+    out.write_text(
+        json.dumps(
+            {"incidents": chosen, "log_entries": [e for e in entries if e["incident"]["id"] in ids]}
+        )
+    )
     return out
 
 
@@ -95,9 +115,16 @@ def _register_services(ws: Workspace, org: GeneratedOrg) -> None:
     existing = {s.name for s in catalog.list_services(ws)}
     for entry in entries:
         if entry["name"] not in existing:
-            catalog.add_service(ws, ServiceCreate(
-                name=entry["name"], tier=entry.get("tier", 2), team=entry.get("team"),
-                owner=entry.get("owner"), domain=entry.get("domain")))
+            catalog.add_service(
+                ws,
+                ServiceCreate(
+                    name=entry["name"],
+                    tier=entry.get("tier", 2),
+                    team=entry.get("team"),
+                    owner=entry.get("owner"),
+                    domain=entry.get("domain"),
+                ),
+            )
     for entry in entries:
         for target in entry.get("depends_on", []):
             catalog.add_dependency(ws, entry["name"], target)
@@ -127,10 +154,13 @@ def _static_pages(ws: Workspace) -> dict[str, list[dt.datetime]]:
     return {s: merge_episodes(t) for s, t in pages.items()}
 
 
-def _score(pages: dict[str, list[dt.datetime]], incidents: list[LabelledIncident],
-           quarter: dict[str, str], seed: int) -> PeriodScore:
-    return score_period(pages, incidents, _time(quarter["start"]), _time(quarter["end"]),
-                        seed=seed)
+def _score(
+    pages: dict[str, list[dt.datetime]],
+    incidents: list[LabelledIncident],
+    quarter: dict[str, str],
+    seed: int,
+) -> PeriodScore:
+    return score_period(pages, incidents, _time(quarter["start"]), _time(quarter["end"]), seed=seed)
 
 
 def _insight_count(ws: Workspace) -> int:
@@ -139,20 +169,29 @@ def _insight_count(ws: Workspace) -> int:
     return sum(r.insights for r in list_reviews(ws))
 
 
-def _top_insights(ws: Workspace, champion: tuple[int, Any, Any], series: list[Any],
-                  truth: list[LabelledIncident], end: dt.datetime, sources_dir: Path,
-                  seed: int, limit: int = 5) -> list[dict[str, Any]]:
+def _top_insights(
+    ws: Workspace,
+    champion: tuple[int, Any, Any],
+    series: list[Any],
+    truth: list[LabelledIncident],
+    end: dt.datetime,
+    sources_dir: Path,
+    seed: int,
+    limit: int = 5,
+) -> list[dict[str, Any]]:
     """Ablation on held-out quarters: retrain the champion without each review's or insight's
     signals and measure how detection changes against the ground truth."""
     from lessonloop.services.learn import attribute_by_insight
     from lessonloop.services.reviews import get_review
 
     _, trained, accepted = champion
-    pages = detections_by_service(trained.detector, series, trained.train_end, end,
-                                  trained.feedback)
+    pages = detections_by_service(
+        trained.detector, series, trained.train_end, end, trained.feedback
+    )
     full = score_period(pages, truth, trained.train_end, end, seed=seed)
-    effects = attribute_by_insight(ws, trained, accepted, series, end, truth, full, top=limit,
-                                   seed=seed)
+    effects = attribute_by_insight(
+        ws, trained, accepted, series, end, truth, full, top=limit, seed=seed
+    )
     by_id = {s.id: s for group in accepted.values() for s in group}
     out = []
     for effect in effects:
@@ -162,17 +201,26 @@ def _top_insights(ws: Workspace, champion: tuple[int, Any, Any], series: list[An
         if effect["group"].startswith("every "):
             key, insight_id, text = "", None, f"{effect['group']} across all reviews"
         elif insight_id is not None and key:
-            text = next((i.text for i in get_review(ws, key).insights if i.id == insight_id),
-                        text)
-        out.append({"incident_key": key, "insight_id": insight_id, "group": effect["group"],
-                    "text": text, "signals_used": len(effect["signals"]),
-                    "effect_mttd_minutes": effect.get("effect_mttd_minutes"),
-                    "effect_false_alerts_per_day": effect.get("effect_false_alerts_per_day"),
-                    "effect_recall": effect.get("effect_recall"),
-                    "review": str((sources_dir / "reviews" / f"{key}.md").resolve())
-                    if key else ""})
-    return sorted(out, key=lambda e: -(abs(e["effect_mttd_minutes"] or 0) * 0.1
-                                       + abs(e["effect_false_alerts_per_day"] or 0)))
+            text = next((i.text for i in get_review(ws, key).insights if i.id == insight_id), text)
+        out.append(
+            {
+                "incident_key": key,
+                "insight_id": insight_id,
+                "group": effect["group"],
+                "text": text,
+                "signals_used": len(effect["signals"]),
+                "effect_mttd_minutes": effect.get("effect_mttd_minutes"),
+                "effect_false_alerts_per_day": effect.get("effect_false_alerts_per_day"),
+                "effect_recall": effect.get("effect_recall"),
+                "review": str((sources_dir / "reviews" / f"{key}.md").resolve()) if key else "",
+            }
+        )
+    return sorted(
+        out,
+        key=lambda e: (
+            -(abs(e["effect_mttd_minutes"] or 0) * 0.1 + abs(e["effect_false_alerts_per_day"] or 0))
+        ),
+    )
 
 
 def _programme(ws: Workspace, truth_incidents: int) -> dict[str, Any]:
@@ -198,26 +246,39 @@ def _programme(ws: Workspace, truth_incidents: int) -> dict[str, Any]:
         "action items with an expected effect": sum(1 for i in items if i.expected_effect),
         "signal sets cut": len(signals.list_sets(ws)),
         "model versions trained": len(versions),
-        "model versions promoted": sum(1 for v in versions if v.status.value in (
-            "champion", "retired")),
+        "model versions promoted": sum(
+            1 for v in versions if v.status.value in ("champion", "retired")
+        ),
     }
 
 
-def run_demo(ws: Workspace, sources_dir: Path, *, quarters: int = 4, seed: int = 7,
-             step_minutes: int = 5, progress: Progress | None = None) -> DemoResult:
+def run_demo(
+    ws: Workspace,
+    sources_dir: Path,
+    *,
+    quarters: int = 4,
+    seed: int = 7,
+    step_minutes: int = 5,
+    progress: Progress | None = None,
+) -> DemoResult:
     """Generate the organisation, then run the loop quarter by quarter; returns the report."""
     note = progress or (lambda _d, _n, _t: None)
     log: list[str] = []
-    org = generate_organisation(sources_dir, seed=seed, quarters=quarters,
-                                step_minutes=step_minutes, progress=progress)
+    org = generate_organisation(
+        sources_dir, seed=seed, quarters=quarters, step_minutes=step_minutes, progress=progress
+    )
     truth = json.loads(org.truth_file.read_text())
     truth_incidents = _truth_incidents(truth)
     quarter_specs = truth["quarters"]
     _register_services(ws, org)
     series_files = sorted(org.series_dir.glob("*/*.csv"))
     for number, path in enumerate(series_files, start=1):
-        importing.import_files(ws, "series", [path], options=ImportOptions(
-            service=path.parent.name, series_name=path.stem))
+        importing.import_files(
+            ws,
+            "series",
+            [path],
+            options=ImportOptions(service=path.parent.name, series_name=path.stem),
+        )
         note("import series", number, len(series_files))
     series = load_all_series(ws)
     rng = random.Random(seed)
@@ -230,11 +291,17 @@ def run_demo(ws: Workspace, sources_dir: Path, *, quarters: int = 4, seed: int =
         note("quarters", index, len(quarter_specs))
         alert_file = org.alerts_dir / f"{label}.jsonl"
         importing.import_files(ws, "alertmanager", [alert_file])
-        review_files = [p for p in org.review_files
-                        if any(i.key == p.stem and _time(quarter["start"]) <= i.start < q_end
-                               for i in truth_incidents)]
-        summary = importing.import_files(ws, "markdown", review_files,
-                                         options=ImportOptions(create_incident=True))
+        review_files = [
+            p
+            for p in org.review_files
+            if any(
+                i.key == p.stem and _time(quarter["start"]) <= i.start < q_end
+                for i in truth_incidents
+            )
+        ]
+        summary = importing.import_files(
+            ws, "markdown", review_files, options=ImportOptions(create_incident=True)
+        )
         log.append(f"{label}: imported {len(review_files)} reviews ({summary.as_dict()})")
         signals.extract_all(ws)
         funnel_total["insights"] = _insight_count(ws)
@@ -244,11 +311,15 @@ def run_demo(ws: Workspace, sources_dir: Path, *, quarters: int = 4, seed: int =
         cut = signals.cut(ws)
         accepted = signals.signals_of_set(ws, cut.signal_set.version)
         static = _score(_static_pages(ws), truth_incidents, quarter, seed)
-        row: dict[str, Any] = {"quarter": label, "baseline": static.as_dict(),
-                               "signal_set": cut.signal_set.version}
+        row: dict[str, Any] = {
+            "quarter": label,
+            "baseline": static.as_dict(),
+            "signal_set": cut.signal_set.version,
+        }
         if champion is not None:
-            pages = detections_by_service(champion[1].detector, series,
-                                          _time(quarter["start"]), q_end, champion[1].feedback)
+            pages = detections_by_service(
+                champion[1].detector, series, _time(quarter["start"]), q_end, champion[1].feedback
+            )
             row["champion"] = _score(pages, truth_incidents, quarter, seed).as_dict()
             row["champion_version"] = champion[0]
         else:
@@ -257,48 +328,95 @@ def run_demo(ws: Workspace, sources_dir: Path, *, quarters: int = 4, seed: int =
         if candidate is not None:
             # The candidate ran in shadow this quarter: judge it on the reviewers' labels.
             labels = _signal_incidents(accepted)
-            shadow_pages = detections_by_service(candidate[1].detector, series,
-                                                 _time(quarter["start"]), q_end,
-                                                 candidate[1].feedback)
+            shadow_pages = detections_by_service(
+                candidate[1].detector, series, _time(quarter["start"]), q_end, candidate[1].feedback
+            )
             shadow = _score(shadow_pages, labels, quarter, seed)
-            incumbent = (_score(detections_by_service(
-                champion[1].detector, series, _time(quarter["start"]), q_end,
-                champion[1].feedback), labels, quarter, seed) if champion else
-                _score(_static_pages(ws), labels, quarter, seed))
+            incumbent = (
+                _score(
+                    detections_by_service(
+                        champion[1].detector,
+                        series,
+                        _time(quarter["start"]),
+                        q_end,
+                        champion[1].feedback,
+                    ),
+                    labels,
+                    quarter,
+                    seed,
+                )
+                if champion
+                else _score(_static_pages(ws), labels, quarter, seed)
+            )
             verdict = compare_mttd(shadow, incumbent, cap_minutes=240, seed=seed)
             fewer_false = shadow.false_alerts_per_day <= incumbent.false_alerts_per_day
-            row["shadow"] = {"version": candidate[0], "verdict": verdict,
-                             "labels": shadow.as_dict(), "incumbent": incumbent.as_dict()}
+            row["shadow"] = {
+                "version": candidate[0],
+                "verdict": verdict,
+                "labels": shadow.as_dict(),
+                "incumbent": incumbent.as_dict(),
+            }
             from lessonloop.services import registry
 
-            if verdict != "worse" and fewer_false and (
-                    shadow.mttd_minutes or 1e9) <= (incumbent.mttd_minutes or 1e9):
-                registry.approve_version(ws, candidate[0], approver="demo-approver",
-                                         reason=f"shadow {label}: MTTD {verdict}, "
-                                                f"{shadow.false_alerts_per_day} false alerts/day")
+            if (
+                verdict != "worse"
+                and fewer_false
+                and (shadow.mttd_minutes or 1e9) <= (incumbent.mttd_minutes or 1e9)
+            ):
+                registry.approve_version(
+                    ws,
+                    candidate[0],
+                    approver="demo-approver",
+                    reason=f"shadow {label}: MTTD {verdict}, "
+                    f"{shadow.false_alerts_per_day} false alerts/day",
+                )
                 registry.promote_version(ws, candidate[0])
                 champion = candidate
                 row["promoted"] = candidate[0]
                 log.append(f"{label}: promoted model version {candidate[0]}")
             else:
-                registry.reject_version(ws, candidate[0], reason=f"shadow {label}: {verdict}",
-                                        approver="demo-approver")
+                registry.reject_version(
+                    ws, candidate[0], reason=f"shadow {label}: {verdict}", approver="demo-approver"
+                )
         if index + 1 < len(quarter_specs):
             trained = train_metric_anomaly(ws, accepted, train_end=q_end, series=series)
-            version = register_detector(ws, trained, signal_set_version=cut.signal_set.version,
-                                        training_start=_time(quarter_specs[0]["start"]))
+            version = register_detector(
+                ws,
+                trained,
+                signal_set_version=cut.signal_set.version,
+                training_start=_time(quarter_specs[0]["start"]),
+                series=series,
+                signals=accepted,
+            )
             candidate = (version.id, trained, accepted)
-            log.append(f"{label}: trained candidate {version.id} on signal set "
-                       f"v{cut.signal_set.version} ({len(trained.signal_ids)} signals used)")
+            log.append(
+                f"{label}: trained candidate {version.id} on signal set "
+                f"v{cut.signal_set.version} ({len(trained.signal_ids)} signals used)"
+            )
         rows.append(row)
     note("quarters", len(quarter_specs), len(quarter_specs))
     used = set(champion[1].signal_ids) if champion else set()
     funnel_total["used by the champion"] = len(used)
-    top = _top_insights(ws, champion, series, truth_incidents,
-                        _time(quarter_specs[-1]["end"]), sources_dir, seed) if champion else []
-    report = {"quarters": rows, "funnel": funnel_total, "log": log,
-              "top_insights": top,
-              "programme": _programme(ws, len(truth_incidents)),
-              "champion_version": champion[0] if champion else None,
-              "task": ModelTask.METRIC_ANOMALY.value}
+    top = (
+        _top_insights(
+            ws,
+            champion,
+            series,
+            truth_incidents,
+            _time(quarter_specs[-1]["end"]),
+            sources_dir,
+            seed,
+        )
+        if champion
+        else []
+    )
+    report = {
+        "quarters": rows,
+        "funnel": funnel_total,
+        "log": log,
+        "top_insights": top,
+        "programme": _programme(ws, len(truth_incidents)),
+        "champion_version": champion[0] if champion else None,
+        "task": ModelTask.METRIC_ANOMALY.value,
+    }
     return DemoResult(report=report, sources=org, log=log)

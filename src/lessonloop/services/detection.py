@@ -40,25 +40,34 @@ class ScoredSeries:
     windows: list[tuple[dt.datetime, dt.datetime]]
 
 
-def train_on_signal_set(ws: Workspace, version: int | None, *, profile: str = "standard",
-                        train_end: dt.datetime | None = None) -> ModelVersionRead:
+def train_on_signal_set(
+    ws: Workspace,
+    version: int | None,
+    *,
+    profile: str = "standard",
+    train_end: dt.datetime | None = None,
+) -> ModelVersionRead:
     """Train a candidate on a signal set (default: the newest) and register it."""
     version = version or signals.latest_set_version(ws)
     if version is None:
         raise NotFound("no signal set yet: accept signals, then 'lessonloop signals cut'")
     accepted = signals.signals_of_set(ws, version)
     series = load_all_series(ws)
-    end = train_end or max((dt.datetime.fromtimestamp(int(s.timestamps[-1]), dt.UTC)
-                            for s in series), default=dt.datetime.now(dt.UTC))
+    end = train_end or max(
+        (dt.datetime.fromtimestamp(int(s.timestamps[-1]), dt.UTC) for s in series),
+        default=dt.datetime.now(dt.UTC),
+    )
     trained = train_metric_anomaly(ws, accepted, train_end=end, profile=profile, series=series)
-    return register_detector(ws, trained, signal_set_version=version)
+    return register_detector(ws, trained, signal_set_version=version, series=series,
+                             signals=accepted)
 
 
 def _version(ws: Workspace, version_id: int | None) -> ModelVersionRead:
     if version_id is not None:
         return registry.show_version(ws, version_id).version
-    champions = registry.list_versions(ws, task=ModelTask.METRIC_ANOMALY,
-                                       status=ModelStatus.CHAMPION)
+    champions = registry.list_versions(
+        ws, task=ModelTask.METRIC_ANOMALY, status=ModelStatus.CHAMPION
+    )
     candidates = registry.list_versions(ws, task=ModelTask.METRIC_ANOMALY)
     chosen = champions or sorted(candidates, key=lambda v: v.id)[-1:]
     if not chosen:
@@ -80,18 +89,30 @@ def score_series(ws: Workspace, ref: str, *, version_id: int | None = None) -> S
     with ws.transaction() as session:
         stored = series_store.get(service, name, session=session)
         alerts = alert_store.list_alerts(session=session)
-    accepted = (signals.signals_of_set(ws, version.signal_set_version)
-                if version.signal_set_version else {})
+    accepted = (
+        signals.signals_of_set(ws, version.signal_set_version) if version.signal_set_version else {}
+    )
     end = version.training_end or dt.datetime.now(dt.UTC)
     feedback, _ = build_feedback([stored], accepted, alerts, end)
     scores = detector.score(stored.values, feedback[0])
     rows = detector.detect(stored.values, feedback=feedback[0])
     to_time = lambda r: dt.datetime.fromtimestamp(int(stored.timestamps[r]), dt.UTC)  # noqa: E731
-    windows = [(s.payload.start, s.payload.end) for s in accepted.get(
-        SignalKind.INCIDENT_WINDOW, []) if s.payload.service == service]
-    return ScoredSeries(service, name, version.id, stored.timestamps, stored.values, scores,
-                        detector.decision_threshold(feedback[0]), [to_time(r) for r in rows],
-                        windows)
+    windows = [
+        (s.payload.start, s.payload.end)
+        for s in accepted.get(SignalKind.INCIDENT_WINDOW, [])
+        if s.payload.service == service
+    ]
+    return ScoredSeries(
+        service,
+        name,
+        version.id,
+        stored.timestamps,
+        stored.values,
+        scores,
+        detector.decision_threshold(feedback[0]),
+        [to_time(r) for r in rows],
+        windows,
+    )
 
 
 def plot_scored(scored: ScoredSeries, out: Path) -> Path:
@@ -102,16 +123,23 @@ def plot_scored(scored: ScoredSeries, out: Path) -> Path:
     import matplotlib.pyplot as plt
 
     times = scored.timestamps.astype("datetime64[s]")
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 5), sharex=True,
-                                      gridspec_kw={"height_ratios": [3, 1]})
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(12, 5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
     top.plot(times, scored.values, lw=0.6, color="#34495e")
     for start, end in scored.windows:
-        top.axvspan(np.datetime64(start.replace(tzinfo=None)),
-                    np.datetime64(end.replace(tzinfo=None)), color="#f5b041", alpha=0.35)
+        top.axvspan(
+            np.datetime64(start.replace(tzinfo=None)),
+            np.datetime64(end.replace(tzinfo=None)),
+            color="#f5b041",
+            alpha=0.35,
+        )
     for at in scored.detections:
         top.axvline(np.datetime64(at.replace(tzinfo=None)), color="#c0392b", lw=0.8)
-    top.set_title(f"{scored.service}/{scored.name}: incident windows (orange), detections (red)"
-                  f", model version {scored.version_id}")
+    top.set_title(
+        f"{scored.service}/{scored.name}: incident windows (orange), detections (red)"
+        f", model version {scored.version_id}"
+    )
     bottom.plot(times, scored.scores, lw=0.6, color="#2471a3")
     bottom.axhline(scored.threshold, color="#c0392b", ls="--", lw=0.8)
     bottom.set_ylabel("score")

@@ -282,6 +282,8 @@ def learn(
         trained,
         signal_set_version=cut.signal_set.version,
         extra_config={"holdout_start": start.isoformat(), "holdout_end": end.isoformat()},
+        series=series,
+        signals=accepted,
     )
     evaluation = registry.record_evaluation(
         ws,

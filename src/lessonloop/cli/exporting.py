@@ -1,0 +1,41 @@
+"""``lessonloop export-rules``: ship an approved model back into operations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lessonloop.cli.common import err_console, handle_errors, workspace
+from lessonloop.services import registry
+
+app = typer.Typer(
+    help="Export an approved model as Prometheus rules or Alertmanager config.",
+    no_args_is_help=True,
+)
+
+Out = Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")]
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.write_text(text)
+    err_console.print(f"wrote {out}")
+
+
+@app.command("prometheus")
+@handle_errors
+def prometheus(version_id: int, out: Out = None) -> None:
+    """Alerting rules YAML from a metric-anomaly version (approved or champion only)."""
+    _emit(registry.export_prometheus_rules(workspace(), version_id), out)
+
+
+@app.command("alertmanager")
+@handle_errors
+def alertmanager(version_id: int, out: Out = None) -> None:
+    """Alertmanager inhibit rules and routes from the version's correlation and suppression
+    signals."""
+    _emit(registry.export_alertmanager_config(workspace(), version_id), out)

@@ -1,0 +1,195 @@
+"""``lessonloop models``: the human gate: list, show, diff, approve, promote, roll back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from lessonloop.cli.common import console, handle_errors, print_json, print_table, workspace
+from lessonloop.domain.enums import ModelStatus, ModelTask
+from lessonloop.services import registry
+
+app = typer.Typer(
+    help="Model versions: review, approve, promote and roll back.", no_args_is_help=True
+)
+
+Reason = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the audit trail).")]
+
+
+@app.command("list")
+@handle_errors
+def list_(
+    task: Annotated[ModelTask | None, typer.Option()] = None,
+    status: Annotated[ModelStatus | None, typer.Option()] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List model versions, oldest first."""
+    found = registry.list_versions(workspace(), task=task, status=status)
+    if as_json:
+        print_json(found)
+        return
+    print_table(
+        "Model versions",
+        ["id", "task", "status", "signal set", "created", "by"],
+        [
+            (
+                v.id,
+                v.task.value,
+                v.status.value,
+                v.signal_set_version,
+                v.created_at.date(),
+                v.created_by,
+            )
+            for v in found
+        ],
+    )
+
+
+@app.command("show")
+@handle_errors
+def show(version_id: int, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """A version with its approvals, evaluations, experiments and history."""
+    details = registry.show_version(workspace(), version_id)
+    if as_json:
+        print_json(
+            {
+                "version": details.version,
+                "approvals": details.approval.approvals,
+                "required_approvers": details.approval.required,
+                "evaluations": details.evaluations,
+                "experiments": details.experiments,
+                "history": details.history,
+            }
+        )
+        return
+    v = details.version
+    console.print(
+        f"[bold]model version {v.id}[/] {v.task.value}: {v.status.value}; signal set "
+        f"{v.signal_set_version}; artifact {v.artifact_hash or '-'}"
+    )
+    console.print(
+        f"approvals: {len(details.approval.approvers)} of {details.approval.required} required"
+    )
+    print_table(
+        "Approvals",
+        ["at", "who", "decision", "reason"],
+        [(a.at, a.approver, a.decision, a.reason) for a in details.approval.approvals],
+    )
+    for evaluation in details.evaluations:
+        print_table(
+            f"Evaluation {evaluation.id}: {evaluation.decision.value}",
+            ["metric", "value", "95% low", "95% high"],
+            [(k, m.value, m.low, m.high) for k, m in evaluation.metrics.items()],
+        )
+    print_table(
+        "History",
+        ["at", "actor", "action", "details"],
+        [(e.at, e.actor, e.action, e.details or "") for e in details.history],
+    )
+
+
+@app.command("diff")
+@handle_errors
+def diff(first: int, second: int) -> None:
+    """Fields that differ between two versions (config, lineage, latest metrics)."""
+    changes = registry.diff_versions(workspace(), first, second)
+    print_table(
+        f"Model {first} vs {second}",
+        ["field", str(first), str(second)],
+        [(k, a, b) for k, (a, b) in changes.items()],
+    )
+
+
+@app.command("approve")
+@handle_errors
+def approve(version_id: int, reason: Reason) -> None:
+    """Approve a version as the acting user (--actor / LESSONLOOP_ACTOR)."""
+    state = registry.approve_version(workspace(), version_id, reason=reason)
+    console.print(
+        f"model version {version_id}: {len(state.approvers)} of {state.required} "
+        f"approvals; status {state.version.status.value}"
+    )
+
+
+@app.command("reject")
+@handle_errors
+def reject(version_id: int, reason: Reason) -> None:
+    """Reject a version, recording who and why."""
+    version = registry.reject_version(workspace(), version_id, reason=reason)
+    console.print(f"model version {version.id}: {version.status.value}")
+
+
+@app.command("shadow")
+@handle_errors
+def shadow(version_id: int) -> None:
+    """Run a candidate in shadow mode beside the champion."""
+    version = registry.shadow_version(workspace(), version_id)
+    console.print(f"model version {version.id}: {version.status.value}")
+
+
+@app.command("promote")
+@handle_errors
+def promote(
+    version_id: int,
+    expect_champion: Annotated[
+        int | None, typer.Option(help="Fail unless this is still the champion (0 = expect none).")
+    ] = None,
+) -> None:
+    """Make an approved version champion; the old champion retires in the same transaction."""
+    ws = workspace()
+    if expect_champion is None:
+        version = registry.promote_version(ws, version_id)
+    else:
+        version = registry.promote_version(
+            ws, version_id, expected_champion_id=expect_champion or None
+        )
+    console.print(f"model version {version.id} is now the {version.task.value} champion")
+
+
+@app.command("rollback")
+@handle_errors
+def rollback(task: ModelTask, reason: Reason) -> None:
+    """Reinstate the champion that the current champion replaced."""
+    version = registry.rollback_task(workspace(), task, reason=reason)
+    console.print(f"model version {version.id} is the {task.value} champion again")
+
+
+@app.command("compare")
+@handle_errors
+def compare(first: int, second: int) -> None:
+    """Where two versions decide differently on stored series, and their latest metrics."""
+    ws = workspace()
+    changes = registry.diff_versions(ws, first, second)
+    metrics = {k: v for k, v in changes.items() if k.startswith("metrics.")}
+    print_table(
+        f"Metrics: model {first} vs {second}",
+        ["metric", str(first), str(second)],
+        [(k.removeprefix("metrics."), a, b) for k, (a, b) in metrics.items()],
+    )
+    found, missing = registry.compare_decisions(ws, first, second)
+    print_table(
+        "Decisions that differ",
+        ["service", "series", "from", "to", "points", "only fired by"],
+        [(d.service, d.series, _at(d.start), _at(d.end), d.points, d.fired_by) for d in found],
+    )
+    if missing:
+        console.print(f"[dim]no stored data for: {', '.join(missing)}[/]")
+
+
+def _at(epoch_seconds: int) -> str:
+    return dt.datetime.fromtimestamp(epoch_seconds, tz=dt.UTC).isoformat()
+
+
+@app.command("mirror")
+@handle_errors
+def mirror(
+    version_id: int,
+    tracking_uri: Annotated[
+        str, typer.Option(help="MLflow tracking URI, e.g. sqlite:///mlflow.db")
+    ],
+) -> None:
+    """Mirror a version to MLflow (needs the optional 'mlflow' extra)."""
+    run_id = registry.mirror_to_mlflow(workspace(), version_id, tracking_uri)
+    console.print(f"model version {version_id} mirrored to MLflow run {run_id}")

@@ -1,0 +1,174 @@
+"""Use cases that ship an approved model back into operations, and shadow comparisons.
+
+Example::
+
+    text = export_prometheus_rules(ws, version_id)  # Conflict unless approved or champion
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lessonloop.domain.common import utc_now
+from lessonloop.domain.enums import ModelStatus, ModelTask
+from lessonloop.domain.models import ModelVersionRead
+from lessonloop.domain.signals import (
+    CorrelationRule,
+    SuppressionRule,
+    ThresholdHint,
+    payload_adapter,
+)
+from lessonloop.errors import Conflict, InputError, NotFound
+from lessonloop.registry.alertmanager_export import (
+    SourcedRule,
+    build_alertmanager_config,
+    render_alertmanager_yaml,
+)
+from lessonloop.registry.artifacts import read_config
+from lessonloop.registry.rules_export import (
+    HintRule,
+    LearnedRule,
+    build_rule_groups,
+    parse_rules_config,
+    render_rules_yaml,
+)
+from lessonloop.registry.shadow import Disagreement, disagreements
+from lessonloop.services.workspace import Workspace
+from lessonloop.storage import models as store
+from lessonloop.storage import series as series_store
+
+__all__ = [
+    "EXPORTABLE",
+    "export_prometheus_rules",
+    "export_alertmanager_config",
+    "compare_decisions",
+]
+
+EXPORTABLE = (ModelStatus.APPROVED, ModelStatus.CHAMPION)
+
+
+def _exportable(version_id: int, session: Session) -> ModelVersionRead:
+    version = store.get_version(version_id, session=session)
+    if version.status not in EXPORTABLE:
+        raise Conflict(
+            f"model version {version_id} is {version.status.value}; only an approved "
+            "or champion version can be exported (approve it first)"
+        )
+    return version
+
+
+def _accepted_payloads(
+    version: ModelVersionRead, session: Session
+) -> list[tuple[Any, dict[str, Any]]]:
+    """(payload, snapshot) of every signal in the version's frozen signal set."""
+    if version.signal_set_version is None:
+        return []
+    found = []
+    for snapshot in store.signal_snapshots(version.signal_set_version, session=session):
+        if snapshot.get("status", "accepted") != "accepted" or "payload" not in snapshot:
+            continue
+        found.append((payload_adapter.validate_python(snapshot["payload"]), snapshot))
+    return found
+
+
+def _origin(snapshot: dict[str, Any]) -> dict[str, int | None]:
+    provenance = snapshot.get("provenance") or {}
+    return {
+        "signal_id": snapshot.get("id"),
+        "review_id": provenance.get("review_id"),
+        "insight_id": provenance.get("insight_id"),
+    }
+
+
+def _latest_evaluation(version_id: int, session: Session) -> int | None:
+    evaluations = store.list_evaluations(session=session, version_id=version_id)
+    return evaluations[-1].id if evaluations else None
+
+
+def export_prometheus_rules(ws: Workspace, version_id: int) -> str:
+    """Alerting-rules YAML from an approved metric-anomaly version and its threshold hints."""
+    with ws.transaction() as session:
+        version = _exportable(version_id, session)
+        if version.task != ModelTask.METRIC_ANOMALY:
+            raise InputError(
+                f"model version {version_id} is a {version.task.value} model; "
+                "Prometheus rules come from metric_anomaly models",
+                field="task",
+            )
+        payloads = _accepted_payloads(version, session)
+        evaluation_id = _latest_evaluation(version_id, session)
+    config: dict[str, Any] = {}
+    if version.artifact_path and version.artifact_hash:
+        config = read_config(Path(version.artifact_path), version.artifact_hash)
+    learned = parse_rules_config(config, file=f"{version.artifact_path}/config.json").rules
+    hints = [HintRule(hint=p, **_origin(s)) for p, s in payloads if isinstance(p, ThresholdHint)]
+    document = build_rule_groups(learned, hints, version_id=version_id, evaluation_id=evaluation_id)
+    header = (
+        f"Prometheus alerting rules exported by Lessonloop from model version "
+        f"{version_id} ({version.status.value}), artifact {version.artifact_hash}\n"
+        f"{len(learned)} learned rules, {len(hints)} threshold hints"
+    )
+    return render_rules_yaml(document, header=header)
+
+
+def export_alertmanager_config(
+    ws: Workspace, version_id: int, *, now: dt.datetime | None = None
+) -> str:
+    """Alertmanager config (inhibit rules, routes) from the version's correlation and
+    suppression signals."""
+    with ws.transaction() as session:
+        version = _exportable(version_id, session)
+        payloads = _accepted_payloads(version, session)
+    rules = [
+        SourcedRule(p, **_origin(s))
+        for p, s in payloads
+        if isinstance(p, CorrelationRule | SuppressionRule)
+    ]
+    config, notes = build_alertmanager_config(rules, now=now or utc_now())
+    header = (
+        f"Alertmanager configuration exported by Lessonloop from model version "
+        f"{version_id} ({version.status.value}), signal set {version.signal_set_version}"
+    )
+    return render_alertmanager_yaml(config, notes, header=header)
+
+
+def _learned_rules(version: ModelVersionRead) -> list[LearnedRule]:
+    if not version.artifact_path or not version.artifact_hash:
+        return []
+    config = read_config(Path(version.artifact_path), version.artifact_hash)
+    return parse_rules_config(config, file=f"{version.artifact_path}/config.json").rules
+
+
+def compare_decisions(
+    ws: Workspace, first: int, second: int
+) -> tuple[list[Disagreement], list[str]]:
+    """Where two versions' learned rules decide differently on the stored series.
+
+    Returns the disagreements and the (service/series) pairs that have no stored data.
+    """
+    with ws.transaction() as session:
+        versions = [store.get_version(v, session=session) for v in (first, second)]
+    rules = [_learned_rules(v) for v in versions]
+    keys = sorted({(r.service, r.series) for side in rules for r in side})
+    found: list[Disagreement] = []
+    missing: list[str] = []
+    with ws.transaction() as session:
+        for service, name in keys:
+            try:
+                stored = series_store.get(service, name, session=session)
+            except NotFound:
+                missing.append(f"{service}/{name}")
+                continue
+            found += disagreements(
+                service,
+                name,
+                stored.timestamps,
+                stored.values,
+                (f"v{first}", [r for r in rules[0] if (r.service, r.series) == (service, name)]),
+                (f"v{second}", [r for r in rules[1] if (r.service, r.series) == (service, name)]),
+            )
+    return found, missing
