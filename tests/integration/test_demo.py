@@ -124,3 +124,31 @@ def test_learn_approve_promote_export_on_the_demo_workspace(demo_run) -> None:
     checked = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True,
                              text=True, timeout=60)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_triage_and_precedent_feedback_on_the_demo_workspace(demo_run) -> None:
+    *_, root = demo_run
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LESSONLOOP_")}
+    env["LESSONLOOP_HOME"] = str(root / "ws")
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([LESSONLOOP, *args], env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    incidents = json.loads(cli("incidents", "list", "--json"))
+    latest = incidents[-1]["key"]
+    report = json.loads(cli("triage", latest, "--json"))
+    assert report["suggestions"] and report["precedents"]["precedents"]
+    assert all(s["probability"] >= 0 for s in report["suggestions"])
+    before = [p["incident_key"] for p in report["precedents"]["precedents"]]
+    cli("precedents", latest, "--feedback", "not-helpful", "--precedent", before[0])
+    cli("precedents", latest, "--feedback", "not-helpful", "--precedent", before[0])  # idempotent
+    after = json.loads(cli("precedents", latest, "--limit", "50", "--json"))["precedents"]
+    demoted = next(p for p in after if p["incident_key"] == before[0])
+    assert any("not helpful 1 time(s)" in reason for reason in demoted["why"])
+    assert demoted["score"] < report["precedents"]["precedents"][0]["score"]
+    learned = json.loads(cli("learn", "--task", "failure-mode", "--json"))
+    assert learned["decision"] in ("better", "worse", "not distinguishable")
+    assert 0.0 <= learned["metrics"]["value"] <= 1.0

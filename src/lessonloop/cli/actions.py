@@ -24,17 +24,33 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List action items, soonest due first."""
-    found = actions.list_action_items(workspace(), owner=owner,
-                                      status=status.value if status else None, overdue=overdue)
+    found = actions.list_action_items(
+        workspace(), owner=owner, status=status.value if status else None, overdue=overdue
+    )
     if as_json:
         print_json(found)
         return
     today = dt.date.today()
-    print_table("Action items", ["id", "incident", "title", "type", "owner", "due", "status"],
-                [(a.id, a.incident_key, a.title, a.type.value, a.owner,
-                  f"[red]{a.due}[/]" if a.due and a.due < today and a.status in (
-                      ActionStatus.OPEN, ActionStatus.IN_PROGRESS) else a.due, a.status.value)
-                 for a in found])
+    print_table(
+        "Action items",
+        ["id", "incident", "title", "type", "owner", "due", "status"],
+        [
+            (
+                a.id,
+                a.incident_key,
+                a.title,
+                a.type.value,
+                a.owner,
+                f"[red]{a.due}[/]"
+                if a.due
+                and a.due < today
+                and a.status in (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
+                else a.due,
+                a.status.value,
+            )
+            for a in found
+        ],
+    )
 
 
 @app.command("update")
@@ -53,7 +69,9 @@ def update(
         changes["owner"] = owner
     if due is not None:
         changes["due"] = due
-    item = actions.update_action_item(workspace(), action_id,
-                                      ActionItemUpdate.model_validate(changes))
-    console.print(f"action {item.id} ({item.title}): {item.status.value}, owner {item.owner}, "
-                  f"due {item.due}")
+    item = actions.update_action_item(
+        workspace(), action_id, ActionItemUpdate.model_validate(changes)
+    )
+    console.print(
+        f"action {item.id} ({item.title}): {item.status.value}, owner {item.owner}, due {item.due}"
+    )

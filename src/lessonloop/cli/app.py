@@ -48,12 +48,13 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     home: Annotated[str | None, typer.Option(help="Workspace folder (LESSONLOOP_HOME).")] = None,
-    database_url: Annotated[str | None, typer.Option(
-        help="Database URL (LESSONLOOP_DATABASE_URL).")] = None,
-    actor: Annotated[str | None, typer.Option(
-        help="Who is acting, for the audit trail (LESSONLOOP_ACTOR).")] = None,
-    version: Annotated[bool, typer.Option("--version", callback=_version,
-                                          is_eager=True)] = False,
+    database_url: Annotated[
+        str | None, typer.Option(help="Database URL (LESSONLOOP_DATABASE_URL).")
+    ] = None,
+    actor: Annotated[
+        str | None, typer.Option(help="Who is acting, for the audit trail (LESSONLOOP_ACTOR).")
+    ] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
 ) -> None:
     """Global options; every LESSONLOOP_* setting can also be given in the environment."""
     state.home, state.database_url, state.actor = home, database_url, actor
@@ -80,9 +81,12 @@ def services_add(
     depends_on: Annotated[list[str] | None, typer.Option("--depends-on")] = None,
 ) -> None:
     """Register a service."""
-    created = catalog.add_service(workspace(), ServiceCreate(
-        name=name, tier=tier, team=team, owner=owner, domain=domain,
-        depends_on=depends_on or []))
+    created = catalog.add_service(
+        workspace(),
+        ServiceCreate(
+            name=name, tier=tier, team=team, owner=owner, domain=domain, depends_on=depends_on or []
+        ),
+    )
     console.print(f"[green]added[/] service {created.name} (tier {created.tier})")
 
 
@@ -94,8 +98,11 @@ def services_list(as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(found)
         return
-    print_table("Services", ["name", "tier", "team", "owner", "depends on"],
-                [(s.name, s.tier, s.team, s.owner, ", ".join(s.depends_on)) for s in found])
+    print_table(
+        "Services",
+        ["name", "tier", "team", "owner", "depends on"],
+        [(s.name, s.tier, s.team, s.owner, ", ".join(s.depends_on)) for s in found],
+    )
 
 
 @services_app.command("deps")
@@ -137,11 +144,15 @@ def incidents_create(
 ) -> None:
     """Create an incident."""
     data = IncidentCreate(
-        key=key, title=title, severity=severity, services=service or [],
+        key=key,
+        title=title,
+        severity=severity,
+        services=service or [],
         started_at=_parse_time(started_at, "started_at"),
         detected_at=_parse_time(detected_at, "detected_at"),
         mitigated_at=_parse_time(mitigated_at, "mitigated_at"),
-        resolved_at=_parse_time(resolved_at, "resolved_at"), summary=summary,
+        resolved_at=_parse_time(resolved_at, "resolved_at"),
+        summary=summary,
     )
     created = catalog.create_incident(workspace(), data)
     console.print(f"[green]created[/] incident {created.key}")
@@ -156,15 +167,29 @@ def incidents_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List incidents, oldest first."""
-    found = catalog.list_incidents(workspace(), service=service,
-                                   severity=severity.value if severity else None,
-                                   since=_parse_time(since, "since"))
+    found = catalog.list_incidents(
+        workspace(),
+        service=service,
+        severity=severity.value if severity else None,
+        since=_parse_time(since, "since"),
+    )
     if as_json:
         print_json(found)
         return
-    print_table("Incidents", ["key", "severity", "started (UTC)", "title", "services"],
-                [(i.key, i.severity.value, i.started_at.strftime("%Y-%m-%d %H:%M"), i.title,
-                  ", ".join(i.services)) for i in found])
+    print_table(
+        "Incidents",
+        ["key", "severity", "started (UTC)", "title", "services"],
+        [
+            (
+                i.key,
+                i.severity.value,
+                i.started_at.strftime("%Y-%m-%d %H:%M"),
+                i.title,
+                ", ".join(i.services),
+            )
+            for i in found
+        ],
+    )
 
 
 @incidents_app.command("show")
@@ -201,10 +226,12 @@ def _register_optional_apps() -> None:
 
     for name, group in registry_of_groups():
         app.add_typer(group, name=name)
-    from lessonloop.cli import demo, learn
+    from lessonloop.cli import demo, knowledge, learn, triage
 
     demo.register(app)
     learn.register(app)
+    knowledge.register(app)
+    triage.register(app)
 
 
 _register_optional_apps()

@@ -10,8 +10,9 @@ import typer
 
 from lessonloop.cli.common import console, handle_errors, print_table, settings
 
-app = typer.Typer(help="Run the benchmark protocols B1 (NAB) and B2 (incident text).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Run the benchmark protocols B1 (NAB) and B2 (incident text).", no_args_is_help=True
+)
 SHARED = Path("..") / "shared" / "datasets"
 
 
@@ -20,30 +21,48 @@ SHARED = Path("..") / "shared" / "datasets"
 def nab(
     corpus: Annotated[Path, typer.Option(help="A NAB-layout corpus.")] = SHARED / "nab",
     peers: Annotated[Path | None, typer.Option(help="Published peer detections (JSON).")] = (
-        SHARED / "nab-peers" / "nab_peer_detections.json"),
+        SHARED / "nab-peers" / "nab_peer_detections.json"
+    ),
     jobs: Annotated[int, typer.Option(min=1)] = 2,
     out: Annotated[Path | None, typer.Option(help="Write the re-scorable JSON result.")] = None,
 ) -> None:
     """B1: NAB holdout with and without feedback, peers side by side."""
     from lessonloop.services.benchmark_nab import run_b1
 
-    result = run_b1(corpus, peers if peers and peers.exists() else None, jobs=jobs,
-                    dask_scheduler=settings().dask_scheduler,
-                    progress=lambda message: console.print(f"[dim]{message}[/]"))
+    result = run_b1(
+        corpus,
+        peers if peers and peers.exists() else None,
+        jobs=jobs,
+        dask_scheduler=settings().dask_scheduler,
+        progress=lambda message: console.print(f"[dim]{message}[/]"),
+    )
     rows = []
     for profile, figures in result["results"]["profiles"].items():
         lift = figures["lift"]
-        best_peer = max(figures["peers_holdout"].items(), key=lambda kv: kv[1],
-                        default=("-", None))
-        rows.append((profile, round(figures["without_feedback"]["holdout"], 2),
-                     round(figures["with_feedback"]["holdout"], 2),
-                     f"{lift['estimate']:+.2f} [{lift['low']:+.2f}, {lift['high']:+.2f}] "
-                     f"{lift['verdict']}",
-                     round(figures["without_feedback"]["full_corpus"], 2),
-                     f"{best_peer[0]} {best_peer[1]:.2f}" if best_peer[1] is not None else "-"))
-    print_table("B1 holdout scores", ["profile", "(a) no feedback", "(b) feedback",
-                                      "(b)-(a) 95% CI", "(d) full corpus (a)", "best peer"],
-                rows)
+        best_peer = max(figures["peers_holdout"].items(), key=lambda kv: kv[1], default=("-", None))
+        rows.append(
+            (
+                profile,
+                round(figures["without_feedback"]["holdout"], 2),
+                round(figures["with_feedback"]["holdout"], 2),
+                f"{lift['estimate']:+.2f} [{lift['low']:+.2f}, {lift['high']:+.2f}] "
+                f"{lift['verdict']}",
+                round(figures["without_feedback"]["full_corpus"], 2),
+                f"{best_peer[0]} {best_peer[1]:.2f}" if best_peer[1] is not None else "-",
+            )
+        )
+    print_table(
+        "B1 holdout scores",
+        [
+            "profile",
+            "(a) no feedback",
+            "(b) feedback",
+            "(b)-(a) 95% CI",
+            "(d) full corpus (a)",
+            "best peer",
+        ],
+        rows,
+    )
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=1, default=str))
@@ -54,7 +73,8 @@ def nab(
 @handle_errors
 def text(
     corpus: Annotated[Path | None, typer.Option(help="Front-matter postmortems folder.")] = (
-        SHARED / "postmortems" / "data"),
+        SHARED / "postmortems" / "data"
+    ),
     train_corpus: Annotated[Path | None, typer.Option()] = None,
     test_corpus: Annotated[Path | None, typer.Option()] = None,
     seed: int = 7,
@@ -64,16 +84,27 @@ def text(
     """B2: failure-mode learning curve and precedent retrieval."""
     from lessonloop.services.benchmark_text import run_b2
 
-    result = run_b2(None if train_corpus else corpus, train_corpus=train_corpus,
-                    test_corpus=test_corpus, seed=seed, semantic=semantic,
-                    progress=lambda *a: None)
+    result = run_b2(
+        None if train_corpus else corpus,
+        train_corpus=train_corpus,
+        test_corpus=test_corpus,
+        seed=seed,
+        semantic=semantic,
+        progress=lambda *a: None,
+    )
     curve = result["results"]["curve"]
-    print_table("B2 learning curve", ["labels", "micro-F1", "macro-F1"],
-                [(f"{int(p['fraction'] * 100)} %", round(p["micro_f1"], 3),
-                  round(p["macro_f1"], 3)) for p in curve])
+    print_table(
+        "B2 learning curve",
+        ["labels", "micro-F1", "macro-F1"],
+        [
+            (f"{int(p['fraction'] * 100)} %", round(p["micro_f1"], 3), round(p["macro_f1"], 3))
+            for p in curve
+        ],
+    )
     retrieval = result["results"]["retrieval"]
-    console.print(f"retrieval: precision@5 {retrieval['precision_at_5']:.3f}, "
-                  f"MRR {retrieval['mrr']:.3f}")
+    console.print(
+        f"retrieval: precision@5 {retrieval['precision_at_5']:.3f}, MRR {retrieval['mrr']:.3f}"
+    )
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=1, default=str))

@@ -56,8 +56,9 @@ class _State:
 
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = load_settings(home=self.home, database_url=self.database_url,
-                                           actor=self.actor)
+            self._settings = load_settings(
+                home=self.home, database_url=self.database_url, actor=self.actor
+            )
         return self._settings
 
 
@@ -90,8 +91,9 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=getattr(exc, "exit_code", 1)) from None
         except ValidationError as exc:
-            err_console.print(f"[bold red]error:[/] {_describe_validation(exc)}",
-                              highlight=False, soft_wrap=True)
+            err_console.print(
+                f"[bold red]error:[/] {_describe_validation(exc)}", highlight=False, soft_wrap=True
+            )
             raise typer.Exit(code=InputError.exit_code) from None
 
     return wrapper
@@ -132,9 +134,15 @@ def progress_bar(quiet: bool = False) -> Iterator[ProgressCallback]:
     if quiet or not sys.stderr.isatty() and not console.is_terminal:
         yield lambda _d, _n, _t: None
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=err_console,
-                  transient=True) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
         tasks: dict[str, Any] = {}
 
         def update(description: str, done: int, total: int) -> None:

@@ -16,38 +16,102 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def learn(
     holdout_days: Annotated[float, typer.Option(help="Held-out history, in days.")] = 28.0,
-    profile: Annotated[str, typer.Option(
-        help="Operator preference: standard, reward_low_FP_rate, reward_low_FN_rate.")
+    profile: Annotated[
+        str,
+        typer.Option(help="Operator preference: standard, reward_low_FP_rate, reward_low_FN_rate."),
     ] = "standard",
     attribution_top: Annotated[int, typer.Option(help="Insights to ablate.")] = 5,
+    task: Annotated[str, typer.Option(help="metric-anomaly or failure-mode")] = "metric-anomaly",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Extract proposals, cut a signal set, train and evaluate a metric-anomaly candidate."""
+    """Extract proposals, cut a signal set, train a candidate, evaluate it on held-out history.
+
+    Stops at the human gate: approve and promote with 'lessonloop models'.
+    """
+    if task == "failure-mode":
+        _learn_failure_modes(as_json)
+        return
+    if task != "metric-anomaly":
+        from lessonloop.errors import InputError
+
+        raise InputError("choose metric-anomaly or failure-mode", field="task")
     from lessonloop.cli.common import workspace
     from lessonloop.services.learn import learn as run_learn
 
     with progress_bar() as update:
-        result = run_learn(workspace(), holdout_days=holdout_days, profile=profile,
-                           attribution_top=attribution_top, progress=update)
+        result = run_learn(
+            workspace(),
+            holdout_days=holdout_days,
+            profile=profile,
+            attribution_top=attribution_top,
+            progress=update,
+        )
     if as_json:
-        print_json({"candidate": result.candidate_id, "against": result.baseline,
-                    "decision": result.decision.value, "candidate_metrics":
-                    result.candidate.as_dict(), "baseline_metrics": result.incumbent.as_dict(),
-                    "evaluation": result.evaluation_id, "experiment": result.experiment_id,
-                    "signal_set": result.signal_set_version, "attribution": result.attribution})
+        print_json(
+            {
+                "candidate": result.candidate_id,
+                "against": result.baseline,
+                "decision": result.decision.value,
+                "candidate_metrics": result.candidate.as_dict(),
+                "baseline_metrics": result.incumbent.as_dict(),
+                "evaluation": result.evaluation_id,
+                "experiment": result.experiment_id,
+                "signal_set": result.signal_set_version,
+                "attribution": result.attribution,
+            }
+        )
         return
     c, b = result.candidate, result.incumbent
-    print_table(f"Candidate {result.candidate_id} (signal set v{result.signal_set_version}) "
-                f"against {result.baseline} on the holdout",
-                ["metric", "candidate", "95% interval", result.baseline, "95% interval"],
-                [("MTTD (min)", c.mttd_minutes, c.mttd_ci, b.mttd_minutes, b.mttd_ci),
-                 ("recall", c.recall, c.recall_ci, b.recall, b.recall_ci),
-                 ("false alerts/day", c.false_alerts_per_day, c.false_alerts_ci,
-                  b.false_alerts_per_day, b.false_alerts_ci)])
+    print_table(
+        f"Candidate {result.candidate_id} (signal set v{result.signal_set_version}) "
+        f"against {result.baseline} on the holdout",
+        ["metric", "candidate", "95% interval", result.baseline, "95% interval"],
+        [
+            ("MTTD (min)", c.mttd_minutes, c.mttd_ci, b.mttd_minutes, b.mttd_ci),
+            ("recall", c.recall, c.recall_ci, b.recall, b.recall_ci),
+            (
+                "false alerts/day",
+                c.false_alerts_per_day,
+                c.false_alerts_ci,
+                b.false_alerts_per_day,
+                b.false_alerts_ci,
+            ),
+        ],
+    )
     console.print(f"paired test on detection delay: [bold]{result.decision.value}[/]")
-    print_table("What taught it (ablation: metric without the insight minus with it)",
-                ["insight", "signals", "MTTD effect (min)", "false alerts/day effect"],
-                [(a["group"], len(a["signals"]), a.get("effect_mttd_minutes"),
-                  a.get("effect_false_alerts_per_day")) for a in result.attribution])
-    console.print(f"Human gate: 'lessonloop models approve {result.candidate_id} --reason ...' "
-                  f"then 'lessonloop models promote {result.candidate_id}'.")
+    print_table(
+        "What taught it (ablation: metric without the insight minus with it)",
+        ["insight", "signals", "MTTD effect (min)", "false alerts/day effect"],
+        [
+            (
+                a["group"],
+                len(a["signals"]),
+                a.get("effect_mttd_minutes"),
+                a.get("effect_false_alerts_per_day"),
+            )
+            for a in result.attribution
+        ],
+    )
+    console.print(
+        f"Human gate: 'lessonloop models approve {result.candidate_id} --reason ...' "
+        f"then 'lessonloop models promote {result.candidate_id}'."
+    )
+
+
+def _learn_failure_modes(as_json: bool) -> None:
+    from lessonloop.cli.common import workspace
+    from lessonloop.services.triage import learn_failure_modes
+
+    result = learn_failure_modes(workspace())
+    if as_json:
+        print_json(vars(result))
+        return
+    print_table(f"Failure-mode candidate {result.candidate_id} against {result.baseline} on the "
+                f"{result.holdout_incidents} newest labelled incidents",
+                ["metric", "candidate", "95% interval", result.baseline, "95% interval"],
+                [("example F1", result.metrics["value"],
+                  (result.metrics["low"], result.metrics["high"]),
+                  result.baseline_metrics["value"],
+                  (result.baseline_metrics["low"], result.baseline_metrics["high"]))])
+    console.print(f"paired test: [bold]{result.decision}[/]; approve with 'lessonloop models "
+                  f"approve {result.candidate_id} --reason ...'")

@@ -23,8 +23,9 @@ def new(
     out: Annotated[Path | None, typer.Option(help="Where to write the file.")] = None,
 ) -> None:
     """Write a review file for INCIDENT to fill in."""
-    path = reviews.new_review_file(workspace(), incident, out or Path(f"{incident}.md"),
-                                   template=template)
+    path = reviews.new_review_file(
+        workspace(), incident, out or Path(f"{incident}.md"), template=template
+    )
     console.print(f"[green]wrote[/] {path}: fill it in, then 'lessonloop review import {path}'")
 
 
@@ -32,15 +33,18 @@ def new(
 @handle_errors
 def import_(
     files: Annotated[list[Path], typer.Argument(help="Review Markdown files.")],
-    create_incident: Annotated[bool, typer.Option(
-        help="Create the incident from the front matter when it does not exist.")] = False,
+    create_incident: Annotated[
+        bool, typer.Option(help="Create the incident from the front matter when it does not exist.")
+    ] = False,
 ) -> None:
     """Import review files (each file all or nothing; re-import updates, never duplicates)."""
     ws = workspace()
     for path in files:
         review, outcome = reviews.import_review(ws, path, create_incident=create_incident)
-        console.print(f"{outcome} review {review.id} for {review.incident_key} from {path} "
-                      f"({len(review.insights)} insights, {len(review.action_items)} actions)")
+        console.print(
+            f"{outcome} review {review.id} for {review.incident_key} from {path} "
+            f"({len(review.insights)} insights, {len(review.action_items)} actions)"
+        )
 
 
 @app.command("list")
@@ -51,38 +55,66 @@ def list_(status: Annotated[str | None, typer.Option()] = None, as_json: JsonOpt
     if as_json:
         print_json(found)
         return
-    print_table("Reviews", ["id", "incident", "status", "insights", "actions", "title"],
-                [(r.id, r.incident_key, r.status.value, r.insights, r.action_items, r.title)
-                 for r in found])
+    print_table(
+        "Reviews",
+        ["id", "incident", "status", "insights", "actions", "title"],
+        [
+            (r.id, r.incident_key, r.status.value, r.insights, r.action_items, r.title)
+            for r in found
+        ],
+    )
 
 
 @app.command("show")
 @handle_errors
-def show(ref: Annotated[str, typer.Argument(help="Review id or incident key.")],
-         as_json: JsonOpt = False) -> None:
+def show(
+    ref: Annotated[str, typer.Argument(help="Review id or incident key.")], as_json: JsonOpt = False
+) -> None:
     """Show a review: status, timeline, insights and action items."""
     review = reviews.get_review(workspace(), ref)
     if as_json:
         print_json(review)
         return
-    console.print(f"[bold]{review.title}[/] ({review.incident_key}, review {review.id}, "
-                  f"{review.status.value})", highlight=False)
+    console.print(
+        f"[bold]{review.title}[/] ({review.incident_key}, review {review.id}, "
+        f"{review.status.value})",
+        highlight=False,
+    )
     if review.summary:
         console.print(review.summary, highlight=False)
-    print_table("Timeline", ["at (UTC)", "kind", "marker", "event"],
-                [(e.at.strftime("%Y-%m-%d %H:%M"), e.kind.value,
-                  e.marker.value if e.marker else "", e.text) for e in review.timeline])
-    print_table("Insights", ["id", "kind", "category", "text"],
-                [(i.id, i.kind.value, i.category.value, i.text) for i in review.insights])
-    print_table("Action items", ["id", "title", "type", "owner", "due", "status"],
-                [(a.id, a.title, a.type.value, a.owner, a.due, a.status.value)
-                 for a in review.action_items])
+    print_table(
+        "Timeline",
+        ["at (UTC)", "kind", "marker", "event"],
+        [
+            (
+                e.at.strftime("%Y-%m-%d %H:%M"),
+                e.kind.value,
+                e.marker.value if e.marker else "",
+                e.text,
+            )
+            for e in review.timeline
+        ],
+    )
+    print_table(
+        "Insights",
+        ["id", "kind", "category", "text"],
+        [(i.id, i.kind.value, i.category.value, i.text) for i in review.insights],
+    )
+    print_table(
+        "Action items",
+        ["id", "title", "type", "owner", "due", "status"],
+        [
+            (a.id, a.title, a.type.value, a.owner, a.due, a.status.value)
+            for a in review.action_items
+        ],
+    )
 
 
 def _advance(ref: str, target: ReviewStatus) -> None:
     review = reviews.advance_review(workspace(), ref, target)
-    console.print(f"review {review.id} is now [bold]{review.status.value}[/] "
-                  f"(by {review.status_changed_by})")
+    console.print(
+        f"review {review.id} is now [bold]{review.status.value}[/] (by {review.status_changed_by})"
+    )
 
 
 @app.command("submit")

@@ -90,10 +90,12 @@ class ReviewRead(ReviewBase):
     def to_create(self) -> ReviewCreate:
         """The editable content of this review, as it would be written back to a file."""
         data = self.model_dump(include=set(ReviewBase.model_fields) | {"source_file"})
-        data["insights"] = [i.model_dump(include=set(InsightCreate.model_fields))
-                            for i in self.insights]
-        data["action_items"] = [a.model_dump(include=set(ActionItemCreate.model_fields))
-                                for a in self.action_items]
+        data["insights"] = [
+            i.model_dump(include=set(InsightCreate.model_fields)) for i in self.insights
+        ]
+        data["action_items"] = [
+            a.model_dump(include=set(ActionItemCreate.model_fields)) for a in self.action_items
+        ]
         return ReviewCreate.model_validate(data)
 
 

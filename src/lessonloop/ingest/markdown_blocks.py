@@ -10,8 +10,16 @@ import yaml
 
 from lessonloop.errors import InputError
 
-__all__ = ["Section", "Document", "split_document", "parse_table", "parse_bullets",
-           "escape_cell", "MAX_BYTES", "decode_text"]
+__all__ = [
+    "Section",
+    "Document",
+    "split_document",
+    "parse_table",
+    "parse_bullets",
+    "escape_cell",
+    "MAX_BYTES",
+    "decode_text",
+]
 
 MAX_BYTES = 5 * 1024 * 1024
 _HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
@@ -43,21 +51,24 @@ class Document:
 def decode_text(data: bytes, source: str) -> str:
     """UTF-8 text of a file within the size limit, or an InputError saying why not."""
     if len(data) > MAX_BYTES:
-        raise InputError(f"file is {len(data) / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB",
-                         file=source)
+        raise InputError(
+            f"file is {len(data) / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB", file=source
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", file=source,
-                         line=line) from exc
+        raise InputError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x})", file=source, line=line
+        ) from exc
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _front_matter(lines: list[str], source: str) -> tuple[dict[str, Any], int]:
     if not lines or lines[0].strip() != "---":
-        raise InputError("missing YAML front matter (the file must start with '---')",
-                         file=source, line=1)
+        raise InputError(
+            "missing YAML front matter (the file must start with '---')", file=source, line=1
+        )
     for end in range(1, len(lines)):
         if lines[end].strip() in ("---", "..."):
             break
@@ -68,8 +79,9 @@ def _front_matter(lines: list[str], source: str) -> tuple[dict[str, Any], int]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1
-        raise InputError(f"malformed YAML front matter: {getattr(exc, 'problem', exc)}",
-                         file=source, line=line) from exc
+        raise InputError(
+            f"malformed YAML front matter: {getattr(exc, 'problem', exc)}", file=source, line=line
+        ) from exc
     if not isinstance(data, dict):
         raise InputError("front matter must be a YAML mapping", file=source, line=2)
     return data, end + 1
@@ -109,8 +121,9 @@ def escape_cell(value: str) -> str:
     return value.replace("|", "\\|").replace("\n", "<br>")
 
 
-def parse_table(section: Section, source: str, columns: list[str]) -> list[tuple[int,
-                                                                                dict[str, str]]]:
+def parse_table(
+    section: Section, source: str, columns: list[str]
+) -> list[tuple[int, dict[str, str]]]:
     """Rows of a pipe table as {column: text}, with their line numbers; headers must match."""
     rows: list[tuple[int, dict[str, str]]] = []
     header: list[str] | None = None
@@ -119,22 +132,34 @@ def parse_table(section: Section, source: str, columns: list[str]) -> list[tuple
         number = section.line + offset
         if not line.strip().startswith("|"):
             if line.strip() and header is not None and _COMMENT.sub("", line).strip():
-                raise InputError("text after the table; keep one table per section",
-                                 file=source, line=number, field=section.title)
+                raise InputError(
+                    "text after the table; keep one table per section",
+                    file=source,
+                    line=number,
+                    field=section.title,
+                )
             continue
         cells = _cells(line)
         if header is None:
             header = [c.lower() for c in cells]
             missing = [c for c in wanted if c not in header]
             if missing:
-                raise InputError(f"table needs columns {columns}; missing {missing}",
-                                 file=source, line=number, field=section.title)
+                raise InputError(
+                    f"table needs columns {columns}; missing {missing}",
+                    file=source,
+                    line=number,
+                    field=section.title,
+                )
             continue
         if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
             continue
         if len(cells) != len(header):
-            raise InputError(f"row has {len(cells)} cells; the header has {len(header)}",
-                             file=source, line=number, field=section.title)
+            raise InputError(
+                f"row has {len(cells)} cells; the header has {len(header)}",
+                file=source,
+                line=number,
+                field=section.title,
+            )
         rows.append((number, {col: cells[header.index(col)] for col in wanted}))
     return rows
 

@@ -28,8 +28,17 @@ from lessonloop.ingest.templates import ReviewTemplate
 __all__ = ["ParsedReview", "parse_review", "render_review", "FORMAT_MARKER", "INCIDENT_FIELDS"]
 
 FORMAT_MARKER = "review/1"
-INCIDENT_FIELDS = ("title", "severity", "services", "started_at", "detected_at", "mitigated_at",
-                   "resolved_at", "detection_method", "tags")
+INCIDENT_FIELDS = (
+    "title",
+    "severity",
+    "services",
+    "started_at",
+    "detected_at",
+    "mitigated_at",
+    "resolved_at",
+    "detection_method",
+    "tags",
+)
 TIMELINE_COLS = ["At (UTC)", "Kind", "Marker", "Actor", "Event"]
 DECISION_COLS = ["At (UTC)", "Decision", "Alternatives", "Information available", "Outcome"]
 ALERT_COLS = ["Alert", "Verdict", "Reason"]
@@ -50,8 +59,12 @@ def _time(value: str, source: str, line: int, column: str) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError as exc:
-        raise InputError(f"not a time: {value!r} (use YYYY-MM-DD HH:MM, UTC)", file=source,
-                         line=line, field=column) from exc
+        raise InputError(
+            f"not a time: {value!r} (use YYYY-MM-DD HH:MM, UTC)",
+            file=source,
+            line=line,
+            field=column,
+        ) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
@@ -63,33 +76,40 @@ def _fmt_time(value: dt.datetime) -> str:
 def _wrap(exc: ValidationError, source: str, line: int, section: str) -> InputError:
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err["loc"])
-    return InputError(f"{err['msg']}", file=source, line=line,
-                      field=f"{section}.{where}" if where else section)
+    return InputError(
+        f"{err['msg']}", file=source, line=line, field=f"{section}.{where}" if where else section
+    )
 
 
-def _insights(section: Section, kind: InsightKind, source: str,
-              human: bool) -> list[InsightCreate]:
+def _insights(section: Section, kind: InsightKind, source: str, human: bool) -> list[InsightCreate]:
     out = []
     for line, text in parse_bullets(section):
         match = _INSIGHT.match(text)
         values: dict[str, Any] = {"kind": kind, "text": text, "human_factor": human}
         if match:
-            values.update(category=match.group("category").strip().lower(),
-                          text=match.group("text"))
+            values.update(
+                category=match.group("category").strip().lower(), text=match.group("text")
+            )
             if match.group("meta"):
                 try:
                     meta = yaml.safe_load(match.group("meta"))
                 except yaml.YAMLError as exc:
-                    raise InputError("malformed {...} attributes", file=source, line=line,
-                                     field=section.title) from exc
+                    raise InputError(
+                        "malformed {...} attributes", file=source, line=line, field=section.title
+                    ) from exc
                 if not isinstance(meta, dict):
-                    raise InputError("attributes must be a {key: value} mapping", file=source,
-                                     line=line, field=section.title)
+                    raise InputError(
+                        "attributes must be a {key: value} mapping",
+                        file=source,
+                        line=line,
+                        field=section.title,
+                    )
                 source_kind = meta.pop("source", None)
                 ref = meta.pop("ref", None)
                 if source_kind or ref:
-                    values["provenance"] = {k: v for k, v in (("source", source_kind),
-                                                              ("ref", ref)) if v}
+                    values["provenance"] = {
+                        k: v for k, v in (("source", source_kind), ("ref", ref)) if v
+                    }
                 values.update(meta)
         try:
             out.append(InsightCreate.model_validate(values))
@@ -105,24 +125,38 @@ def _actions(section: Section, source: str, template: ReviewTemplate) -> list[Ac
         if row["expected effect"]:
             parts = row["expected effect"].split()
             if len(parts) not in (2, 3):
-                raise InputError("expected effect is 'metric direction [service]'", file=source,
-                                 line=line, field="Expected effect")
-            effect = {"metric": parts[0], "direction": parts[1],
-                      "service": parts[2] if len(parts) == 3 else None}
-        values = {"title": row["title"], "type": row["type"].lower() or "prevent",
-                  "owner": row["owner"] or None, "due": row["due"] or None,
-                  "priority": row["priority"].upper() or "P3",
-                  "status": row["status"].lower() or "open", "expected_effect": effect}
+                raise InputError(
+                    "expected effect is 'metric direction [service]'",
+                    file=source,
+                    line=line,
+                    field="Expected effect",
+                )
+            effect = {
+                "metric": parts[0],
+                "direction": parts[1],
+                "service": parts[2] if len(parts) == 3 else None,
+            }
+        values = {
+            "title": row["title"],
+            "type": row["type"].lower() or "prevent",
+            "owner": row["owner"] or None,
+            "due": row["due"] or None,
+            "priority": row["priority"].upper() or "P3",
+            "status": row["status"].lower() or "open",
+            "expected_effect": effect,
+        }
         try:
             item = ActionItemCreate.model_validate(values)
         except ValidationError as exc:
             raise _wrap(exc, source, line, "Action items") from exc
         if template.rules.action_items_require_owner and not item.owner:
-            raise InputError("every action item needs an owner", file=source, line=line,
-                             field="Owner")
+            raise InputError(
+                "every action item needs an owner", file=source, line=line, field="Owner"
+            )
         if template.rules.action_items_require_due and item.due is None:
-            raise InputError("every action item needs a due date", file=source, line=line,
-                             field="Due")
+            raise InputError(
+                "every action item needs a due date", file=source, line=line, field="Due"
+            )
         out.append(item)
     return out
 
@@ -136,22 +170,34 @@ def _signals(section: Section, source: str) -> list[dict[str, Any]]:
         blocks = yaml.safe_load(match.group(1)) or []
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InputError("malformed YAML in the Signals block", file=source,
-                         line=section.line + 2 + (mark.line if mark else 0),
-                         field="Signals") from exc
+        raise InputError(
+            "malformed YAML in the Signals block",
+            file=source,
+            line=section.line + 2 + (mark.line if mark else 0),
+            field="Signals",
+        ) from exc
     if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
-        raise InputError("the Signals block must be a YAML list of mappings", file=source,
-                         line=section.line, field="Signals")
+        raise InputError(
+            "the Signals block must be a YAML list of mappings",
+            file=source,
+            line=section.line,
+            field="Signals",
+        )
     return blocks
 
 
 def _front(front: dict[str, Any], source: str) -> None:
     if front.get("lessonloop") != FORMAT_MARKER:
-        raise InputError(f"front matter needs 'lessonloop: {FORMAT_MARKER}'", file=source,
-                         line=2, field="lessonloop")
+        raise InputError(
+            f"front matter needs 'lessonloop: {FORMAT_MARKER}'",
+            file=source,
+            line=2,
+            field="lessonloop",
+        )
     if not front.get("incident"):
-        raise InputError("front matter needs the incident key", file=source, line=2,
-                         field="incident")
+        raise InputError(
+            "front matter needs the incident key", file=source, line=2, field="incident"
+        )
 
 
 def parse_review(data: bytes | str, source: str, template: ReviewTemplate) -> ParsedReview:
@@ -161,12 +207,15 @@ def parse_review(data: bytes | str, source: str, template: ReviewTemplate) -> Pa
     front = doc.front_matter
     _front(front, source)
     specs = template.by_title()
-    values: dict[str, Any] = {"incident_key": str(front["incident"]),
-                              "title": str(front.get("title") or doc.title or front["incident"]),
-                              "template": template.name, "template_version": template.version,
-                              "authors": [str(a) for a in front.get("authors") or []],
-                              "participants": [str(a) for a in front.get("participants") or []],
-                              "source_file": source}
+    values: dict[str, Any] = {
+        "incident_key": str(front["incident"]),
+        "title": str(front.get("title") or doc.title or front["incident"]),
+        "template": template.name,
+        "template_version": template.version,
+        "authors": [str(a) for a in front.get("authors") or []],
+        "participants": [str(a) for a in front.get("participants") or []],
+        "source_file": source,
+    }
     insights: list[InsightCreate] = []
     extra: dict[str, str] = {}
     seen: set[str] = set()
@@ -176,47 +225,71 @@ def parse_review(data: bytes | str, source: str, template: ReviewTemplate) -> Pa
             extra[section.title] = section.text
             continue
         if spec.key in seen:
-            raise InputError(f"section '{section.title}' appears twice", file=source,
-                             line=section.line, field=section.title)
+            raise InputError(
+                f"section '{section.title}' appears twice",
+                file=source,
+                line=section.line,
+                field=section.title,
+            )
         seen.add(spec.key)
         if spec.shape == "prose":
             values[spec.key] = section.text
             if spec.required and not section.text:
-                raise InputError(f"required section '{section.title}' is empty", file=source,
-                                 line=section.line, field=section.title)
+                raise InputError(
+                    f"required section '{section.title}' is empty",
+                    file=source,
+                    line=section.line,
+                    field=section.title,
+                )
         elif spec.shape == "list":
             values[spec.key] = [t for _, t in parse_bullets(section)]
         elif spec.shape == "timeline":
             events = []
             for line, row in parse_table(section, source, TIMELINE_COLS):
                 try:
-                    events.append(TimelineEvent(
-                        at=_time(row["at (utc)"], source, line, "At (UTC)"),
-                        kind=row["kind"].lower(), marker=row["marker"].lower() or None,
-                        actor=row["actor"] or None, text=row["event"]))
+                    events.append(
+                        TimelineEvent(
+                            at=_time(row["at (utc)"], source, line, "At (UTC)"),
+                            kind=row["kind"].lower(),
+                            marker=row["marker"].lower() or None,
+                            actor=row["actor"] or None,
+                            text=row["event"],
+                        )
+                    )
                 except ValidationError as exc:
                     raise _wrap(exc, source, line, "Timeline") from exc
             values["timeline"] = events
         elif spec.shape == "decisions":
             values["decision_points"] = [
-                DecisionPoint(at=_time(row["at (utc)"], source, line, "At (UTC)")
-                              if row["at (utc)"] else None, decision=row["decision"],
-                              alternatives=row["alternatives"],
-                              information_available=row["information available"],
-                              outcome=row["outcome"])
-                for line, row in parse_table(section, source, DECISION_COLS)]
+                DecisionPoint(
+                    at=_time(row["at (utc)"], source, line, "At (UTC)")
+                    if row["at (utc)"]
+                    else None,
+                    decision=row["decision"],
+                    alternatives=row["alternatives"],
+                    information_available=row["information available"],
+                    outcome=row["outcome"],
+                )
+                for line, row in parse_table(section, source, DECISION_COLS)
+            ]
         elif spec.shape == "alerts":
             notes = []
             for line, row in parse_table(section, source, ALERT_COLS):
                 try:
-                    notes.append(AlertNote(alert=row["alert"], verdict=row["verdict"].lower(),
-                                           reason=row["reason"]))
+                    notes.append(
+                        AlertNote(
+                            alert=row["alert"], verdict=row["verdict"].lower(), reason=row["reason"]
+                        )
+                    )
                 except ValidationError as exc:
                     raise _wrap(exc, source, line, "Alerts") from exc
             values["alert_notes"] = notes
         elif spec.shape == "insights":
-            kind = (InsightKind.RECOMMENDATION if spec.key == "recommendations"
-                    else InsightKind.OBSERVATION)
+            kind = (
+                InsightKind.RECOMMENDATION
+                if spec.key == "recommendations"
+                else InsightKind.OBSERVATION
+            )
             insights += _insights(section, kind, source, human=spec.key == "human_factors")
         elif spec.shape == "actions":
             values["action_items"] = _actions(section, source, template)
@@ -224,8 +297,9 @@ def parse_review(data: bytes | str, source: str, template: ReviewTemplate) -> Pa
             values["signal_blocks"] = _signals(section, source)
     missing = [s.title for s in template.sections if s.required and s.key not in seen]
     if missing:
-        raise InputError(f"missing required section(s): {', '.join(missing)}", file=source,
-                         field=missing[0])
+        raise InputError(
+            f"missing required section(s): {', '.join(missing)}", file=source, field=missing[0]
+        )
     values["insights"] = insights
     values["extra_sections"] = extra
     try:
@@ -236,10 +310,12 @@ def parse_review(data: bytes | str, source: str, template: ReviewTemplate) -> Pa
     written = front.get("written_at")
     if isinstance(written, dt.date) and not isinstance(written, dt.datetime):
         written = dt.datetime.combine(written, dt.time(), dt.UTC)
-    return ParsedReview(review=review, incident=incident,
-                        review_id=front.get("review_id") if isinstance(
-                            front.get("review_id"), int) else None,
-                        written_at=written if isinstance(written, dt.datetime) else None)
+    return ParsedReview(
+        review=review,
+        incident=incident,
+        review_id=front.get("review_id") if isinstance(front.get("review_id"), int) else None,
+        written_at=written if isinstance(written, dt.datetime) else None,
+    )
 
 
 def _bullets(items: list[str]) -> list[str]:
@@ -247,8 +323,10 @@ def _bullets(items: list[str]) -> list[str]:
 
 
 def _insight_line(insight: InsightCreate) -> str:
-    meta: dict[str, Any] = {"confidence": insight.confidence,
-                            "source": insight.provenance.source.value}
+    meta: dict[str, Any] = {
+        "confidence": insight.confidence,
+        "source": insight.provenance.source.value,
+    }
     if insight.provenance.ref:
         meta["ref"] = insight.provenance.ref
     if insight.services:
@@ -265,15 +343,28 @@ def _table(columns: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
-def render_review(review: ReviewCreate, template: ReviewTemplate, *,
-                  front: dict[str, Any] | None = None) -> str:
+def render_review(
+    review: ReviewCreate, template: ReviewTemplate, *, front: dict[str, Any] | None = None
+) -> str:
     """The review as Markdown in the template's section order (prompts for empty sections)."""
-    matter = {"lessonloop": FORMAT_MARKER, "incident": review.incident_key,
-              "template": template.name, "template_version": template.version,
-              "title": review.title, **(front or {}),
-              "authors": review.authors, "participants": review.participants}
-    out = ["---", yaml.safe_dump(matter, sort_keys=False, allow_unicode=True).strip(), "---", "",
-           f"# {review.title}", ""]
+    matter = {
+        "lessonloop": FORMAT_MARKER,
+        "incident": review.incident_key,
+        "template": template.name,
+        "template_version": template.version,
+        "title": review.title,
+        **(front or {}),
+        "authors": review.authors,
+        "participants": review.participants,
+    }
+    out = [
+        "---",
+        yaml.safe_dump(matter, sort_keys=False, allow_unicode=True).strip(),
+        "---",
+        "",
+        f"# {review.title}",
+        "",
+    ]
     for spec in template.sections:
         body: list[str] = []
         if spec.shape == "prose":
@@ -282,30 +373,70 @@ def render_review(review: ReviewCreate, template: ReviewTemplate, *,
         elif spec.shape == "list":
             body = _bullets(getattr(review, spec.key, []))
         elif spec.shape == "timeline" and review.timeline:
-            body = _table(TIMELINE_COLS, [[_fmt_time(e.at), e.kind.value,
-                                           e.marker.value if e.marker else "", e.actor or "",
-                                           e.text] for e in review.timeline])
+            body = _table(
+                TIMELINE_COLS,
+                [
+                    [
+                        _fmt_time(e.at),
+                        e.kind.value,
+                        e.marker.value if e.marker else "",
+                        e.actor or "",
+                        e.text,
+                    ]
+                    for e in review.timeline
+                ],
+            )
         elif spec.shape == "decisions" and review.decision_points:
-            body = _table(DECISION_COLS, [[_fmt_time(d.at) if d.at else "", d.decision,
-                                           d.alternatives, d.information_available, d.outcome]
-                                          for d in review.decision_points])
+            body = _table(
+                DECISION_COLS,
+                [
+                    [
+                        _fmt_time(d.at) if d.at else "",
+                        d.decision,
+                        d.alternatives,
+                        d.information_available,
+                        d.outcome,
+                    ]
+                    for d in review.decision_points
+                ],
+            )
         elif spec.shape == "alerts" and review.alert_notes:
-            body = _table(ALERT_COLS, [[a.alert, a.verdict.value, a.reason]
-                                       for a in review.alert_notes])
+            body = _table(
+                ALERT_COLS, [[a.alert, a.verdict.value, a.reason] for a in review.alert_notes]
+            )
         elif spec.shape == "insights":
-            chosen = [i for i in review.insights if
-                      (spec.key == "human_factors" and i.human_factor) or
-                      (spec.key == "observations" and not i.human_factor and
-                       i.kind == InsightKind.OBSERVATION) or
-                      (spec.key == "recommendations" and not i.human_factor and
-                       i.kind == InsightKind.RECOMMENDATION)]
+            chosen = [
+                i
+                for i in review.insights
+                if (spec.key == "human_factors" and i.human_factor)
+                or (
+                    spec.key == "observations"
+                    and not i.human_factor
+                    and i.kind == InsightKind.OBSERVATION
+                )
+                or (
+                    spec.key == "recommendations"
+                    and not i.human_factor
+                    and i.kind == InsightKind.RECOMMENDATION
+                )
+            ]
             body = [_insight_line(i) for i in chosen]
         elif spec.shape == "actions" and review.action_items:
-            body = _table(ACTION_COLS, [[a.title, a.type.value, a.owner or "",
-                                         a.due.isoformat() if a.due else "", a.priority.value,
-                                         a.status.value,
-                                         a.expected_effect.as_text() if a.expected_effect else ""]
-                                        for a in review.action_items])
+            body = _table(
+                ACTION_COLS,
+                [
+                    [
+                        a.title,
+                        a.type.value,
+                        a.owner or "",
+                        a.due.isoformat() if a.due else "",
+                        a.priority.value,
+                        a.status.value,
+                        a.expected_effect.as_text() if a.expected_effect else "",
+                    ]
+                    for a in review.action_items
+                ],
+            )
         elif spec.shape == "signals" and review.signal_blocks:
             dumped = yaml.safe_dump(review.signal_blocks, sort_keys=False).strip()
             body = ["```yaml", dumped, "```"]
@@ -318,4 +449,3 @@ def render_review(review: ReviewCreate, template: ReviewTemplate, *,
     for title, text in review.extra_sections.items():
         out += [f"## {title}", "", text, ""] if text else [f"## {title}", ""]
     return "\n".join(out).rstrip() + "\n"
-

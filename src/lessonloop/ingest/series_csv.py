@@ -67,8 +67,7 @@ def _epoch_seconds(cells: list[str]) -> np.ndarray | None:
             return np.array(cells, dtype=np.int64)
         except ValueError:
             return None
-    trimmed = [c[:-1] if c.endswith("Z") else c[:-6] if c.endswith("+00:00") else c
-               for c in cells]
+    trimmed = [c[:-1] if c.endswith("Z") else c[:-6] if c.endswith("+00:00") else c for c in cells]
     try:
         stamps = np.array(trimmed, dtype="datetime64[s]")
     except ValueError:
@@ -78,8 +77,9 @@ def _epoch_seconds(cells: list[str]) -> np.ndarray | None:
     return stamps.astype(np.int64)
 
 
-def _vectorised(rows: list[list[str]], width: int, ts_index: int, value_index: int,
-                name: str) -> SeriesData | None:
+def _vectorised(
+    rows: list[list[str]], width: int, ts_index: int, value_index: int, name: str
+) -> SeriesData | None:
     """The fast path for clean files; None sends the file to the row-by-row path for errors."""
     body = [row for row in rows if any(cell.strip() for cell in row)]
     if not body or any(len(row) != width for row in body):
@@ -100,8 +100,9 @@ def _vectorised(rows: list[list[str]], width: int, ts_index: int, value_index: i
     order = np.argsort(times, kind="stable")
     times, values = times[order], values[order]
     keep = np.append(times[1:] != times[:-1], True)
-    return SeriesData(name=name, timestamps=times[keep].astype("<i8"),
-                      values=values[keep].astype("<f8"))
+    return SeriesData(
+        name=name, timestamps=times[keep].astype("<i8"), values=values[keep].astype("<f8")
+    )
 
 
 def parse_series_csv(

@@ -10,8 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lessonloop.errors import InputError, NotFound
 
-__all__ = ["SectionSpec", "TemplateRules", "ReviewTemplate", "load_template", "builtin_templates",
-           "SHAPES"]
+__all__ = [
+    "SectionSpec",
+    "TemplateRules",
+    "ReviewTemplate",
+    "load_template",
+    "builtin_templates",
+    "SHAPES",
+]
 
 SHAPES = ("prose", "list", "timeline", "decisions", "alerts", "insights", "actions", "signals")
 BUILTIN_DIR = Path(__file__).with_name("templates")
@@ -21,8 +27,9 @@ class SectionSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     key: str
     title: str
-    shape: Literal["prose", "list", "timeline", "decisions", "alerts", "insights", "actions",
-                   "signals"]
+    shape: Literal[
+        "prose", "list", "timeline", "decisions", "alerts", "insights", "actions", "signals"
+    ]
     required: bool = False
     prompt: str = ""
 
@@ -50,8 +57,11 @@ def _parse(path: Path) -> ReviewTemplate:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"malformed YAML: {getattr(exc, 'problem', exc)}", file=str(path),
-                         line=mark.line + 1 if mark else None) from exc
+        raise InputError(
+            f"malformed YAML: {getattr(exc, 'problem', exc)}",
+            file=str(path),
+            line=mark.line + 1 if mark else None,
+        ) from exc
     except UnicodeDecodeError as exc:
         raise InputError("not UTF-8 text", file=str(path)) from exc
     if not isinstance(raw, dict):
@@ -60,8 +70,9 @@ def _parse(path: Path) -> ReviewTemplate:
         return ReviewTemplate.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise InputError(err["msg"], file=str(path),
-                         field=".".join(str(p) for p in err["loc"])) from exc
+        raise InputError(
+            err["msg"], file=str(path), field=".".join(str(p) for p in err["loc"])
+        ) from exc
 
 
 def builtin_templates() -> dict[str, ReviewTemplate]:
@@ -80,5 +91,6 @@ def load_template(name_or_path: str, search_dirs: list[Path] | None = None) -> R
     builtins = builtin_templates()
     if name_or_path in builtins:
         return builtins[name_or_path]
-    raise NotFound(f"unknown review template {name_or_path!r} "
-                   f"(built in: {', '.join(sorted(builtins))})")
+    raise NotFound(
+        f"unknown review template {name_or_path!r} (built in: {', '.join(sorted(builtins))})"
+    )

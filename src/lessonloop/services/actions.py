@@ -11,11 +11,21 @@ from lessonloop.storage import actions
 __all__ = ["list_action_items", "update_action_item"]
 
 
-def list_action_items(ws: Workspace, *, owner: str | None = None, status: str | None = None,
-                      overdue: bool = False, today: dt.date | None = None) -> list[ActionItemRead]:
+def list_action_items(
+    ws: Workspace,
+    *,
+    owner: str | None = None,
+    status: str | None = None,
+    overdue: bool = False,
+    today: dt.date | None = None,
+) -> list[ActionItemRead]:
     with ws.transaction() as session:
-        return actions.list_actions(session=session, owner=owner, status=status,
-                                    overdue_on=(today or dt.date.today()) if overdue else None)
+        return actions.list_actions(
+            session=session,
+            owner=owner,
+            status=status,
+            overdue_on=(today or dt.date.today()) if overdue else None,
+        )
 
 
 def update_action_item(ws: Workspace, action_id: int, data: ActionItemUpdate) -> ActionItemRead:

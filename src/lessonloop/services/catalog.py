@@ -6,6 +6,7 @@ import datetime as dt
 
 from lessonloop.domain.incidents import IncidentCreate, IncidentRead
 from lessonloop.domain.services import ServiceCreate, ServiceRead
+from lessonloop.knowledge.index import index_incident
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import incidents, services
 
@@ -37,14 +38,22 @@ def add_dependency(ws: Workspace, service: str, depends_on: str) -> ServiceRead:
 
 def create_incident(ws: Workspace, data: IncidentCreate) -> IncidentRead:
     with ws.transaction() as session:
-        return incidents.create(data, session=session, actor=ws.actor)
+        created = incidents.create(data, session=session, actor=ws.actor)
+        index_incident(session, created.key)
+        return created
 
 
-def list_incidents(ws: Workspace, *, service: str | None = None, severity: str | None = None,
-                   since: dt.datetime | None = None) -> list[IncidentRead]:
+def list_incidents(
+    ws: Workspace,
+    *,
+    service: str | None = None,
+    severity: str | None = None,
+    since: dt.datetime | None = None,
+) -> list[IncidentRead]:
     with ws.transaction() as session:
-        return incidents.list_incidents(session=session, service=service, severity=severity,
-                                        since=since)
+        return incidents.list_incidents(
+            session=session, service=service, severity=severity, since=since
+        )
 
 
 def get_incident(ws: Workspace, key: str) -> IncidentRead:

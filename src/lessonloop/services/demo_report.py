@@ -22,11 +22,12 @@ def _svg(fig: Any) -> str:
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
-def _interval_plot(rows: list[dict[str, Any]], key: str, ci_key: str | None, title: str,
-                   unit: str) -> str:
+def _interval_plot(
+    rows: list[dict[str, Any]], key: str, ci_key: str | None, title: str, unit: str
+) -> str:
     fig, ax = plt.subplots(figsize=(6.4, 3.2))
     labels = [r["quarter"] for r in rows]
     for offset, (who, colour) in enumerate((("baseline", "#c0392b"), ("champion", "#2471a3"))):
@@ -35,8 +36,15 @@ def _interval_plot(rows: list[dict[str, Any]], key: str, ci_key: str | None, tit
         if ci_key:
             lows = [y - (r[who][ci_key] or [y, y])[0] for y, r in zip(ys, rows, strict=True)]
             highs = [(r[who][ci_key] or [y, y])[1] - y for y, r in zip(ys, rows, strict=True)]
-            ax.errorbar(xs, ys, yerr=[lows, highs], fmt="o", capsize=4, color=colour,
-                        label="static baseline" if who == "baseline" else "champion")
+            ax.errorbar(
+                xs,
+                ys,
+                yerr=[lows, highs],
+                fmt="o",
+                capsize=4,
+                color=colour,
+                label="static baseline" if who == "baseline" else "champion",
+            )
         else:
             ax.plot(xs, ys, "o-", color=colour, label=who)
     ax.set_xticks(range(len(rows)), labels)
@@ -66,14 +74,16 @@ def headline(report: dict[str, Any]) -> list[str]:
             f"{row['quarter']}: MTTD {b['mttd_minutes']} → {c['mttd_minutes']} min, "
             f"false alerts/day {b['false_alerts_per_day']} → {c['false_alerts_per_day']}, "
             f"recall {b['recall']} → {c['recall']} (champion: "
-            f"{row['champion_version'] or 'static rules'})")
+            f"{row['champion_version'] or 'static rules'})"
+        )
     return lines
 
 
 def _table(headers: list[str], rows: list[list[Any]], cls: str = "") -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
-                   for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
+    )
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
@@ -81,41 +91,97 @@ def render_html(report: dict[str, Any]) -> str:
     """A page that opens without a network: inline SVG, inline CSS, the JSON embedded."""
     rows = report["quarters"]
     plots = {
-        "mttd": _interval_plot(rows, "mttd_minutes", "mttd_ci",
-                               "MTTD per quarter (median, 95% bootstrap interval)", "minutes"),
-        "false_alerts": _interval_plot(rows, "false_alerts_per_day", "false_alerts_ci",
-                                       "False alerts per day (95% interval)", "per day"),
+        "mttd": _interval_plot(
+            rows,
+            "mttd_minutes",
+            "mttd_ci",
+            "MTTD per quarter (median, 95% bootstrap interval)",
+            "minutes",
+        ),
+        "false_alerts": _interval_plot(
+            rows,
+            "false_alerts_per_day",
+            "false_alerts_ci",
+            "False alerts per day (95% interval)",
+            "per day",
+        ),
         "recall": _interval_plot(rows, "recall", "recall_ci", "Incident recall", "share"),
         "funnel": _funnel_plot(report["funnel"]),
     }
-    quarter_rows = [[r["quarter"], r["baseline"]["mttd_minutes"], r["champion"]["mttd_minutes"],
-                     r["baseline"]["false_alerts_per_day"], r["champion"]["false_alerts_per_day"],
-                     r["baseline"]["recall"], r["champion"]["recall"],
-                     r["champion_version"] or "static"] for r in rows]
-    insight_rows = [[i["group"], i["incident_key"], i["text"], i["signals_used"],
-                     i.get("effect_mttd_minutes"), i.get("effect_false_alerts_per_day"),
-                     i.get("review", "")] for i in report.get("top_insights", [])]
+    quarter_rows = [
+        [
+            r["quarter"],
+            r["baseline"]["mttd_minutes"],
+            r["champion"]["mttd_minutes"],
+            r["baseline"]["false_alerts_per_day"],
+            r["champion"]["false_alerts_per_day"],
+            r["baseline"]["recall"],
+            r["champion"]["recall"],
+            r["champion_version"] or "static",
+        ]
+        for r in rows
+    ]
+    insight_rows = [
+        [
+            i["group"],
+            i["incident_key"],
+            i["text"],
+            i["signals_used"],
+            i.get("effect_mttd_minutes"),
+            i.get("effect_false_alerts_per_day"),
+            i.get("review", ""),
+        ]
+        for i in report.get("top_insights", [])
+    ]
     programme = report.get("programme", {})
     sections = [
         "<h1>Lessonloop: what the organisation learned</h1>",
         "<p>" + "<br>".join(html.escape(line) for line in headline(report)) + "</p>",
-        _table(["quarter", "baseline MTTD", "champion MTTD", "baseline false/day",
-                "champion false/day", "baseline recall", "champion recall", "champion"],
-               quarter_rows, "numbers"),
+        _table(
+            [
+                "quarter",
+                "baseline MTTD",
+                "champion MTTD",
+                "baseline false/day",
+                "champion false/day",
+                "baseline recall",
+                "champion recall",
+                "champion",
+            ],
+            quarter_rows,
+            "numbers",
+        ),
         *(f'<figure id="plot-{name}">{svg}</figure>' for name, svg in plots.items()),
         "<h2>Insights that taught the champion (ablation on held-out quarters)</h2>",
         "<p>Effect = metric when the champion is retrained without these signals, minus the "
         "metric with them: positive MTTD and false-alert effects mean they helped.</p>",
-        _table(["insight", "incident", "text", "signals used", "MTTD effect (min)",
-                "false alerts/day effect", "review"], insight_rows, "insights"),
+        _table(
+            [
+                "insight",
+                "incident",
+                "text",
+                "signals used",
+                "MTTD effect (min)",
+                "false alerts/day effect",
+                "review",
+            ],
+            insight_rows,
+            "insights",
+        ),
         "<h2>The learning programme</h2>",
         _table(["metric", "value"], [[k, v] for k, v in programme.items()], "programme"),
         '<script type="application/json" id="report-data">'
-        + json.dumps(report, default=str).replace("</", "<\\/") + "</script>",
+        + json.dumps(report, default=str).replace("</", "<\\/")
+        + "</script>",
     ]
-    style = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}"
-             "table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;"
-             "padding:.3rem .6rem;text-align:left}figure{margin:1rem 0}")
-    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>Lessonloop demo report</title><style>{style}</style></head><body>"
-            + "\n".join(sections) + "</body></html>\n")
+    style = (
+        "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}"
+        "table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;"
+        "padding:.3rem .6rem;text-align:left}figure{margin:1rem 0}"
+    )
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>Lessonloop demo report</title><style>{style}</style></head><body>"
+        + "\n".join(sections)
+        + "</body></html>\n"
+    )

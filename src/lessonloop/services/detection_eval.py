@@ -43,17 +43,23 @@ class PeriodScore:
     delays: dict[str, float] = field(default_factory=dict)  # incident key -> minutes (missed: inf)
 
     def as_dict(self) -> dict[str, object]:
-        return {"mttd_minutes": self.mttd_minutes,
-                "mttd_ci": list(self.mttd_ci) if self.mttd_ci else None,
-                "false_alerts_per_day": self.false_alerts_per_day,
-                "false_alerts_ci": list(self.false_alerts_ci), "recall": self.recall,
-                "recall_ci": list(self.recall_ci) if self.recall_ci else None,
-                "incidents": self.incidents, "detected": self.detected,
-                "false_alerts": self.false_alerts, "days": round(self.days, 2)}
+        return {
+            "mttd_minutes": self.mttd_minutes,
+            "mttd_ci": list(self.mttd_ci) if self.mttd_ci else None,
+            "false_alerts_per_day": self.false_alerts_per_day,
+            "false_alerts_ci": list(self.false_alerts_ci),
+            "recall": self.recall,
+            "recall_ci": list(self.recall_ci) if self.recall_ci else None,
+            "incidents": self.incidents,
+            "detected": self.detected,
+            "false_alerts": self.false_alerts,
+            "days": round(self.days, 2),
+        }
 
 
-def merge_episodes(times: Sequence[dt.datetime], gap_minutes: float = MERGE_MINUTES
-                   ) -> list[dt.datetime]:
+def merge_episodes(
+    times: Sequence[dt.datetime], gap_minutes: float = MERGE_MINUTES
+) -> list[dt.datetime]:
     """Collapse alerts closer than ``gap_minutes`` into one page (the first of each run)."""
     out: list[dt.datetime] = []
     for at in sorted(times):
@@ -70,9 +76,15 @@ def _ci(values: list[float], statistic, seed: int) -> tuple[float, float] | None
     return (round(interval.low, 3), round(interval.high, 3))
 
 
-def score_period(detections: Mapping[str, Sequence[dt.datetime]],
-                 incidents: Sequence[LabelledIncident], start: dt.datetime, end: dt.datetime,
-                 *, grace_minutes: float = 60.0, seed: int = 0) -> PeriodScore:
+def score_period(
+    detections: Mapping[str, Sequence[dt.datetime]],
+    incidents: Sequence[LabelledIncident],
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    grace_minutes: float = 60.0,
+    seed: int = 0,
+) -> PeriodScore:
     """Score per-service detections in [start, end) against the incidents that began there."""
     in_period = [i for i in incidents if start <= i.start < end]
     delays: dict[str, float] = {}
@@ -89,9 +101,13 @@ def score_period(detections: Mapping[str, Sequence[dt.datetime]],
             if not start <= at < end:
                 continue
             explained = any(
-                w[0] - dt.timedelta(minutes=grace_minutes) <= at
+                w[0] - dt.timedelta(minutes=grace_minutes)
+                <= at
                 <= w[1] + dt.timedelta(minutes=grace_minutes)
-                for incident in incidents for s, w in incident.windows.items() if s == service)
+                for incident in incidents
+                for s, w in incident.windows.items()
+                if s == service
+            )
             if not explained:
                 day = int((at - start).total_seconds() // 86400)
                 false_by_day[day] = false_by_day.get(day, 0) + 1
@@ -105,13 +121,19 @@ def score_period(detections: Mapping[str, Sequence[dt.datetime]],
         mttd_ci=_ci(detected, lambda v: float(np.median(v)), seed),
         recall=float(np.mean(hits)) if hits else None,
         recall_ci=_ci(hits, lambda v: float(np.mean(v)), seed),
-        false_alerts_per_day=round(sum(per_day) / max(days, 1e-9), 3), false_alerts_ci=fa_ci,
-        incidents=len(in_period), detected=len(detected), false_alerts=int(sum(per_day)),
-        days=days, delays=delays)
+        false_alerts_per_day=round(sum(per_day) / max(days, 1e-9), 3),
+        false_alerts_ci=fa_ci,
+        incidents=len(in_period),
+        detected=len(detected),
+        false_alerts=int(sum(per_day)),
+        days=days,
+        delays=delays,
+    )
 
 
-def compare_mttd(candidate: PeriodScore, baseline: PeriodScore, *, cap_minutes: float,
-                 seed: int = 0) -> str:
+def compare_mttd(
+    candidate: PeriodScore, baseline: PeriodScore, *, cap_minutes: float, seed: int = 0
+) -> str:
     """Paired verdict on detection delay per incident (a miss counts as ``cap_minutes``)."""
     keys = sorted(set(candidate.delays) & set(baseline.delays))
     if len(keys) < 2:

@@ -29,6 +29,7 @@ from lessonloop.ingest.prometheus import fetch_query_range, parse_query_range, q
 from lessonloop.ingest.series_csv import CsvColumns
 from lessonloop.ingest.source_documents import ImportBatch
 from lessonloop.redact import RedactionCounts
+from lessonloop.knowledge.index import index_incident
 from lessonloop.services.import_redaction import ImportRedactor
 from lessonloop.services.import_sources import SOURCES, ImportOptions, parse_source
 from lessonloop.services.import_timelines import merge_into_review
@@ -199,6 +200,17 @@ def import_batch(
         )
         summary.record("series point", "read", int(data.timestamps.size))
         step()
+    touched = [
+        *(i.key for i in batch.incidents),
+        *(a.incident_key for a in batch.alerts if a.incident_key),
+        *(a for a in [options.incident] if a and batch.alerts),
+        *batch.timelines,
+        *batch.candidate_insights,
+        *(r.incident_key for r in batch.reviews),
+    ]
+    for key in dict.fromkeys(touched):
+        if incidents.exists(key, session=session):
+            index_incident(session, key)
     summary.redactions = summary.redactions + redactor.counts
 
 

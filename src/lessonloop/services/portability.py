@@ -19,8 +19,10 @@ def export_workspace(ws: Workspace, path: Path) -> int:
     rows = 0
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle, \
-                ws.transaction() as session:
+        with (
+            os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle,
+            ws.transaction() as session,
+        ):
             for line in export_rows(session):
                 handle.write(line + "\n")
                 rows += 1
@@ -44,5 +46,9 @@ def import_workspace(ws: Workspace, path: Path) -> dict[str, int]:
         except UnicodeDecodeError as exc:
             raise InputError(f"not UTF-8 text ({exc.reason})", file=str(path)) from exc
     # No audit event of its own: the dump restores the source's audit trail verbatim, and an
-    # extra row would break export -> import -> export identity.
+    # extra row would break export -> import -> export identity. The search index is derived
+    # data, not part of the dump: rebuild it.
+    from lessonloop.services.knowledge import reindex
+
+    reindex(ws)
     return counts

@@ -35,8 +35,9 @@ def _template(ws: Workspace, name: str) -> ReviewTemplate:
     return load_template(name, [ws.settings.home / "templates"])
 
 
-def new_review_file(ws: Workspace, incident_key: str, out: Path, *,
-                    template: str = "default") -> Path:
+def new_review_file(
+    ws: Workspace, incident_key: str, out: Path, *, template: str = "default"
+) -> Path:
     """Write a review file to fill in, pre-filled from the incident (and its review, if any)."""
     chosen = _template(ws, template)
     with ws.transaction() as session:
@@ -44,10 +45,16 @@ def new_review_file(ws: Workspace, incident_key: str, out: Path, *,
         existing = reviews.get_by_incident(incident_key, session=session)
     if out.exists():
         raise Conflict(f"{out} exists; choose another --out or remove it")
-    review = (existing.to_create() if existing else
-        ReviewCreate(incident_key=incident.key, title=incident.title, summary=incident.summary))
-    front: dict[str, Any] = {"review_id": existing.id if existing else None,
-                             "severity": incident.severity.value, "services": incident.services}
+    review = (
+        existing.to_create()
+        if existing
+        else ReviewCreate(incident_key=incident.key, title=incident.title, summary=incident.summary)
+    )
+    front: dict[str, Any] = {
+        "review_id": existing.id if existing else None,
+        "severity": incident.severity.value,
+        "services": incident.services,
+    }
     for name in ("started_at", "detected_at", "mitigated_at", "resolved_at"):
         value = getattr(incident, name)
         front[name] = value.isoformat().replace("+00:00", "Z") if value else None
@@ -73,36 +80,59 @@ def _check_due_dates(parsed: ParsedReview, as_of: dt.datetime | None, source: st
     reference = (as_of or parsed.written_at or dt.datetime.now(dt.UTC)).date()
     for item in parsed.review.action_items:
         if item.due is not None and item.due < reference:
-            raise InputError(f"action item '{item.title}' is due {item.due}, before the review "
-                             f"was written ({reference})", file=source, field="Due")
+            raise InputError(
+                f"action item '{item.title}' is due {item.due}, before the review "
+                f"was written ({reference})",
+                file=source,
+                field="Due",
+            )
 
 
-def import_parsed_review(ws: Workspace, parsed: ParsedReview, *, as_of: dt.datetime | None = None,
-                         create_incident: bool = False, session: Any = None,
-                         ) -> tuple[ReviewRead, ImportOutcome]:
+def import_parsed_review(
+    ws: Workspace,
+    parsed: ParsedReview,
+    *,
+    as_of: dt.datetime | None = None,
+    create_incident: bool = False,
+    session: Any = None,
+) -> tuple[ReviewRead, ImportOutcome]:
     """Store a parsed review (and the incident facts its front matter corrects) atomically."""
     if session is None:
         with ws.transaction() as own:
-            return import_parsed_review(ws, parsed, as_of=as_of, create_incident=create_incident,
-                                        session=own)
+            return import_parsed_review(
+                ws, parsed, as_of=as_of, create_incident=create_incident, session=own
+            )
     source = parsed.review.source_file or "<review>"
     key = parsed.review.incident_key
     try:
         existing = incidents.get(key, session=session)
     except NotFound:
         if not create_incident:
-            raise InputError(f"unknown incident {key!r} (create it first, or import with "
-                             "--create-incident)", file=source, line=2, field="incident") from None
+            raise InputError(
+                f"unknown incident {key!r} (create it first, or import with --create-incident)",
+                file=source,
+                line=2,
+                field="incident",
+            ) from None
         if "started_at" not in parsed.incident:
-            raise InputError("--create-incident needs started_at in the front matter",
-                             file=source, line=2, field="started_at") from None
+            raise InputError(
+                "--create-incident needs started_at in the front matter",
+                file=source,
+                line=2,
+                field="started_at",
+            ) from None
         try:
-            incidents.create(IncidentCreate.model_validate(
-                {"key": key, "title": parsed.review.title, **parsed.incident}),
-                session=session, actor=ws.actor)
+            incidents.create(
+                IncidentCreate.model_validate(
+                    {"key": key, "title": parsed.review.title, **parsed.incident}
+                ),
+                session=session,
+                actor=ws.actor,
+            )
         except ValueError as exc:
-            raise InputError(str(exc).splitlines()[0], file=source, line=2,
-                             field="front matter") from exc
+            raise InputError(
+                str(exc).splitlines()[0], file=source, line=2, field="front matter"
+            ) from exc
         except NotFound as exc:
             raise InputError(str(exc), file=source, line=2, field="services") from exc
         existing = None
@@ -111,11 +141,13 @@ def import_parsed_review(ws: Workspace, parsed: ParsedReview, *, as_of: dt.datet
             changes = IncidentUpdate.model_validate(parsed.incident)
             current = existing.model_dump(include=set(parsed.incident))
             if changes.model_dump(exclude_unset=True) != {
-                    k: v for k, v in current.items() if k in changes.model_fields_set}:
+                k: v for k, v in current.items() if k in changes.model_fields_set
+            }:
                 incidents.update(key, changes, session=session, actor=ws.actor)
         except ValueError as exc:
-            raise InputError(str(exc).splitlines()[0], file=source, line=2,
-                             field="front matter") from exc
+            raise InputError(
+                str(exc).splitlines()[0], file=source, line=2, field="front matter"
+            ) from exc
         except InputError as exc:
             raise exc.located(file=source, line=2) from exc
         except NotFound as exc:
@@ -128,8 +160,9 @@ def import_parsed_review(ws: Workspace, parsed: ParsedReview, *, as_of: dt.datet
     return saved
 
 
-def import_review(ws: Workspace, path: Path, *, as_of: dt.datetime | None = None,
-                  create_incident: bool = False) -> tuple[ReviewRead, ImportOutcome]:
+def import_review(
+    ws: Workspace, path: Path, *, as_of: dt.datetime | None = None, create_incident: bool = False
+) -> tuple[ReviewRead, ImportOutcome]:
     """Parse, redact and store a review file: all of it, or nothing."""
     from dataclasses import replace
 

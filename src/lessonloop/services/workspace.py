@@ -67,11 +67,16 @@ def init_workspace(settings: Settings | None = None, *, actor: str = "") -> Work
     ensure_redaction_key(settings)
     workspace = Workspace(settings, actor=actor)
     upgrade_database(workspace.engine)
+    from lessonloop.knowledge.taxonomy import ensure_seeded
+
+    with workspace.transaction() as session:
+        ensure_seeded(session)
     return workspace
 
 
-def open_workspace(settings: Settings | None = None, *, actor: str = "",
-                   create: bool = False) -> Workspace:
+def open_workspace(
+    settings: Settings | None = None, *, actor: str = "", create: bool = False
+) -> Workspace:
     """Open an initialised workspace; with ``create`` initialise it first when needed."""
     settings = settings or load_settings()
     workspace = Workspace(settings, actor=actor)

@@ -21,9 +21,11 @@ OPEN_STATES = (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value)
 
 
 def _query():  # type: ignore[no-untyped-def]
-    return (select(ActionItemRow, IncidentRow.key)
-            .join(ReviewRow, ReviewRow.id == ActionItemRow.review_id)
-            .join(IncidentRow, IncidentRow.id == ReviewRow.incident_id))
+    return (
+        select(ActionItemRow, IncidentRow.key)
+        .join(ReviewRow, ReviewRow.id == ActionItemRow.review_id)
+        .join(IncidentRow, IncidentRow.id == ReviewRow.incident_id)
+    )
 
 
 def get_action(action_id: int, *, session: Session) -> ActionItemRead:
@@ -47,13 +49,13 @@ def list_actions(
     if status:
         query = query.where(ActionItemRow.status == status)
     if overdue_on:
-        query = query.where(ActionItemRow.due < overdue_on,
-                            ActionItemRow.status.in_(OPEN_STATES))
+        query = query.where(ActionItemRow.due < overdue_on, ActionItemRow.status.in_(OPEN_STATES))
     return [action_to_read(row, key) for row, key in session.execute(query)]
 
 
-def update_action(action_id: int, data: ActionItemUpdate, *, session: Session,
-                  actor: str) -> ActionItemRead:
+def update_action(
+    action_id: int, data: ActionItemUpdate, *, session: Session, actor: str
+) -> ActionItemRead:
     row = session.get(ActionItemRow, action_id)
     if row is None:
         raise NotFound(f"unknown action item {action_id}")
@@ -66,9 +68,14 @@ def update_action(action_id: int, data: ActionItemUpdate, *, session: Session,
         row.completed_at = None
     session.flush()
     after = get_action(action_id, session=session)
-    audit.record(session=session, actor=actor, action="action.update", entity_type="action_item",
-                 entity_id=action_id,
-                 before_hash=content_hash(before.model_dump(mode="json")),
-                 after_hash=content_hash(after.model_dump(mode="json")),
-                 details=data.model_dump(mode="json", exclude_unset=True))
+    audit.record(
+        session=session,
+        actor=actor,
+        action="action.update",
+        entity_type="action_item",
+        entity_id=action_id,
+        before_hash=content_hash(before.model_dump(mode="json")),
+        after_hash=content_hash(after.model_dump(mode="json")),
+        details=data.model_dump(mode="json", exclude_unset=True),
+    )
     return after

@@ -16,19 +16,31 @@ __all__ = ["upsert", "list_alerts", "to_read"]
 
 
 def to_read(row: AlertRow, incident_key: str | None = None) -> AlertRead:
-    return AlertRead(id=row.id, fingerprint=row.fingerprint, source=row.source, name=row.name,
-                     labels=row.labels, annotations=row.annotations, starts_at=row.starts_at,
-                     ends_at=row.ends_at, incident_key=incident_key)
+    return AlertRead(
+        id=row.id,
+        fingerprint=row.fingerprint,
+        source=row.source,
+        name=row.name,
+        labels=row.labels,
+        annotations=row.annotations,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        incident_key=incident_key,
+    )
 
 
 def upsert(data: AlertCreate, *, session: Session) -> Literal["created", "updated", "unchanged"]:
     """Merge an alert into the store: firing and resolved notifications become one alert."""
     incident_id = None
     if data.incident_key:
-        incident_id = session.scalar(select(IncidentRow.id).where(
-            IncidentRow.key == data.incident_key))
-    row = session.scalar(select(AlertRow).where(AlertRow.fingerprint == data.fingerprint,
-                                                AlertRow.starts_at == data.starts_at))
+        incident_id = session.scalar(
+            select(IncidentRow.id).where(IncidentRow.key == data.incident_key)
+        )
+    row = session.scalar(
+        select(AlertRow).where(
+            AlertRow.fingerprint == data.fingerprint, AlertRow.starts_at == data.starts_at
+        )
+    )
     values = data.model_dump(exclude={"incident_key"})
     if row is None:
         session.add(AlertRow(**values, incident_id=incident_id))

@@ -41,7 +41,10 @@ def record(
 
 
 def list_events(
-    *, session: Session, entity_type: str | None = None, entity_id: str | None = None,
+    *,
+    session: Session,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
     limit: int = 200,
 ) -> list[AuditEventRead]:
     query = select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(limit)
@@ -51,9 +54,15 @@ def list_events(
         query = query.where(AuditEventRow.entity_id == str(entity_id))
     return [
         AuditEventRead(
-            id=row.id, at=row.at, actor=row.actor, action=row.action,
-            entity_type=row.entity_type, entity_id=row.entity_id,
-            before_hash=row.before_hash, after_hash=row.after_hash, details=row.details,
+            id=row.id,
+            at=row.at,
+            actor=row.actor,
+            action=row.action,
+            entity_type=row.entity_type,
+            entity_id=row.entity_id,
+            before_hash=row.before_hash,
+            after_hash=row.after_hash,
+            details=row.details,
         )
         for row in session.scalars(query)
     ]

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from lessonloop.domain.common import canonical_json
@@ -19,6 +19,8 @@ __all__ = ["FORMAT", "export_rows", "import_rows"]
 
 FORMAT = "lessonloop-workspace/1"
 BATCH = 2000
+# Tables a fresh workspace already fills with defaults; the dump's rows replace them.
+REPLACED_ON_IMPORT = ("taxonomy_terms",)
 
 
 def _tables() -> list[Table]:
@@ -71,19 +73,30 @@ def _parse(lines: Iterable[str], source: str) -> Iterator[tuple[int, dict[str, A
             raise InputError(f"not JSON: {exc.msg}", file=source, line=number) from exc
 
 
-def import_rows(session: Session, stream: IO[str], source: str,
-                progress: Callable[[int], None] | None = None) -> dict[str, int]:
+def import_rows(
+    session: Session, stream: IO[str], source: str, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
     """Load a dump into an empty workspace inside the caller's transaction; counts per table."""
     tables = {t.name: t for t in _tables()}
     for table in tables.values():
+        if table.name in REPLACED_ON_IMPORT:
+            continue
         if session.scalar(select(func.count()).select_from(table)):
-            raise Conflict(f"the workspace is not empty (table {table.name} has rows); "
-                           "import a workspace dump into a fresh workspace")
+            raise Conflict(
+                f"the workspace is not empty (table {table.name} has rows); "
+                "import a workspace dump into a fresh workspace"
+            )
+    for name in REPLACED_ON_IMPORT:  # a fresh workspace's seeded defaults give way to the dump's
+        session.execute(delete(tables[name]))
     parsed = _parse(stream, source)
     first = next(parsed, None)
     if first is None or first[1].get("format") != FORMAT:
-        raise InputError(f"not a Lessonloop workspace dump (expected format {FORMAT})",
-                         file=source, line=1, field="format")
+        raise InputError(
+            f"not a Lessonloop workspace dump (expected format {FORMAT})",
+            file=source,
+            line=1,
+            field="format",
+        )
     counts: dict[str, int] = {}
     pending: dict[str, list[dict[str, Any]]] = {}
 
@@ -109,8 +122,12 @@ def import_rows(session: Session, stream: IO[str], source: str,
         row = record["row"]
         unknown = set(row) - columns
         if unknown:
-            raise InputError(f"unknown column(s) {sorted(unknown)} for table {name}",
-                             file=source, line=number, field="row")
+            raise InputError(
+                f"unknown column(s) {sorted(unknown)} for table {name}",
+                file=source,
+                line=number,
+                field="row",
+            )
         pending.setdefault(name, []).append({k: _decode(v) for k, v in row.items()})
         counts[name] = counts.get(name, 0) + 1
         if len(pending[name]) >= BATCH:
@@ -128,6 +145,9 @@ def _reset_sequences(session: Session) -> None:
     for table in _tables():
         pk = list(table.primary_key.columns)
         if len(pk) == 1 and pk[0].autoincrement is not False and pk[0].type.python_type is int:
-            session.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
-                f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"))
+            session.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
+                    f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"
+                )
+            )

@@ -46,14 +46,26 @@ def _service_names(incident_id: int, *, session: Session) -> list[str]:
 def to_read(row: IncidentRow, *, session: Session) -> IncidentRead:
     return IncidentRead.model_validate(
         {
-            "id": row.id, "key": row.key, "title": row.title, "severity": row.severity,
-            "status": row.status, "services": _service_names(row.id, session=session),
-            "started_at": row.started_at, "detected_at": row.detected_at,
-            "mitigated_at": row.mitigated_at, "resolved_at": row.resolved_at,
-            "detection_method": row.detection_method, "summary": row.summary,
-            "external_refs": row.external_refs, "tags": row.tags,
+            "id": row.id,
+            "key": row.key,
+            "title": row.title,
+            "severity": row.severity,
+            "status": row.status,
+            "services": _service_names(row.id, session=session),
+            "started_at": row.started_at,
+            "detected_at": row.detected_at,
+            "mitigated_at": row.mitigated_at,
+            "resolved_at": row.resolved_at,
+            "detection_method": row.detection_method,
+            "summary": row.summary,
+            "external_refs": row.external_refs,
+            "tags": row.tags,
         }
     )
+
+
+def exists(key: str, *, session: Session) -> bool:
+    return session.scalar(select(IncidentRow.id).where(IncidentRow.key == key)) is not None
 
 
 def get(key: str, *, session: Session) -> IncidentRead:
@@ -85,8 +97,9 @@ def _set_services(row: IncidentRow, names: list[str], *, session: Session) -> No
     ids = [get_service_row(name, session=session).id for name in names]
     session.execute(delete(IncidentServiceRow).where(IncidentServiceRow.incident_id == row.id))
     for position, service_id in enumerate(dict.fromkeys(ids)):
-        session.add(IncidentServiceRow(incident_id=row.id, service_id=service_id,
-                                       position=position))
+        session.add(
+            IncidentServiceRow(incident_id=row.id, service_id=service_id, position=position)
+        )
 
 
 def _fingerprint(data: IncidentCreate | IncidentRead) -> str:
@@ -103,8 +116,14 @@ def create(data: IncidentCreate, *, session: Session, actor: str) -> IncidentRea
     session.flush()
     _set_services(row, data.services, session=session)
     session.flush()
-    audit.record(session=session, actor=actor, action="incident.create", entity_type="incident",
-                 entity_id=data.key, after_hash=_fingerprint(data))
+    audit.record(
+        session=session,
+        actor=actor,
+        action="incident.create",
+        entity_type="incident",
+        entity_id=data.key,
+        after_hash=_fingerprint(data),
+    )
     return to_read(row, session=session)
 
 
@@ -125,13 +144,21 @@ def update(key: str, data: IncidentUpdate, *, session: Session, actor: str) -> I
     row.updated_at = utc_now()
     session.flush()
     after = to_read(row, session=session)
-    audit.record(session=session, actor=actor, action="incident.update", entity_type="incident",
-                 entity_id=key, before_hash=_fingerprint(before), after_hash=_fingerprint(after))
+    audit.record(
+        session=session,
+        actor=actor,
+        action="incident.update",
+        entity_type="incident",
+        entity_id=key,
+        before_hash=_fingerprint(before),
+        after_hash=_fingerprint(after),
+    )
     return after
 
 
-def upsert(data: IncidentCreate, *, session: Session, actor: str) -> tuple[IncidentRead,
-                                                                             UpsertOutcome]:
+def upsert(
+    data: IncidentCreate, *, session: Session, actor: str
+) -> tuple[IncidentRead, UpsertOutcome]:
     """Create the incident, or update it in place when its key exists (idempotent imports)."""
     row = session.scalar(select(IncidentRow).where(IncidentRow.key == data.key))
     if row is None:

@@ -43,9 +43,21 @@ WORKFLOW: dict[ReviewStatus, ReviewStatus] = {
     ReviewStatus.APPROVED: ReviewStatus.PUBLISHED,
 }
 
-_SCALARS = ("template", "template_version", "title", "authors", "participants", "summary",
-            "impact", "detection", "contributing_factors", "went_well", "went_wrong",
-            "got_lucky", "extra_sections")
+_SCALARS = (
+    "template",
+    "template_version",
+    "title",
+    "authors",
+    "participants",
+    "summary",
+    "impact",
+    "detection",
+    "contributing_factors",
+    "went_well",
+    "went_wrong",
+    "got_lucky",
+    "extra_sections",
+)
 
 
 def review_hash(data: ReviewCreate) -> str:
@@ -54,40 +66,89 @@ def review_hash(data: ReviewCreate) -> str:
 
 
 def action_to_read(row: ActionItemRow, incident_key: str) -> ActionItemRead:
-    return ActionItemRead.model_validate({
-        "id": row.id, "review_id": row.review_id, "incident_key": incident_key,
-        "position": row.position, "title": row.title, "type": row.type, "owner": row.owner,
-        "due": row.due, "priority": row.priority, "status": row.status,
-        "external_link": row.external_link, "expected_effect": row.expected_effect,
-        "insight_position": row.insight_position, "completed_at": row.completed_at,
-        "shipped_at": row.shipped_at, "outcome": row.outcome,
-        "outcome_evidence": row.outcome_evidence,
-    })
+    return ActionItemRead.model_validate(
+        {
+            "id": row.id,
+            "review_id": row.review_id,
+            "incident_key": incident_key,
+            "position": row.position,
+            "title": row.title,
+            "type": row.type,
+            "owner": row.owner,
+            "due": row.due,
+            "priority": row.priority,
+            "status": row.status,
+            "external_link": row.external_link,
+            "expected_effect": row.expected_effect,
+            "insight_position": row.insight_position,
+            "completed_at": row.completed_at,
+            "shipped_at": row.shipped_at,
+            "outcome": row.outcome,
+            "outcome_evidence": row.outcome_evidence,
+        }
+    )
 
 
 def _to_read(row: ReviewRow, *, session: Session) -> ReviewRead:
     incident_key = session.scalar(select(IncidentRow.key).where(IncidentRow.id == row.incident_id))
-    timeline = session.scalars(select(TimelineEventRow).where(
-        TimelineEventRow.review_id == row.id).order_by(TimelineEventRow.position))
-    insights = session.scalars(select(InsightRow).where(InsightRow.review_id == row.id)
-                               .order_by(InsightRow.position))
-    actions = session.scalars(select(ActionItemRow).where(ActionItemRow.review_id == row.id)
-                              .order_by(ActionItemRow.position))
+    timeline = session.scalars(
+        select(TimelineEventRow)
+        .where(TimelineEventRow.review_id == row.id)
+        .order_by(TimelineEventRow.position)
+    )
+    insights = session.scalars(
+        select(InsightRow).where(InsightRow.review_id == row.id).order_by(InsightRow.position)
+    )
+    actions = session.scalars(
+        select(ActionItemRow)
+        .where(ActionItemRow.review_id == row.id)
+        .order_by(ActionItemRow.position)
+    )
     data: dict[str, Any] = {name: getattr(row, name) for name in _SCALARS}
     data.update(
-        id=row.id, incident_key=incident_key, status=row.status,
-        decision_points=row.decision_points, alert_notes=row.alert_notes,
-        signal_blocks=row.signal_blocks, source_file=row.source_file,
-        content_hash=row.content_hash, created_at=row.created_at, updated_at=row.updated_at,
-        status_changed_at=row.status_changed_at, status_changed_by=row.status_changed_by,
+        id=row.id,
+        incident_key=incident_key,
+        status=row.status,
+        decision_points=row.decision_points,
+        alert_notes=row.alert_notes,
+        signal_blocks=row.signal_blocks,
+        source_file=row.source_file,
+        content_hash=row.content_hash,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        status_changed_at=row.status_changed_at,
+        status_changed_by=row.status_changed_by,
         published_at=row.published_at,
-        timeline=[{"at": t.at, "kind": t.kind, "marker": t.marker, "actor": t.actor,
-                   "text": t.text, "source": t.source} for t in timeline],
-        insights=[InsightRead.model_validate({
-            "id": i.id, "review_id": i.review_id, "position": i.position, "kind": i.kind,
-            "text": i.text, "category": i.category, "provenance": i.provenance,
-            "confidence": i.confidence, "services": i.services, "tags": i.tags,
-            "rubric": i.rubric, "human_factor": i.human_factor}) for i in insights],
+        timeline=[
+            {
+                "at": t.at,
+                "kind": t.kind,
+                "marker": t.marker,
+                "actor": t.actor,
+                "text": t.text,
+                "source": t.source,
+            }
+            for t in timeline
+        ],
+        insights=[
+            InsightRead.model_validate(
+                {
+                    "id": i.id,
+                    "review_id": i.review_id,
+                    "position": i.position,
+                    "kind": i.kind,
+                    "text": i.text,
+                    "category": i.category,
+                    "provenance": i.provenance,
+                    "confidence": i.confidence,
+                    "services": i.services,
+                    "tags": i.tags,
+                    "rubric": i.rubric,
+                    "human_factor": i.human_factor,
+                }
+            )
+            for i in insights
+        ],
         action_items=[action_to_read(a, incident_key or "") for a in actions],
     )
     return ReviewRead.model_validate(data)
@@ -107,33 +168,60 @@ def get_by_incident(incident_key: str, *, session: Session) -> ReviewRead | None
 
 
 def list_reviews(*, session: Session, status: str | None = None) -> list[ReviewSummary]:
-    insight_count = (select(func.count(InsightRow.id)).where(InsightRow.review_id == ReviewRow.id)
-                     .scalar_subquery())
-    action_count = (select(func.count(ActionItemRow.id))
-                    .where(ActionItemRow.review_id == ReviewRow.id).scalar_subquery())
-    query = (select(ReviewRow, IncidentRow.key, insight_count, action_count)
-             .join(IncidentRow, IncidentRow.id == ReviewRow.incident_id)
-             .order_by(IncidentRow.started_at, ReviewRow.id))
+    insight_count = (
+        select(func.count(InsightRow.id))
+        .where(InsightRow.review_id == ReviewRow.id)
+        .scalar_subquery()
+    )
+    action_count = (
+        select(func.count(ActionItemRow.id))
+        .where(ActionItemRow.review_id == ReviewRow.id)
+        .scalar_subquery()
+    )
+    query = (
+        select(ReviewRow, IncidentRow.key, insight_count, action_count)
+        .join(IncidentRow, IncidentRow.id == ReviewRow.incident_id)
+        .order_by(IncidentRow.started_at, ReviewRow.id)
+    )
     if status:
         query = query.where(ReviewRow.status == status)
-    return [ReviewSummary(id=row.id, incident_key=key, title=row.title, status=row.status,
-                          insights=n_insights, action_items=n_actions, updated_at=row.updated_at)
-            for row, key, n_insights, n_actions in session.execute(query)]
+    return [
+        ReviewSummary(
+            id=row.id,
+            incident_key=key,
+            title=row.title,
+            status=row.status,
+            insights=n_insights,
+            action_items=n_actions,
+            updated_at=row.updated_at,
+        )
+        for row, key, n_insights, n_actions in session.execute(query)
+    ]
 
 
 def _replace_timeline(review_id: int, events: list[TimelineEvent], *, session: Session) -> None:
     session.execute(delete(TimelineEventRow).where(TimelineEventRow.review_id == review_id))
     for position, event in enumerate(events):
-        session.add(TimelineEventRow(review_id=review_id, position=position, at=event.at,
-                                     kind=event.kind.value, marker=event.marker and
-                                     event.marker.value, actor=event.actor, text=event.text,
-                                     source=event.source))
+        session.add(
+            TimelineEventRow(
+                review_id=review_id,
+                position=position,
+                at=event.at,
+                kind=event.kind.value,
+                marker=event.marker and event.marker.value,
+                actor=event.actor,
+                text=event.text,
+                source=event.source,
+            )
+        )
 
 
 def _sync_insights(review_id: int, data: ReviewCreate, *, session: Session) -> None:
     """Update insights in place by position so signal provenance keeps pointing at them."""
-    existing = {row.position: row for row in session.scalars(
-        select(InsightRow).where(InsightRow.review_id == review_id))}
+    existing = {
+        row.position: row
+        for row in session.scalars(select(InsightRow).where(InsightRow.review_id == review_id))
+    }
     for position, insight in enumerate(data.insights):
         values = insight.model_dump(mode="json")
         row = existing.pop(position, None)
@@ -143,23 +231,35 @@ def _sync_insights(review_id: int, data: ReviewCreate, *, session: Session) -> N
             for key, value in values.items():
                 setattr(row, key, value)
     for row in existing.values():
-        session.execute(update(SignalRow).where(SignalRow.insight_id == row.id)
-                        .values(insight_id=None))
+        session.execute(
+            update(SignalRow).where(SignalRow.insight_id == row.id).values(insight_id=None)
+        )
         session.delete(row)
 
 
 def _sync_actions(review_id: int, data: ReviewCreate, *, session: Session) -> None:
     """Update action items by position; progress recorded outside the file is never undone."""
-    existing = {row.position: row for row in session.scalars(
-        select(ActionItemRow).where(ActionItemRow.review_id == review_id))}
+    existing = {
+        row.position: row
+        for row in session.scalars(
+            select(ActionItemRow).where(ActionItemRow.review_id == review_id)
+        )
+    }
     for position, item in enumerate(data.action_items):
         values = item.model_dump(mode="json")
         values["due"] = item.due
         row = existing.pop(position, None)
         if row is None:
             completed = utc_now() if item.status == ActionStatus.DONE else None
-            session.add(ActionItemRow(review_id=review_id, position=position,
-                                      completed_at=completed, outcome_evidence={}, **values))
+            session.add(
+                ActionItemRow(
+                    review_id=review_id,
+                    position=position,
+                    completed_at=completed,
+                    outcome_evidence={},
+                    **values,
+                )
+            )
             continue
         if values["status"] == ActionStatus.OPEN.value and row.status != ActionStatus.OPEN.value:
             values["status"] = row.status
@@ -187,9 +287,16 @@ def save(data: ReviewCreate, *, session: Session, actor: str) -> tuple[ReviewRea
             row.source_file = data.source_file
         return _to_read(row, session=session), "unchanged"
     if row is None:
-        row = ReviewRow(incident_id=incident.id, status=ReviewStatus.DRAFT.value,
-                        content_hash=digest, created_at=now, updated_at=now,
-                        status_changed_at=now, status_changed_by=actor, **values)
+        row = ReviewRow(
+            incident_id=incident.id,
+            status=ReviewStatus.DRAFT.value,
+            content_hash=digest,
+            created_at=now,
+            updated_at=now,
+            status_changed_at=now,
+            status_changed_by=actor,
+            **values,
+        )
         session.add(row)
         session.flush()
         outcome: SaveOutcome = "created"
@@ -206,9 +313,16 @@ def save(data: ReviewCreate, *, session: Session, actor: str) -> tuple[ReviewRea
     _sync_actions(row.id, data, session=session)
     session.flush()
     action = "review.create" if before is None else "review.update"
-    audit.record(session=session, actor=actor, action=action, entity_type="review",
-                 entity_id=row.id, before_hash=before,
-                 after_hash=digest, details={"incident": data.incident_key})
+    audit.record(
+        session=session,
+        actor=actor,
+        action=action,
+        entity_type="review",
+        entity_id=row.id,
+        before_hash=before,
+        after_hash=digest,
+        details={"incident": data.incident_key},
+    )
     return _to_read(row, session=session), outcome
 
 
@@ -219,9 +333,11 @@ def transition(review_id: int, target: ReviewStatus, *, session: Session, actor:
         raise NotFound(f"unknown review {review_id}")
     current = ReviewStatus(row.status)
     if WORKFLOW.get(current) != target:
-        raise Conflict(f"review {review_id} is '{current.value}'; it cannot move to "
-                       f"'{target.value}' (next step: "
-                       f"{WORKFLOW[current].value if current in WORKFLOW else 'none'})")
+        raise Conflict(
+            f"review {review_id} is '{current.value}'; it cannot move to "
+            f"'{target.value}' (next step: "
+            f"{WORKFLOW[current].value if current in WORKFLOW else 'none'})"
+        )
     now = utc_now()
     row.status = target.value
     row.status_changed_at = now
@@ -229,8 +345,14 @@ def transition(review_id: int, target: ReviewStatus, *, session: Session, actor:
     if target == ReviewStatus.PUBLISHED:
         row.published_at = now
     session.flush()
-    audit.record(session=session, actor=actor, action=f"review.{target.value.replace(' ', '_')}",
-                 entity_type="review", entity_id=review_id, before_hash=row.content_hash,
-                 after_hash=row.content_hash, details={"from": current.value,
-                                                       "to": target.value})
+    audit.record(
+        session=session,
+        actor=actor,
+        action=f"review.{target.value.replace(' ', '_')}",
+        entity_type="review",
+        entity_id=review_id,
+        before_hash=row.content_hash,
+        after_hash=row.content_hash,
+        details={"from": current.value, "to": target.value},
+    )
     return _to_read(row, session=session)

@@ -58,8 +58,9 @@ def put(
     service_row = get_service_row(service, session=session)
     ts = np.asarray(timestamps, dtype="<i8")
     vals = np.asarray(values, dtype="<f8")
-    row = session.scalar(select(SeriesRow).where(SeriesRow.service_id == service_row.id,
-                                                 SeriesRow.name == name))
+    row = session.scalar(
+        select(SeriesRow).where(SeriesRow.service_id == service_row.id, SeriesRow.name == name)
+    )
     if row is not None and merge:
         old_ts = np.frombuffer(row.timestamps, dtype="<i8")
         old_vals = np.frombuffer(row.values, dtype="<f8")
@@ -73,11 +74,18 @@ def put(
     digest = _digest(ts, vals)
     if row is not None and row.content_hash == digest:
         return "unchanged"
-    fields = dict(start=_to_utc(ts[0]), end=_to_utc(ts[-1]), n_points=int(ts.size),
-                  timestamps=ts.tobytes(), values=vals.tobytes(), content_hash=digest)
+    fields = dict(
+        start=_to_utc(ts[0]),
+        end=_to_utc(ts[-1]),
+        n_points=int(ts.size),
+        timestamps=ts.tobytes(),
+        values=vals.tobytes(),
+        content_hash=digest,
+    )
     if row is None:
-        session.add(SeriesRow(service_id=service_row.id, name=name, source=source, labels={},
-                              **fields))
+        session.add(
+            SeriesRow(service_id=service_row.id, name=name, source=source, labels={}, **fields)
+        )
         session.flush()
         return "created"
     for key, value in fields.items():
@@ -88,15 +96,20 @@ def put(
 
 
 def _load(row: SeriesRow, service: str) -> StoredSeries:
-    return StoredSeries(service=service, name=row.name,
-                        timestamps=np.frombuffer(row.timestamps, dtype="<i8").copy(),
-                        values=np.frombuffer(row.values, dtype="<f8").copy(), source=row.source)
+    return StoredSeries(
+        service=service,
+        name=row.name,
+        timestamps=np.frombuffer(row.timestamps, dtype="<i8").copy(),
+        values=np.frombuffer(row.values, dtype="<f8").copy(),
+        source=row.source,
+    )
 
 
 def get(service: str, name: str, *, session: Session) -> StoredSeries:
     service_row = get_service_row(service, session=session)
-    row = session.scalar(select(SeriesRow).where(SeriesRow.service_id == service_row.id,
-                                                 SeriesRow.name == name))
+    row = session.scalar(
+        select(SeriesRow).where(SeriesRow.service_id == service_row.id, SeriesRow.name == name)
+    )
     if row is None:
         raise NotFound(f"no series {name!r} for service {service!r}")
     return _load(row, service)
@@ -104,15 +117,17 @@ def get(service: str, name: str, *, session: Session) -> StoredSeries:
 
 def list_for_service(service: str, *, session: Session) -> list[StoredSeries]:
     service_row = get_service_row(service, session=session)
-    rows = session.scalars(select(SeriesRow).where(SeriesRow.service_id == service_row.id)
-                           .order_by(SeriesRow.name))
+    rows = session.scalars(
+        select(SeriesRow).where(SeriesRow.service_id == service_row.id).order_by(SeriesRow.name)
+    )
     return [_load(row, service) for row in rows]
 
 
 def list_series(*, session: Session) -> list[tuple[str, str, int, dt.datetime, dt.datetime]]:
     """(service, name, points, start, end) for every stored series, without loading points."""
-    query = (select(ServiceRow.name, SeriesRow.name, SeriesRow.n_points, SeriesRow.start,
-                    SeriesRow.end)
-             .join(ServiceRow, ServiceRow.id == SeriesRow.service_id)
-             .order_by(ServiceRow.name, SeriesRow.name))
+    query = (
+        select(ServiceRow.name, SeriesRow.name, SeriesRow.n_points, SeriesRow.start, SeriesRow.end)
+        .join(ServiceRow, ServiceRow.id == SeriesRow.service_id)
+        .order_by(ServiceRow.name, SeriesRow.name)
+    )
     return [tuple(r) for r in session.execute(query)]  # type: ignore[misc]

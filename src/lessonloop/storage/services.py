@@ -32,8 +32,15 @@ def _dependencies(service_id: int, *, session: Session) -> list[str]:
 
 
 def _read(row: ServiceRow, *, session: Session) -> ServiceRead:
-    return ServiceRead(id=row.id, name=row.name, tier=row.tier, team=row.team, owner=row.owner,
-                       domain=row.domain, depends_on=_dependencies(row.id, session=session))
+    return ServiceRead(
+        id=row.id,
+        name=row.name,
+        tier=row.tier,
+        team=row.team,
+        owner=row.owner,
+        domain=row.domain,
+        depends_on=_dependencies(row.id, session=session),
+    )
 
 
 def get(name: str, *, session: Session) -> ServiceRead:
@@ -52,14 +59,21 @@ def list_services(*, session: Session) -> list[ServiceRead]:
 def create(data: ServiceCreate, *, session: Session, actor: str) -> ServiceRead:
     if session.scalar(select(ServiceRow.id).where(ServiceRow.name == data.name)) is not None:
         raise Conflict(f"service {data.name!r} already exists")
-    row = ServiceRow(name=data.name, tier=data.tier, team=data.team, owner=data.owner,
-                     domain=data.domain)
+    row = ServiceRow(
+        name=data.name, tier=data.tier, team=data.team, owner=data.owner, domain=data.domain
+    )
     session.add(row)
     session.flush()
     for dependency in data.depends_on:
         add_dependency(data.name, dependency, session=session, actor=actor)
-    audit.record(session=session, actor=actor, action="service.create", entity_type="service",
-                 entity_id=data.name, after_hash=content_hash(data.model_dump(mode="json")))
+    audit.record(
+        session=session,
+        actor=actor,
+        action="service.create",
+        entity_type="service",
+        entity_id=data.name,
+        after_hash=content_hash(data.model_dump(mode="json")),
+    )
     return _read(row, session=session)
 
 
@@ -70,9 +84,15 @@ def update(name: str, data: ServiceUpdate, *, session: Session, actor: str) -> S
         setattr(row, field, value)
     session.flush()
     after = _read(row, session=session)
-    audit.record(session=session, actor=actor, action="service.update", entity_type="service",
-                 entity_id=name, before_hash=before,
-                 after_hash=content_hash(after.model_dump(mode="json")))
+    audit.record(
+        session=session,
+        actor=actor,
+        action="service.update",
+        entity_type="service",
+        entity_id=name,
+        before_hash=before,
+        after_hash=content_hash(after.model_dump(mode="json")),
+    )
     return after
 
 
@@ -102,5 +122,11 @@ def add_dependency(name: str, depends_on: str, *, session: Session, actor: str) 
     if session.get(ServiceDependencyRow, (service.id, target.id)) is None:
         session.add(ServiceDependencyRow(service_id=service.id, depends_on_id=target.id))
         session.flush()
-        audit.record(session=session, actor=actor, action="service.depend", entity_type="service",
-                     entity_id=name, details={"depends_on": depends_on})
+        audit.record(
+            session=session,
+            actor=actor,
+            action="service.depend",
+            entity_type="service",
+            entity_id=name,
+            details={"depends_on": depends_on},
+        )

@@ -55,8 +55,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dt.datetime: UtcDateTime, dict[str, Any]: JsonType,
-                           list[Any]: JsonType}
+    type_annotation_map = {dt.datetime: UtcDateTime, dict[str, Any]: JsonType, list[Any]: JsonType}
 
 
 class ServiceRow(Base):
@@ -71,10 +70,12 @@ class ServiceRow(Base):
 
 class ServiceDependencyRow(Base):
     __tablename__ = "service_dependencies"
-    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"),
-                                            primary_key=True)
-    depends_on_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"),
-                                               primary_key=True)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    )
+    depends_on_id: Mapped[int] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class IncidentRow(Base):
@@ -98,8 +99,9 @@ class IncidentRow(Base):
 
 class IncidentServiceRow(Base):
     __tablename__ = "incident_services"
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"),
-                                             primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -151,8 +153,7 @@ class ReviewRow(Base):
 class TimelineEventRow(Base):
     __tablename__ = "timeline_events"
     id: Mapped[int] = mapped_column(primary_key=True)
-    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"),
-                                           index=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     kind: Mapped[str] = mapped_column(String(20))
@@ -165,8 +166,7 @@ class TimelineEventRow(Base):
 class InsightRow(Base):
     __tablename__ = "insights"
     id: Mapped[int] = mapped_column(primary_key=True)
-    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"),
-                                           index=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
@@ -182,8 +182,7 @@ class InsightRow(Base):
 class ActionItemRow(Base):
     __tablename__ = "action_items"
     id: Mapped[int] = mapped_column(primary_key=True)
-    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"),
-                                           index=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200))
     type: Mapped[str] = mapped_column(String(20))
@@ -233,8 +232,9 @@ class SignalSetRow(Base):
 
 class SignalSetMemberRow(Base):
     __tablename__ = "signal_set_members"
-    set_id: Mapped[int] = mapped_column(ForeignKey("signal_sets.id", ondelete="CASCADE"),
-                                        primary_key=True)
+    set_id: Mapped[int] = mapped_column(
+        ForeignKey("signal_sets.id", ondelete="CASCADE"), primary_key=True
+    )
     signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), primary_key=True)
     signal_hash: Mapped[str] = mapped_column(String(64))
     snapshot: Mapped[dict[str, Any]] = mapped_column(JsonType)

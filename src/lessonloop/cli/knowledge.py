@@ -1,0 +1,223 @@
+"""``lessonloop search``, ``lessonloop precedents`` and ``lessonloop taxonomy``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from lessonloop.cli.common import (
+    console,
+    handle_errors,
+    print_json,
+    print_table,
+    progress_bar,
+    workspace,
+)
+from lessonloop.errors import InputError
+from lessonloop.services import knowledge
+from lessonloop.services.knowledge import SearchFilters, SearchResults
+
+__all__ = ["app", "register", "search", "precedents"]
+
+app = typer.Typer(
+    help="List and edit the taxonomies (failure modes, remediations, ...).", no_args_is_help=True
+)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripting.")]
+_MARKED = re.compile(r"\*\*(.+?)\*\*")
+
+
+def _highlight(snippet: str) -> str:
+    """Rich markup for a snippet whose matches are marked ``**like this**``."""
+    return _MARKED.sub(r"[bold yellow]\1[/]", escape(snippet))
+
+
+def _since(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(f"not a date: {value!r} (use YYYY-MM-DD)", field="--since") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _render(results: SearchResults) -> None:
+    how = {"all": "all terms", "any": "any term (no document had all)", "none": "newest first"}
+    console.print(f"{results.total} matching documents ({how[results.match]})")
+    print_table(
+        "Results",
+        ["incident", "type", "title", "snippet", "score"],
+        [
+            (
+                hit.incident_key,
+                hit.entity_type,
+                escape(hit.title or hit.incident_title),
+                _highlight(hit.snippet),
+                f"{hit.score:.3f}",
+            )
+            for hit in results.hits
+        ],
+    )
+    for facet, values in sorted(results.facets.items()):
+        shown = ", ".join(f"{escape(v)} ({n})" for v, n in values[:8])
+        console.print(f"[bold]{facet}[/]: {shown}", highlight=False)
+
+
+@handle_errors
+def search(
+    query: Annotated[str, typer.Argument(help="Words to look for (syntax is ignored).")] = "",
+    service: Annotated[list[str] | None, typer.Option("--service")] = None,
+    severity: Annotated[list[str] | None, typer.Option("--severity")] = None,
+    failure_mode: Annotated[list[str] | None, typer.Option("--failure-mode")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag")] = None,
+    entity_type: Annotated[
+        list[str] | None, typer.Option("--type", help="incident, review, insight or action.")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Incidents started on or after.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 10,
+    reindex: Annotated[bool, typer.Option(help="Rebuild the search index first.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Full-text search over incidents, reviews, insights and action items, with facets."""
+    ws = workspace()
+    if reindex:
+        with progress_bar(quiet=as_json) as update:
+            outcome = knowledge.reindex(ws, progress=lambda d, t: update("indexing", d, t))
+        if not as_json:
+            console.print(
+                f"index: {outcome.written} written, {outcome.removed} removed, "
+                f"{outcome.unchanged} unchanged"
+            )
+    filters = SearchFilters(
+        service=service or [],
+        severity=severity or [],
+        failure_mode=failure_mode or [],
+        tag=tag or [],
+        entity_type=entity_type or [],
+        since=_since(since),
+    )
+    results = knowledge.search_knowledge(ws, query, filters, limit=limit)
+    if as_json:
+        print_json(results)
+    else:
+        _render(results)
+
+
+@handle_errors
+def precedents(
+    incident: Annotated[str | None, typer.Argument(help="Incident key.")] = None,
+    text: Annotated[str | None, typer.Option("--text", help="Describe a situation.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 5,
+    feedback: Annotated[str | None, typer.Option(
+        "--feedback", help="helpful or not-helpful: your verdict on --precedent for INCIDENT")
+    ] = None,
+    precedent: Annotated[str | None, typer.Option(help="The precedent the feedback is about.")
+                         ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Similar past incidents: why they match and what was done about them."""
+    from lessonloop.services.triage import precedents_with_feedback, record_precedent_feedback
+
+    if not incident and not text:
+        raise InputError("give an INCIDENT key or --text", field="incident")
+    if feedback is not None:
+        if feedback not in ("helpful", "not-helpful") or not incident or not precedent:
+            raise InputError("--feedback helpful|not-helpful needs INCIDENT and --precedent KEY",
+                             field="feedback")
+        signal_id = record_precedent_feedback(workspace(), incident, precedent,
+                                              feedback == "helpful")
+        console.print(f"recorded precedent feedback as signal {signal_id}")
+        return
+    found = precedents_with_feedback(workspace(), incident_key=incident, text=text, limit=limit)
+    if as_json:
+        print_json(found)
+        return
+    if not found.precedents:
+        console.print("[dim]no earlier incident looks similar[/]")
+    for rank, p in enumerate(found.precedents, start=1):
+        started = p.started_at.date() if p.started_at else ""
+        console.print(
+            f"[bold]{rank}. {escape(p.incident_key)}[/] {escape(p.title)} "
+            f"({p.severity}, {started}) score {p.score:.2f}",
+            highlight=False,
+        )
+        for reason in p.why:
+            console.print(f"   why: {escape(reason)}", highlight=False)
+        if p.remediations:
+            console.print(
+                f"   remediation: {escape(', '.join(p.remediations))} "
+                f"[dim]({p.remediation_source})[/]",
+                highlight=False,
+            )
+        for action in p.actions:
+            mark = "[green]done[/]" if action.completed else f"[yellow]{action.status}[/]"
+            console.print(f"   action: {escape(action.title)} — {mark}", highlight=False)
+
+
+@app.command("list")
+@handle_errors
+def taxonomy_list(
+    name: Annotated[
+        str | None, typer.Argument(help="failure_mode, remediation, human_factor or incident_type.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the taxonomy terms (defaults are seeded on first use)."""
+    terms = knowledge.list_taxonomy(workspace(), name)
+    if as_json:
+        print_json(
+            [
+                {
+                    "taxonomy": t.taxonomy,
+                    "value": t.value,
+                    "description": t.description,
+                    "keywords": list(t.keywords),
+                }
+                for t in terms
+            ]
+        )
+        return
+    print_table(
+        "Taxonomy",
+        ["taxonomy", "value", "description", "keywords"],
+        [
+            (t.taxonomy, escape(t.value), escape(t.description), escape(", ".join(t.keywords)))
+            for t in terms
+        ],
+    )
+
+
+@app.command("add")
+@handle_errors
+def taxonomy_add(
+    name: str,
+    value: str,
+    description: Annotated[str, typer.Option()] = "",
+    keyword: Annotated[
+        list[str] | None,
+        typer.Option("--keyword", help="Word or phrase that suggests the term; 'prefix*' allowed."),
+    ] = None,
+) -> None:
+    """Add a term to a taxonomy (and re-index)."""
+    term = knowledge.add_taxonomy_term(
+        workspace(), name, value, description=description, keywords=tuple(keyword or ())
+    )
+    console.print(f"added {term.taxonomy}: {escape(term.value)}", highlight=False)
+
+
+@app.command("remove")
+@handle_errors
+def taxonomy_remove(name: str, value: str) -> None:
+    """Remove a term from a taxonomy (and re-index)."""
+    knowledge.remove_taxonomy_term(workspace(), name, value)
+    console.print(f"removed {name}: {escape(value)}", highlight=False)
+
+
+def register(root: typer.Typer) -> None:
+    """Mount the top-level ``search`` and ``precedents`` commands on the root application."""
+    root.command("search")(search)
+    root.command("precedents")(precedents)

@@ -1,0 +1,49 @@
+"""``lessonloop triage``: failure-mode suggestions, precedents and remediations for an incident."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from lessonloop.cli.common import console, handle_errors, print_json, print_table, workspace
+
+
+def register(app: typer.Typer) -> None:
+    app.command("triage")(triage)
+
+
+@handle_errors
+def triage(
+    incident: Annotated[str, typer.Argument(help="Incident key.")],
+    limit: Annotated[int, typer.Option(min=1, max=50)] = 5,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """What kind of failure this looks like, what happened before, and what worked."""
+    from lessonloop.services.triage import triage as run_triage
+
+    report = run_triage(workspace(), incident, limit=limit)
+    if as_json:
+        print_json({"incident": report.incident_key, "model_version": report.model_version,
+                    "suggestions": [vars(s) for s in report.suggestions],
+                    "precedents": report.precedents,
+                    "remediations": [{"remediation": r.remediation, "score": r.score,
+                                      "supporting": [vars(x) for x in r.supporting]}
+                                     for r in report.remediations]})
+        return
+    model = (f"model version {report.model_version}" if report.model_version
+             else "taxonomy keywords (no trained model yet)")
+    print_table(f"Failure modes for {incident} ({model})",
+                ["label", "probability", "suggested", "evidence"],
+                [(s.label, f"{s.probability:.2f}", "yes" if s.suggested else "",
+                  ", ".join([*s.keyword_hits, *s.top_terms][:5])) for s in report.suggestions
+                 if s.suggested or s.probability >= 0.2])
+    print_table("Precedents", ["incident", "score", "why", "what was done"],
+                [(p.incident_key, f"{p.score:.2f}", "; ".join(p.why[:3]),
+                  ", ".join(p.remediations) or "; ".join(
+                      f"{a.title} ({'done' if a.completed else a.status})" for a in p.actions[:2]))
+                 for p in report.precedents.precedents])
+    print_table("Remediations that worked before", ["remediation", "score", "supported by"],
+                [(r.remediation, f"{r.score:.2f}", ", ".join(x.incident_id for x in r.supporting))
+                 for r in report.remediations])
+    console.print("[dim]Suggestions are proposals: accept labels with 'lessonloop signals'.[/]")

@@ -1,0 +1,70 @@
+"""Use cases of the knowledge base: search, precedents, taxonomy editing, reindexing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lessonloop.knowledge import index, precedents, search, taxonomy
+from lessonloop.knowledge.index import IndexOutcome
+from lessonloop.knowledge.precedents import PrecedentResults
+from lessonloop.knowledge.search import SearchFilters, SearchResults
+from lessonloop.knowledge.taxonomy import TaxonomyTerm
+from lessonloop.services.workspace import Workspace
+
+__all__ = [
+    "SearchFilters",
+    "SearchResults",
+    "PrecedentResults",
+    "search_knowledge",
+    "find_precedents",
+    "reindex",
+    "list_taxonomy",
+    "add_taxonomy_term",
+    "remove_taxonomy_term",
+]
+
+
+def search_knowledge(
+    ws: Workspace, query: str, filters: SearchFilters | None = None, *, limit: int = 10
+) -> SearchResults:
+    """Ranked full-text search over incidents, reviews, insights and action items."""
+    with ws.transaction() as session:
+        return search.search(session, query, filters, limit=limit)
+
+
+def find_precedents(
+    ws: Workspace, *, incident_key: str | None = None, text: str | None = None, limit: int = 5
+) -> PrecedentResults:
+    """Similar past incidents for an incident (or free text), with why and what was done."""
+    with ws.transaction() as session:
+        return precedents.find_precedents(
+            session, incident_key=incident_key, text=text, limit=limit
+        )
+
+
+def reindex(ws: Workspace, progress: Callable[[int, int], None] | None = None) -> IndexOutcome:
+    """Rebuild the search index from the workspace's incidents and reviews."""
+    with ws.transaction() as session:
+        return index.reindex_all(session, progress=progress)
+
+
+def list_taxonomy(ws: Workspace, name: str | None = None) -> list[TaxonomyTerm]:
+    with ws.transaction() as session:
+        return taxonomy.list_terms(session, name)
+
+
+def add_taxonomy_term(
+    ws: Workspace, name: str, value: str, *, description: str = "", keywords: tuple[str, ...] = ()
+) -> TaxonomyTerm:
+    """Add a term and re-index, since keyword-inferred facets may change."""
+    with ws.transaction() as session:
+        term = taxonomy.add_term(session, name, value, description=description, keywords=keywords)
+        index.reindex_all(session)
+        return term
+
+
+def remove_taxonomy_term(ws: Workspace, name: str, value: str) -> None:
+    """Remove a term and re-index, since keyword-inferred facets may change."""
+    with ws.transaction() as session:
+        taxonomy.remove_term(session, name, value)
+        index.reindex_all(session)

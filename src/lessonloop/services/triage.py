@@ -1,0 +1,295 @@
+"""Incident triage: failure-mode suggestions with evidence, precedents re-ranked by reviewer
+feedback, and remediation suggestions from what worked before.
+
+The classifier learns from accepted ``failure_mode_label`` signals; with none it runs on the
+workspace taxonomy's keywords alone (useful on day one). Its suggestions are proposals: they
+reach training data only through ``lessonloop signals extract`` and a reviewer's acceptance.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lessonloop.domain.enums import ModelStatus, ModelTask, SignalKind, SignalStatus
+from lessonloop.domain.models import ModelVersionCreate, ModelVersionRead
+from lessonloop.domain.signals import PrecedentFeedback, SignalCreate, SignalProvenance
+from lessonloop.errors import InputError
+from lessonloop.knowledge.precedents import PrecedentResults
+from lessonloop.knowledge.taxonomy import list_terms
+from lessonloop.services import knowledge, registry, signals
+from lessonloop.services.workspace import Workspace
+from lessonloop.storage import incidents as incident_store
+from lessonloop.storage import reviews as review_store
+from lessonloop.storage import signals as signal_store
+from lessonloop.text.classifier import FailureModeClassifier
+from lessonloop.text.evidence import FailureModeSuggestion
+from lessonloop.text.remediation import (
+    ActionItemRecord,
+    IncidentRemediation,
+    RemediationSuggestion,
+    rank_remediations,
+)
+from lessonloop.text.taxonomy import Taxonomy
+
+__all__ = ["TriageReport", "incident_text", "train_failure_mode_classifier", "triage",
+           "record_precedent_feedback", "rerank_with_feedback", "precedents_with_feedback"]
+
+
+@dataclass
+class TriageReport:
+    incident_key: str
+    model_version: int | None
+    suggestions: list[FailureModeSuggestion]
+    precedents: PrecedentResults
+    remediations: list[RemediationSuggestion] = field(default_factory=list)
+
+
+def _taxonomy(ws: Workspace) -> Taxonomy:
+    with ws.transaction() as session:
+        terms = list_terms(session, "failure_mode")
+    return Taxonomy.from_mapping({t.value: {"description": t.description,
+                                            "keywords": list(t.keywords) or [t.value]}
+                                  for t in terms})
+
+
+def incident_text(ws: Workspace, key: str) -> str:
+    """What a classifier reads about an incident: title, summary, review prose and insights."""
+    with ws.transaction() as session:
+        incident = incident_store.get(key, session=session)
+        review = review_store.get_by_incident(key, session=session)
+    parts = [incident.title, incident.summary]
+    if review is not None:
+        parts += [review.summary, review.impact, review.detection,
+                  *review.contributing_factors, *(i.text for i in review.insights)]
+    return "\n".join(p for p in parts if p)
+
+
+def _labelled(ws: Workspace) -> tuple[list[str], list[str], list[tuple[str, ...]], int | None]:
+    version = signals.latest_set_version(ws)
+    accepted = signals.signals_of_set(ws, version) if version else {}
+    by_incident: dict[str, set[str]] = {}
+    for signal in accepted.get(SignalKind.FAILURE_MODE_LABEL, []):
+        by_incident.setdefault(signal.payload.incident_key, set()).add(signal.payload.label)
+    keys = sorted(by_incident)
+    return keys, [incident_text(ws, k) for k in keys], [tuple(sorted(by_incident[k]))
+                                                       for k in keys], version
+
+
+def train_failure_mode_classifier(ws: Workspace) -> ModelVersionRead:
+    """Fit on accepted failure-mode labels of the newest signal set; register a candidate."""
+    taxonomy = _taxonomy(ws)
+    keys, texts, labels, version = _labelled(ws)
+    known = set(taxonomy.labels)
+    labels = [tuple(label for label in row if label in known) for row in labels]
+    classifier = FailureModeClassifier(taxonomy, inner_folds=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        classifier.fit(texts, labels, ids=keys)
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp) / "model"
+        classifier.save(str(directory))
+        return registry.register_version(ws, ModelVersionCreate(
+            task=ModelTask.FAILURE_MODE, signal_set_version=version,
+            config={"labelled_incidents": len(keys), "labels": list(taxonomy.labels)}),
+            artifact_dir=directory)
+
+
+def _classifier(ws: Workspace) -> tuple[FailureModeClassifier, int | None]:
+    versions = registry.list_versions(ws, task=ModelTask.FAILURE_MODE)
+    champions = [v for v in versions if v.status == ModelStatus.CHAMPION]
+    chosen = champions[0] if champions else (versions[-1] if versions else None)
+    taxonomy = _taxonomy(ws)
+    if chosen is None or not chosen.artifact_path:
+        classifier = FailureModeClassifier(taxonomy, inner_folds=3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            classifier.fit([], [])
+        return classifier, None
+    from lessonloop.registry.artifacts import verify_artifact
+
+    verify_artifact(Path(chosen.artifact_path), chosen.artifact_hash or "")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return FailureModeClassifier.load(chosen.artifact_path, taxonomy=taxonomy), chosen.id
+
+
+def _feedback(ws: Workspace) -> list[PrecedentFeedback]:
+    return [s.payload for s in signals.list_signals(ws, status=SignalStatus.ACCEPTED,
+                                                    kind=SignalKind.PRECEDENT_FEEDBACK)]
+
+
+def rerank_with_feedback(results: PrecedentResults, feedback: list[PrecedentFeedback],
+                         query_key: str | None) -> PrecedentResults:
+    """Raise precedents reviewers found helpful and lower the others.
+
+    Feedback on this very incident counts fully; feedback given for other incidents counts a
+    little (a precedent that helped elsewhere is more likely to help again).
+    """
+    for precedent in results.precedents:
+        about = [f for f in feedback if f.precedent_key == precedent.incident_key]
+        if not about:
+            continue
+        direct = sum(1 if f.helpful else -1 for f in about if f.incident_key == query_key)
+        general = sum(1 if f.helpful else -1 for f in about if f.incident_key != query_key)
+        factor = min(3.0, max(0.1, 1 + 0.6 * direct + 0.15 * general))
+        precedent.score = round(precedent.score * factor, 4)
+        helpful = sum(f.helpful for f in about)
+        precedent.why.append(f"reviewers marked it helpful {helpful} time(s), not helpful "
+                             f"{len(about) - helpful} time(s)")
+    results.precedents.sort(key=lambda p: -p.score)
+    return results
+
+
+def record_precedent_feedback(ws: Workspace, incident_key: str, precedent_key: str,
+                              helpful: bool) -> int:
+    """A person's verdict on a suggested precedent, stored as an accepted signal."""
+    with ws.transaction() as session:
+        for key in (incident_key, precedent_key):
+            if not incident_store.exists(key, session=session):
+                raise InputError(f"unknown incident {key!r}", field="incident")
+        created, _ = signal_store.create_proposal(SignalCreate(
+            payload=PrecedentFeedback(incident_key=incident_key, precedent_key=precedent_key,
+                                      helpful=helpful),
+            provenance=SignalProvenance(incident_key=incident_key, extractor="precedent feedback",
+                                        text=f"{precedent_key} {'helpful' if helpful else 'not helpful'}"),
+            confidence=1.0, author=ws.actor), session=session, actor=ws.actor)
+        if created.status == SignalStatus.PROPOSED:
+            signal_store.accept(created.id, session=session, actor=ws.actor,
+                                note="given directly by the reviewer")
+        return created.id
+
+
+_STATUS = {"done": "resolved", "in progress": "in_progress", "wont do": "wont_fix"}
+_OUTCOME = {"verified": "improved", "not verified": "no_change"}
+
+
+def precedents_with_feedback(ws: Workspace, *, incident_key: str | None = None,
+                             text: str | None = None, limit: int = 5) -> PrecedentResults:
+    """Precedents from the knowledge base, re-ranked by what reviewers marked helpful."""
+    found = knowledge.find_precedents(ws, incident_key=incident_key, text=text, limit=limit * 2)
+    found = rerank_with_feedback(found, _feedback(ws), incident_key)
+    found.precedents = found.precedents[:limit]
+    return found
+
+
+def _history(ws: Workspace, keys: list[str]) -> list[IncidentRemediation]:
+    version = signals.latest_set_version(ws)
+    accepted = signals.signals_of_set(ws, version) if version else {}
+    labels: dict[str, list[str]] = {}
+    for signal in accepted.get(SignalKind.REMEDIATION_LABEL, []):
+        labels.setdefault(signal.payload.incident_key, []).append(signal.payload.label)
+    out = []
+    with ws.transaction() as session:
+        for key in keys:
+            review = review_store.get_by_incident(key, session=session)
+            items = tuple(ActionItemRecord(
+                title=a.title, remediation=a.title.lower(),
+                status=_STATUS.get(a.status.value, "open"),
+                verified_outcome=_OUTCOME.get(a.outcome or "")) for a in (
+                    review.action_items if review else []))
+            out.append(IncidentRemediation(key, tuple(labels.get(key, [])), items))
+    return out
+
+
+def triage(ws: Workspace, incident_key: str, *, limit: int = 5) -> TriageReport:
+    """Suggestions for an incident in progress or under review."""
+    classifier, version = _classifier(ws)
+    text = incident_text(ws, incident_key)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        suggestions = classifier.suggest(text)
+    found = precedents_with_feedback(ws, incident_key=incident_key, limit=limit)
+    remediations = _remediations(ws, found)
+    return TriageReport(incident_key, version, suggestions, found, remediations)
+
+
+def _remediations(ws: Workspace, found: PrecedentResults) -> list[RemediationSuggestion]:
+    keys = [p.incident_key for p in found.precedents]
+    if not keys:
+        return []
+    from lessonloop.text.precedents import Precedent as TextPrecedent
+
+    ranked: list[Any] = [TextPrecedent(incident_id=p.incident_key, score=max(p.score, 1e-6),
+                                       text_score=p.lexical, feedback_adjustment=0.0,
+                                       label_score=0.0, matched_terms=tuple(p.shared_terms))
+                         for p in found.precedents]
+    history = {h.incident_id: h for h in _history(ws, keys)}
+    return rank_remediations(ranked, history)
+
+
+@dataclass
+class TriageLearnResult:
+    candidate_id: int
+    baseline: str
+    metrics: dict[str, Any]
+    baseline_metrics: dict[str, Any]
+    decision: str
+    evaluation_id: int
+    holdout_incidents: int
+
+
+def _f1_per_incident(truth: list[tuple[str, ...]], predicted: list[tuple[str, ...]]) -> list[float]:
+    out = []
+    for t, p in zip(truth, predicted, strict=True):
+        both = len(set(t) & set(p))
+        out.append(1.0 if not t and not p else 2 * both / (len(t) + len(p)) if t or p else 0.0)
+    return out
+
+
+def learn_failure_modes(ws: Workspace, *, holdout_share: float = 0.25,
+                        seed: int = 0) -> TriageLearnResult:
+    """Time-based backtest: fit on the older labelled incidents, score the newest share."""
+    import numpy as np
+
+    from lessonloop.domain.enums import Decision
+    from lessonloop.domain.models import EvaluationCreate, MetricEstimate
+    from lessonloop.evaluation.bootstrap import bootstrap_interval, paired_comparison
+
+    signals.extract_all(ws)
+    signals.cut(ws)
+    keys, texts, labels, version = _labelled(ws)
+    if len(keys) < 8:
+        raise InputError(f"only {len(keys)} incidents have accepted failure-mode labels; "
+                         "accept at least 8 to evaluate a classifier", field="signals")
+    with ws.transaction() as session:
+        starts = {k: incident_store.get(k, session=session).started_at for k in keys}
+    order = sorted(range(len(keys)), key=lambda i: starts[keys[i]])
+    cut_at = max(1, int(round(len(order) * (1 - holdout_share))))
+    train, test = order[:cut_at], order[cut_at:]
+    taxonomy = _taxonomy(ws)
+    known = set(taxonomy.labels)
+    clean = [tuple(label for label in row if label in known) for row in labels]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        candidate = FailureModeClassifier(taxonomy, inner_folds=3).fit(
+            [texts[i] for i in train], [clean[i] for i in train])
+        incumbent, incumbent_id = _classifier(ws)
+        cand_pred = candidate.predict([texts[i] for i in test])
+        inc_pred = incumbent.predict([texts[i] for i in test])
+    truth = [clean[i] for i in test]
+    cand_f1 = _f1_per_incident(truth, cand_pred)
+    inc_f1 = _f1_per_incident(truth, inc_pred)
+
+    def estimate(values: list[float]) -> dict[str, Any]:
+        interval = bootstrap_interval(np.asarray(values), seed=seed, n_resamples=1000)
+        return {"value": round(interval.estimate, 4), "low": round(interval.low, 4),
+                "high": round(interval.high, 4)}
+
+    verdict = paired_comparison(cand_f1, inc_f1, seed=seed).verdict
+    model = train_failure_mode_classifier(ws)
+    baseline = f"model version {incumbent_id}" if incumbent_id else "taxonomy keywords"
+    metrics, base_metrics = estimate(cand_f1), estimate(inc_f1)
+    evaluation = registry.record_evaluation(ws, EvaluationCreate(
+        model_version_id=model.id, baseline_version_id=incumbent_id,
+        split={"train_incidents": len(train), "holdout_incidents": len(test),
+               "rule": "newest incidents by start time"},
+        metrics={"example_f1": MetricEstimate(**metrics)},
+        baseline_metrics={"example_f1": MetricEstimate(**base_metrics)},
+        comparisons={"example_f1": {"verdict": verdict, "against": baseline}},
+        decision=Decision(verdict), notes=f"signal set v{version}"))
+    return TriageLearnResult(model.id, baseline, metrics, base_metrics, verdict, evaluation.id,
+                             len(test))

@@ -1,0 +1,212 @@
+"""Multi-label failure-mode classifier that starts from taxonomy keywords and learns from labels.
+
+With no labels it is a keyword matcher (useful on day one). As reviewers label incidents, each
+label gets a TF-IDF (word + character, optionally sentence-embedding) logistic regression whose
+regularisation, Platt calibration, blend with the keyword prior and decision threshold are
+chosen by cross-validation inside the training data. A label with fewer than ``min_positive``
+examples keeps using its keywords (with a warning). Labels seen in training but not in the
+taxonomy are ignored (warning); a saved model loaded with a taxonomy that no longer has one of
+its labels drops that label (warning); a taxonomy label the model never learned uses keywords.
+Texts are cut to ``max_chars`` characters, so a 1 MB paste costs what its opening costs.
+
+Example::
+
+    classifier = FailureModeClassifier(default_failure_taxonomy()).fit(texts, label_sets)
+    classifier.suggest("A leap second made clocks jump")[0].label   # 'time'
+    classifier.save("model-dir")                 # config.json + state.skops
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from lessonloop.errors import InputError
+from lessonloop.text.evidence import FailureModeSuggestion, explain_labels
+from lessonloop.text.features import TextFeatures, clean_text, keyword_prior
+from lessonloop.text.label_model import LabelModel, fit_label_model
+from lessonloop.text.taxonomy import Taxonomy, default_failure_taxonomy
+
+__all__ = ["FailureModeClassifier", "FailureModeSuggestion"]
+
+
+class FailureModeClassifier:
+    """Keyword prior + per-label calibrated logistic regression over TF-IDF features."""
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy | None = None,
+        *,
+        c_grid: tuple[float, ...] = (0.3, 1.0, 3.0, 10.0, 30.0),
+        blend_grid: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0),
+        inner_folds: int = 5,
+        min_positive: int = 3,
+        prior_hit_rate: float = math.log(2.0),
+        keyword_feature_weight: float = 0.0,
+        word_ngram_max: int = 2,
+        char_ngram_range: tuple[int, int] = (2, 5),
+        max_features: int = 40000,
+        max_chars: int = 20000,
+        semantic_weight: float = 0.0,
+        seed: int = 0,
+    ) -> None:
+        self.taxonomy = taxonomy
+        self.c_grid = c_grid
+        self.blend_grid = blend_grid
+        self.inner_folds = inner_folds
+        self.min_positive = min_positive
+        self.prior_hit_rate = prior_hit_rate
+        self.keyword_feature_weight = keyword_feature_weight
+        self.word_ngram_max = word_ngram_max
+        self.char_ngram_range = char_ngram_range
+        self.max_features = max_features
+        self.max_chars = max_chars
+        self.semantic_weight = semantic_weight
+        self.seed = seed
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Labels this classifier answers for (the active taxonomy's)."""
+        return self._active_taxonomy().labels
+
+    def _active_taxonomy(self) -> Taxonomy:
+        return self.taxonomy if self.taxonomy is not None else default_failure_taxonomy()
+
+    def _clean(self, texts: Sequence[str]) -> list[str]:
+        if isinstance(texts, str):
+            raise InputError("expected a sequence of texts, got one string", field="texts")
+        return [clean_text(str(t), self.max_chars) for t in texts]
+
+    def _prior(self, texts: Sequence[str], taxonomy: Taxonomy) -> np.ndarray:
+        return keyword_prior(taxonomy, texts, self.prior_hit_rate)
+
+    def _features(self, texts: list[str], prior: np.ndarray) -> sp.csr_matrix:
+        keyword_block = sp.csr_matrix(prior * self.keyword_feature_weight)
+        return sp.hstack([self.features_.transform(texts), keyword_block], format="csr")
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        label_sets: Sequence[Sequence[str]],
+        *,
+        unlabeled_texts: Sequence[str] = (),
+        ids: Sequence[str] | None = None,
+    ) -> FailureModeClassifier:
+        """Learn from labelled texts (may be none); unlabelled texts only shape the vocabulary."""
+        if len(texts) != len(label_sets):
+            raise InputError("texts and label_sets differ in length", field="label_sets")
+        taxonomy = self._active_taxonomy()
+        self.training_taxonomy_ = taxonomy
+        self.warnings_: list[str] = []
+        cleaned = self._clean(texts)
+        unknown = sorted({x for labels in label_sets for x in labels} - set(taxonomy.labels))
+        if unknown:
+            self._warn(f"labels not in the taxonomy were ignored: {', '.join(unknown)}")
+        truth = np.array(
+            [[label in set(labels) for label in taxonomy.labels] for labels in label_sets],
+            dtype=int,
+        ).reshape(len(cleaned), len(taxonomy.labels))
+        self.features_ = TextFeatures(
+            word_ngram_max=self.word_ngram_max,
+            char_ngram_range=self.char_ngram_range,
+            max_features=self.max_features,
+            semantic_weight=self.semantic_weight,
+        ).fit(cleaned + self._clean(unlabeled_texts))
+        prior = self._prior(cleaned, taxonomy)
+        matrix = self._features(cleaned, prior)
+        self.label_models_: dict[str, LabelModel] = {}
+        for column, label in enumerate(taxonomy.labels):
+            model = fit_label_model(
+                label,
+                matrix,
+                truth[:, column],
+                prior[:, column],
+                c_grid=self.c_grid,
+                blend_grid=self.blend_grid,
+                inner_folds=self.inner_folds,
+                min_positive=self.min_positive,
+                prior_threshold=0.5,
+                seed=self.seed,
+            )
+            if model.mode == "keywords" and len(cleaned):
+                self._warn(f"label {label!r} has {model.n_positive} examples: keywords only")
+            self.label_models_[label] = model
+        self.train_matrix_ = matrix
+        self.train_truth_ = truth
+        self.train_ids_ = (
+            [str(i) for i in ids]
+            if ids is not None
+            else [f"train-{i}" for i in range(len(cleaned))]
+        )
+        return self
+
+    def _warn(self, message: str) -> None:
+        self.warnings_.append(message)
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated probabilities, one column per label in ``self.labels`` order."""
+        self._check_fitted()
+        cleaned = self._clean(texts)
+        trained = self.training_taxonomy_
+        prior = self._prior(cleaned, trained)
+        matrix = self._features(cleaned, prior)
+        active = self._active_taxonomy()
+        new_labels = [label for label in active.labels if label not in self.label_models_]
+        new_prior = (
+            self._prior(cleaned, Taxonomy(tuple(active.mode(x) for x in new_labels)))
+            if new_labels
+            else np.zeros((len(cleaned), 0))
+        )
+        columns = []
+        for label in active.labels:
+            if label in self.label_models_:
+                column = trained.labels.index(label)
+                columns.append(self.label_models_[label].probability(matrix, prior[:, column]))
+            else:
+                columns.append(new_prior[:, new_labels.index(label)])
+        return np.column_stack(columns) if columns else np.zeros((len(cleaned), 0))
+
+    def thresholds(self) -> np.ndarray:
+        """Decision threshold per label in ``self.labels`` order."""
+        self._check_fitted()
+        return np.array(
+            [
+                self.label_models_[x].threshold if x in self.label_models_ else 0.5
+                for x in self.labels
+            ]
+        )
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
+        """Suggested labels per text (probability at or above the label's threshold)."""
+        chosen = self.predict_proba(texts) >= self.thresholds()
+        return [
+            tuple(x for x, keep in zip(self.labels, row, strict=True) if keep) for row in chosen
+        ]
+
+    def suggest(
+        self, text: str, *, top_terms: int = 5, neighbours: int = 3
+    ) -> list[FailureModeSuggestion]:
+        """Every label ranked by probability, each with the evidence behind it."""
+        return explain_labels(self, text, top_terms=top_terms, neighbours=neighbours)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "label_models_"):
+            raise InputError("the classifier is not fitted yet; call fit() first")
+
+    def save(self, directory: str) -> None:
+        """Write ``config.json`` (readable) and ``state.skops`` (no pickle) into ``directory``."""
+        from lessonloop.text.persistence import save_classifier
+
+        save_classifier(self, directory)
+
+    @classmethod
+    def load(cls, directory: str, *, taxonomy: Taxonomy | None = None) -> FailureModeClassifier:
+        """Read a saved classifier; labels missing from ``taxonomy`` are dropped with a warning."""
+        from lessonloop.text.persistence import load_classifier
+
+        return load_classifier(directory, taxonomy=taxonomy)

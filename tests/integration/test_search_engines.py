@@ -1,0 +1,355 @@
+"""Search, precedents and indexing on SQLite and on PostgreSQL, with the same data on both."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from lessonloop.domain.actions import ActionItemCreate
+from lessonloop.domain.enums import ActionStatus, InsightKind, Severity
+from lessonloop.domain.incidents import IncidentCreate
+from lessonloop.domain.insights import InsightCreate
+from lessonloop.domain.reviews import AlertNote, ReviewCreate, TimelineEvent
+from lessonloop.domain.services import ServiceCreate
+from lessonloop.errors import InputError, NotFound
+from lessonloop.ingest.review_format import ParsedReview
+from lessonloop.knowledge.index import index_incident, reindex_all
+from lessonloop.knowledge.search import SearchFilters
+from lessonloop.services import catalog, knowledge
+from lessonloop.services.reviews import import_parsed_review
+from lessonloop.storage.search import search_documents
+
+T0 = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
+
+CORPUS = [
+    # key, services, severity, title, summary, tags, alert, actions (title, status), remediation
+    (
+        "INC-1",
+        ["checkout", "payments"],
+        "SEV2",
+        "Checkout latency after config push",
+        "A bad config push doubled the connection pool timeout and checkout latency spiked. "
+        "We rolled back the config.",
+        ["config"],
+        "HighLatencyP99",
+        [("Validate config pushes in CI", "done"), ("Add canary for config", "open")],
+        "rollback",
+    ),
+    (
+        "INC-2",
+        ["search"],
+        "SEV3",
+        "Search memory leak",
+        "The search indexer leaked memory until pods were OOM killed; restarted the pods.",
+        ["memory"],
+        "PodOOMKilled",
+        [("Fix the indexer leak", "done")],
+        None,
+    ),
+    (
+        "INC-3",
+        ["checkout"],
+        "SEV1",
+        "Checkout outage from expired certificate",
+        "The TLS certificate of the checkout gateway expired and every request failed.",
+        ["tls"],
+        "CheckoutDown",
+        [("Automate certificate renewal", "in progress")],
+        None,
+    ),
+    (
+        "INC-4",
+        ["payments"],
+        "SEV2",
+        "Payments latency from config push",
+        "Another config push to payments raised latency; the config push was rolled back.",
+        ["config"],
+        "HighLatencyP99",
+        [("Config diff review", "open")],
+        None,
+    ),
+    (
+        "INC-5",
+        ["search"],
+        "SEV4",
+        "DNS resolver flaps",
+        "Search lookups failed while the DNS resolver flapped.",
+        [],
+        "DnsErrors",
+        [],
+        None,
+    ),
+]
+
+
+def build_corpus(ws) -> None:
+    """Services, incidents and reviews of CORPUS, imported the way users import them."""
+    for name, domain in (
+        ("checkout", "commerce"),
+        ("payments", "commerce"),
+        ("search", "discovery"),
+    ):
+        catalog.add_service(ws, ServiceCreate(name=name, domain=domain))
+    for day, (key, services, severity, title, summary, tags, alert, actions, remedy) in enumerate(
+        CORPUS
+    ):
+        started = T0 + dt.timedelta(days=day)
+        catalog.create_incident(
+            ws,
+            IncidentCreate(
+                key=key,
+                title=title,
+                severity=Severity(severity),
+                services=services,
+                started_at=started,
+                tags=tags,
+            ),
+        )
+        review = ReviewCreate(
+            incident_key=key,
+            title=title,
+            summary=summary,
+            timeline=[
+                TimelineEvent(
+                    at=started + dt.timedelta(minutes=5), kind="detection", text=f"{alert} fired"
+                )
+            ],
+            alert_notes=[AlertNote(alert=alert, verdict="actionable")],
+            contributing_factors=[f"{title} contributing factor"],
+            insights=[
+                InsightCreate(
+                    kind=InsightKind.OBSERVATION, text=f"Observation about {title.lower()}"
+                )
+            ],
+            action_items=[ActionItemCreate(title=t, status=ActionStatus(s)) for t, s in actions],
+            signal_blocks=(
+                [{"kind": "remediation_label", "incident_key": key, "label": remedy}]
+                if remedy
+                else []
+            ),
+        )
+        import_parsed_review(ws, ParsedReview(review=review), as_of=started)
+
+
+@pytest.fixture
+def corpus_ws(workspace):
+    build_corpus(workspace)
+    return workspace
+
+
+def _incident_order(results) -> list[str]:
+    seen: list[str] = []
+    for hit in results.hits:
+        if hit.incident_key not in seen:
+            seen.append(hit.incident_key)
+    return seen
+
+
+def test_search_ranks_snippets_and_facets(corpus_ws) -> None:
+    results = knowledge.search_knowledge(corpus_ws, "config push latency", limit=50)
+    order = _incident_order(results)
+    assert set(order) == {"INC-1", "INC-4"}
+    assert results.match == "all"
+    assert any("**" in hit.snippet for hit in results.hits)
+    facets = dict(results.facets["service"])
+    assert facets["payments"] >= 1 and "search" not in facets
+    assert "bad config push" in dict(results.facets["failure_mode"])
+
+
+def test_search_filters_narrow_results(corpus_ws) -> None:
+    only_payments = knowledge.search_knowledge(
+        corpus_ws, "config", SearchFilters(service=["payments"], entity_type=["review"])
+    )
+    assert [h.incident_key for h in only_payments.hits] == ["INC-4", "INC-1"] or sorted(
+        h.incident_key for h in only_payments.hits
+    ) == ["INC-1", "INC-4"]
+    assert {h.entity_type for h in only_payments.hits} == {"review"}
+    sev1 = knowledge.search_knowledge(corpus_ws, "checkout", SearchFilters(severity=["sev1"]))
+    assert {h.incident_key for h in sev1.hits} == {"INC-3"}
+    since = knowledge.search_knowledge(
+        corpus_ws, "", SearchFilters(since=T0 + dt.timedelta(days=3)), limit=100
+    )
+    assert {h.incident_key for h in since.hits} == {"INC-4", "INC-5"}
+    assert since.hits[0].incident_key == "INC-5"  # empty query: newest first
+    mode = knowledge.search_knowledge(corpus_ws, "", SearchFilters(failure_mode=["dns"]))
+    assert {h.incident_key for h in mode.hits} == {"INC-5"}
+
+
+def test_search_falls_back_to_any_term(corpus_ws) -> None:
+    results = knowledge.search_knowledge(corpus_ws, "certificate zzzunknownword")
+    assert results.match == "any"
+    assert _incident_order(results)[0] == "INC-3"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"unbalanced',
+        "NEAR(config push)",
+        "conf*",
+        "-latency",
+        "(((",
+        "AND OR NOT",
+        "title:config",
+        "'; DROP TABLE x; --",
+        "   ",
+        "",
+        "the of and",
+    ],
+)
+def test_query_syntax_never_reaches_the_engine(corpus_ws, query: str) -> None:
+    results = knowledge.search_knowledge(corpus_ws, query, limit=5)
+    assert len(results.hits) <= 5
+
+
+def test_bad_filters_give_clear_errors(corpus_ws) -> None:
+    with pytest.raises(NotFound, match="unknown service 'nope'"):
+        knowledge.search_knowledge(corpus_ws, "x", SearchFilters(service=["nope"]))
+    with pytest.raises(InputError, match="severity"):
+        knowledge.search_knowledge(corpus_ws, "x", SearchFilters(severity=["SEV9"]))
+    with pytest.raises(InputError, match="failure mode"):
+        knowledge.search_knowledge(corpus_ws, "x", SearchFilters(failure_mode=["gremlins"]))
+    with pytest.raises(InputError, match="limit"):
+        knowledge.search_knowledge(corpus_ws, "x", limit=0)
+
+
+def test_indexing_is_idempotent_and_current(corpus_ws) -> None:
+    with corpus_ws.transaction() as session:
+        count = session.scalar(select(func.count()).select_from(search_documents))
+        again = index_incident(session, "INC-1")
+        assert again.written == 0 and again.removed == 0 and again.unchanged > 0
+        full = reindex_all(session)
+        assert full.written == 0
+        assert session.scalar(select(func.count()).select_from(search_documents)) == count
+    # 5 incidents + 5 reviews + 5 insights + 5 action items
+    assert count == 20
+    with pytest.raises(NotFound), corpus_ws.transaction() as session:
+        index_incident(session, "INC-404")
+
+
+def test_precedents_for_incident_only_look_back(corpus_ws) -> None:
+    found = knowledge.find_precedents(corpus_ws, incident_key="INC-4")
+    keys = [p.incident_key for p in found.precedents]
+    assert keys[0] == "INC-1"
+    assert "INC-5" not in keys  # started later
+    top = found.precedents[0]
+    assert top.shared_services == ["payments"]
+    assert "HighLatencyP99" in top.shared_alerts
+    assert "bad config push" in top.shared_failure_modes
+    assert {"config", "push"} <= set(top.shared_terms)
+    assert top.remediations == ["rollback"] and top.remediation_source == "label"
+    assert [(a.title, a.completed) for a in top.actions] == [
+        ("Validate config pushes in CI", True),
+        ("Add canary for config", False),
+    ]
+    assert any(reason.startswith("shared services") for reason in top.why)
+
+
+def test_precedents_for_text_and_bad_input(corpus_ws) -> None:
+    found = knowledge.find_precedents(corpus_ws, text="pods OOM killed, memory leak")
+    assert found.precedents[0].incident_key == "INC-2"
+    assert "memory leak" in found.failure_modes
+    with pytest.raises(NotFound, match="unknown incident"):
+        knowledge.find_precedents(corpus_ws, incident_key="INC-404")
+    with pytest.raises(InputError):
+        knowledge.find_precedents(corpus_ws, text="  -- ** ")
+    assert knowledge.find_precedents(corpus_ws, incident_key="INC-1").precedents == []
+
+
+PARITY_QUERIES = [
+    "config push latency",
+    "certificate expired",
+    "memory leak pods",
+    "checkout",
+    "dns resolver",
+    "rolled back config",
+]
+AMBIGUOUS = {"rolled back config"}  # two near-identical matches: same set, order may differ
+
+
+def _snapshot(ws) -> list[tuple[str, list[str], set[tuple[str, str]], dict]]:
+    out = []
+    for query in PARITY_QUERIES:
+        results = knowledge.search_knowledge(ws, query, limit=100)
+        out.append(
+            (
+                results.match,
+                _incident_order(results),
+                {(h.entity_type, h.entity_id) for h in results.hits},
+                results.facets,
+            )
+        )
+    return out
+
+
+def test_same_results_on_both_engines(tmp_path, postgres_server_url) -> None:
+    """The same data gives the same incidents, in the same order, on SQLite and PostgreSQL."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from lessonloop.services.workspace import init_workspace
+    from lessonloop.settings import Settings
+
+    if postgres_server_url is None:
+        pytest.skip("no PostgreSQL server (set LESSONLOOP_TEST_POSTGRES_URL); required under CI")
+    name = f"ll_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    urls = {
+        "sqlite": f"sqlite:///{tmp_path / 'parity.db'}",
+        "postgresql": postgres_server_url.rsplit("/", 1)[0] + f"/{name}",
+    }
+    snapshots = {}
+    for engine, url in urls.items():
+        ws = init_workspace(Settings(home=tmp_path / engine, database_url=url), actor="tester")
+        try:
+            build_corpus(ws)
+            snapshots[engine] = _snapshot(ws)
+        finally:
+            ws.close()
+    for query, lite, pg in zip(
+        PARITY_QUERIES, snapshots["sqlite"], snapshots["postgresql"], strict=True
+    ):
+        if query in AMBIGUOUS:
+            assert (lite[0], set(lite[1]), lite[2], lite[3]) == (pg[0], set(pg[1]), pg[2], pg[3])
+        else:
+            assert lite == pg, query
+    assert snapshots["sqlite"][0][1] == ["INC-4", "INC-1"] or snapshots["sqlite"][0][1] == [
+        "INC-1",
+        "INC-4",
+    ]
+
+
+def test_broad_queries_rank_their_newest_window(corpus_ws, monkeypatch) -> None:
+    from lessonloop.knowledge import search as search_module
+
+    everything = knowledge.search_knowledge(corpus_ws, "", limit=100)
+    assert everything.total == 20 and not everything.total_is_lower_bound
+    monkeypatch.setattr(search_module, "WINDOW", 3)
+    capped = knowledge.search_knowledge(corpus_ws, "", limit=100)
+    assert capped.total == 3 and capped.total_is_lower_bound
+    assert sum(n for _, n in capped.facets["entity_type"]) == 3
+    assert {h.incident_key for h in capped.hits} == {"INC-5"}  # indexed last
+
+
+def test_taxonomy_is_seeded_once_and_exported(corpus_ws) -> None:
+    from lessonloop.knowledge import taxonomy
+    from lessonloop.storage.dump import export_rows
+
+    with corpus_ws.transaction() as session:
+        assert not taxonomy.ensure_seeded(session)  # the first index seeded it
+        taxonomy.remove_term(session, "failure_mode", "dns")
+    with corpus_ws.transaction() as session:
+        assert not taxonomy.ensure_seeded(session)
+        values = {t.value for t in taxonomy.list_terms(session, "failure_mode")}
+        assert "dns" not in values and "memory leak" in values
+        with pytest.raises(InputError, match="unknown taxonomy"):
+            taxonomy.list_terms(session, "colours")
+        lines = [line for line in export_rows(session) if '"taxonomy_terms"' in line]
+    assert any('"memory leak"' in line for line in lines)
+    assert not any('"value":"dns"' in line for line in lines)

@@ -1,0 +1,74 @@
+"""Front-matter reader: the subset postmortems use, and precise errors for broken files."""
+
+from __future__ import annotations
+
+import pytest
+
+from lessonloop.errors import InputError
+from lessonloop.text.frontmatter import parse_front_matter, parse_postmortem
+
+GOOD = """---
+uuid: 1
+title: "Clock skew: leap second"
+categories:
+- time
+- 'cloud'
+keywords: [ntp, "leap, second"]
+company: Example
+summary: A leap second made
+  clocks jump.
+notes: |
+  line one
+  line two
+---
+
+First paragraph of the body.
+
+Second paragraph.
+"""
+
+
+def test_parses_scalars_lists_quotes_and_blocks() -> None:
+    mapping, body, body_line = parse_front_matter(GOOD, "good.md")
+    assert mapping["title"] == "Clock skew: leap second"
+    assert mapping["categories"] == ["time", "cloud"]
+    assert mapping["keywords"] == ["ntp", "leap, second"]
+    assert mapping["summary"] == "A leap second made clocks jump."
+    assert mapping["notes"] == "line one\nline two"
+    assert body.strip().startswith("First paragraph")
+    assert body_line == 15
+
+
+def test_document_text_is_title_and_summary() -> None:
+    document = parse_postmortem(GOOD, "good.md")
+    assert document.text == "Clock skew: leap second\nA leap second made clocks jump."
+    assert document.categories == ("time", "cloud")
+    assert document.is_labeled
+
+
+def test_missing_summary_uses_first_body_paragraph_and_empty_categories_are_unlabeled() -> None:
+    text = "---\ntitle: Outage\ncategories: []\n---\n\n# Heading\n\nThe disk  filled up.\n\nMore.\n"
+    document = parse_postmortem(text, "x.md")
+    assert document.text == "Outage\nThe disk filled up."
+    assert not document.is_labeled
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("no front matter\n", 1),
+        ("---\ntitle: x\n", 1),
+        ("---\ntitle: x\n- stray\n---\n", 3),
+        ("---\ntitle: x\n  nested: {a: 1}\n---\n", 3),
+        ("---\ntitle: x\nbad line here\n---\n", 3),
+        ("---\ntitle: 'unterminated\n---\n", 2),
+        ("---\ntitle: x\ntitle: y\n---\n", 3),
+        ("---\nref: &anchor value\n---\n", 2),
+    ],
+)
+def test_broken_front_matter_names_file_and_line(text: str, line: int) -> None:
+    with pytest.raises(InputError) as error:
+        parse_postmortem(text, "broken.md")
+    assert error.value.file == "broken.md"
+    assert error.value.line == line
+    assert "broken.md:" in str(error.value)
