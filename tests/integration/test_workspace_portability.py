@@ -64,10 +64,12 @@ def test_a_broken_dump_writes_nothing(workspace, second_database, tmp_path) -> N
     broken = tmp_path / "broken.jsonl"
     broken.write_text("\n".join(lines) + "\n")
     target = _fresh(second_database, tmp_path, "target")
+    before, after = tmp_path / "before.jsonl", tmp_path / "after.jsonl"
+    export_workspace(target, before)
     with pytest.raises(InputError) as info:
         import_workspace(target, broken)
     assert info.value.line == len(lines) and info.value.file == str(broken)
-    empty = tmp_path / "empty.jsonl"
-    export_workspace(target, empty)
-    assert sum(1 for _ in empty.open()) == 1  # only the header: nothing was written
+    export_workspace(target, after)
+    assert after.read_bytes() == before.read_bytes()  # nothing was written
+    assert '"incidents":0' in after.read_text().splitlines()[0]
     target.close()
