@@ -102,11 +102,13 @@ def test_learn_approve_promote_export_on_the_demo_workspace(demo_run) -> None:
         assert done.returncode == 0, done.stderr
         return done
 
-    learned = json.loads(cli("learn", "--holdout-days", "30", "--attribution-top", "2",
-                             "--json").stdout)
+    learned = json.loads(cli("learn", "--holdout-days", "15", "--folds", "2",
+                             "--attribution-top", "2", "--json").stdout)
     version = str(learned["candidate"])
     assert learned["decision"] in ("better", "worse", "not distinguishable")
     assert learned["candidate_metrics"]["mttd_ci"] is not None
+    assert learned["candidate_metrics"]["days"] == 30.0  # two rolling 15-day windows
+    assert learned["candidate_metrics"]["precision"] is not None
     refused = subprocess.run([LESSONLOOP, "export-rules", "prometheus", version], env=env,
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode != 0 and "approved" in refused.stderr

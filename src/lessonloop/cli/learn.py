@@ -21,6 +21,7 @@ def learn(
         typer.Option(help="Operator preference: standard, reward_low_FP_rate, reward_low_FN_rate."),
     ] = "standard",
     attribution_top: Annotated[int, typer.Option(help="Insights to ablate.")] = 5,
+    folds: Annotated[int, typer.Option(min=1, help="Rolling backtest windows.")] = 1,
     task: Annotated[str, typer.Option(help="metric-anomaly or failure-mode")] = "metric-anomaly",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -44,6 +45,7 @@ def learn(
             holdout_days=holdout_days,
             profile=profile,
             attribution_top=attribution_top,
+            folds=folds,
             progress=update,
         )
     if as_json:

@@ -40,7 +40,19 @@ class PeriodScore:
     detected: int
     false_alerts: int
     days: float
+    pages: int = 0
     delays: dict[str, float] = field(default_factory=dict)  # incident key -> minutes (missed: inf)
+
+    @property
+    def precision(self) -> float | None:
+        """Share of pages that an incident explains."""
+        return None if self.pages == 0 else round(1 - self.false_alerts / self.pages, 4)
+
+    @property
+    def f1(self) -> float | None:
+        """Event-level F1 of incident recall and page precision."""
+        p, r = self.precision, self.recall
+        return None if p is None or r is None or p + r == 0 else round(2 * p * r / (p + r), 4)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -54,6 +66,9 @@ class PeriodScore:
             "detected": self.detected,
             "false_alerts": self.false_alerts,
             "days": round(self.days, 2),
+            "pages": self.pages,
+            "precision": self.precision,
+            "f1": self.f1,
         }
 
 
@@ -96,10 +111,12 @@ def score_period(
                     first = at
         delays[incident.key] = (first - incident.start).total_seconds() / 60 if first else np.inf
     false_by_day: dict[int, int] = {}
+    pages = 0
     for service, times in detections.items():
         for at in times:
             if not start <= at < end:
                 continue
+            pages += 1
             explained = any(
                 w[0] - dt.timedelta(minutes=grace_minutes)
                 <= at
@@ -127,6 +144,7 @@ def score_period(
         detected=len(detected),
         false_alerts=int(sum(per_day)),
         days=days,
+        pages=pages,
         delays=delays,
     )
 

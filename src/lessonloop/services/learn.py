@@ -223,6 +223,8 @@ def _metrics(score: PeriodScore) -> dict[str, MetricEstimate]:
         "mttd_minutes": _estimate(score.mttd_minutes, score.mttd_ci),
         "recall": _estimate(score.recall, score.recall_ci),
         "false_alerts_per_day": _estimate(score.false_alerts_per_day, score.false_alerts_ci),
+        "precision": _estimate(score.precision, None),
+        "event_f1": _estimate(score.f1, None),
     }
 
 
@@ -232,10 +234,18 @@ def learn(
     holdout_days: float = 28.0,
     profile: str = "standard",
     attribution_top: int = 5,
+    folds: int = 1,
     seed: int = 0,
     progress: Progress | None = None,
 ) -> LearnResult:
-    """Run the loop up to the human gate for the metric-anomaly task."""
+    """Run the loop up to the human gate for the metric-anomaly task.
+
+    With ``folds`` > 1 the backtest rolls: the last ``folds * holdout_days`` are split into
+    consecutive windows, each scored by a model trained on the labels that end before it, and
+    the pooled pages are compared with the incumbent over the same span.
+    """
+    if folds < 1:
+        raise InputError("folds must be at least 1", field="folds")
     note = progress or (lambda _d, _n, _t: None)
     note("extract", 0, 5)
     signals.extract_all(ws)
@@ -246,7 +256,7 @@ def learn(
     if not series:
         raise InputError("the workspace has no metric series; import some first", field="series")
     end = max(dt.datetime.fromtimestamp(int(s.timestamps[-1]), dt.UTC) for s in series)
-    start = end - dt.timedelta(days=holdout_days)
+    start = end - dt.timedelta(days=holdout_days * folds)
     labels = labelled_incidents(accepted)
     if not any(start <= i.start < end for i in labels):
         raise InputError(
@@ -255,8 +265,16 @@ def learn(
             field="holdout_days",
         )
     note("train", 2, 5)
-    trained = train_metric_anomaly(ws, accepted, train_end=start, profile=profile, series=series)
-    candidate = detections_by_service(trained.detector, series, start, end, trained.feedback)
+    candidate: dict[str, list[dt.datetime]] = {}
+    for fold in range(folds):
+        fold_start = start + dt.timedelta(days=holdout_days * fold)
+        fold_end = min(end, fold_start + dt.timedelta(days=holdout_days))
+        trained = train_metric_anomaly(ws, accepted, train_end=fold_start, profile=profile,
+                                       series=series)
+        pages = detections_by_service(trained.detector, series, fold_start, fold_end,
+                                      trained.feedback)
+        for service, times in pages.items():
+            candidate.setdefault(service, []).extend(times)
     cand_score = score_period(candidate, labels, start, end, seed=seed)
     note("evaluate", 3, 5)
     champion = _champion_pages(ws, series, start, end)
@@ -293,6 +311,7 @@ def learn(
             split={
                 "train_end": start.isoformat(),
                 "holdout_end": end.isoformat(),
+                "folds": folds,
                 "labels": "accepted incident windows",
             },
             metrics=_metrics(cand_score),
