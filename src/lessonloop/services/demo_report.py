@@ -43,7 +43,8 @@ def _interval_plot(
                 fmt="o",
                 capsize=4,
                 color=colour,
-                label="static baseline" if who == "baseline" else "champion",
+                label="static baseline" if who == "baseline"
+                else "champion (static rules until a model is promoted)",
             )
         else:
             ax.plot(xs, ys, "o-", color=colour, label=who)
