@@ -26,10 +26,10 @@ from lessonloop.services.detection_eval import (
     LabelledIncident,
     PeriodScore,
     compare_mttd,
-    merge_episodes,
     score_period,
 )
 from lessonloop.services.import_sources import ImportOptions
+from lessonloop.services.learn import labelled_incidents, static_pages
 from lessonloop.services.learning import (
     detections_by_service,
     load_all_series,
@@ -37,7 +37,6 @@ from lessonloop.services.learning import (
     train_metric_anomaly,
 )
 from lessonloop.services.workspace import Workspace
-from lessonloop.storage import alerts as alert_store
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -75,40 +74,6 @@ def _truth_incidents(truth: dict[str, Any]) -> list[LabelledIncident]:
     ]
 
 
-def _signal_incidents(accepted: dict[SignalKind, list[Any]]) -> list[LabelledIncident]:
-    """Incidents as the reviewers labelled them: accepted windows grouped by incident."""
-    grouped: dict[str, dict[str, tuple[dt.datetime, dt.datetime]]] = {}
-    for signal in accepted.get(SignalKind.INCIDENT_WINDOW, []):
-        key = signal.provenance.incident_key or f"signal-{signal.id}"
-        p = signal.payload
-        old = grouped.setdefault(key, {}).get(p.service)
-        grouped[key][p.service] = (
-            (min(old[0], p.start), max(old[1], p.end)) if old else (p.start, p.end)
-        )
-    return [
-        LabelledIncident(
-            key=k,
-            start=min(w[0] for w in ws.values()),
-            end=max(w[1] for w in ws.values()),
-            windows=ws,
-        )
-        for k, ws in grouped.items()
-    ]
-
-
-def _write_quarter_pagerduty(org: GeneratedOrg, end: dt.datetime, out: Path) -> Path:
-    incidents = json.loads(org.pagerduty_incidents_file.read_text())["incidents"]
-    entries = json.loads(org.pagerduty_log_entries_file.read_text())["log_entries"]
-    chosen = [i for i in incidents if _time(i["created_at"]) < end]
-    ids = {i["id"] for i in chosen}
-    out.write_text(
-        json.dumps(
-            {"incidents": chosen, "log_entries": [e for e in entries if e["incident"]["id"] in ids]}
-        )
-    )
-    return out
-
-
 def _register_services(ws: Workspace, org: GeneratedOrg) -> None:
     data = yaml.safe_load(org.services_file.read_text())
     entries = data["services"] if isinstance(data, dict) else data
@@ -143,15 +108,6 @@ def _review_proposals(ws: Workspace, rng: random.Random, log: list[str]) -> dict
             funnel["rejected"] += 1
     log.append(f"reviewed {funnel['proposed']} proposals: {funnel['accepted']} accepted")
     return funnel
-
-
-def _static_pages(ws: Workspace) -> dict[str, list[dt.datetime]]:
-    with ws.transaction() as session:
-        stored = alert_store.list_alerts(session=session)
-    pages: dict[str, list[dt.datetime]] = {}
-    for alert in stored:
-        pages.setdefault(alert.labels.get("service", ""), []).append(alert.starts_at)
-    return {s: merge_episodes(t) for s, t in pages.items()}
 
 
 def _score(
@@ -310,7 +266,7 @@ def run_demo(
             funnel_total[key] += funnel[key]
         cut = signals.cut(ws)
         accepted = signals.signals_of_set(ws, cut.signal_set.version)
-        static = _score(_static_pages(ws), truth_incidents, quarter, seed)
+        static = _score(static_pages(ws), truth_incidents, quarter, seed)
         row: dict[str, Any] = {
             "quarter": label,
             "baseline": static.as_dict(),
@@ -327,7 +283,7 @@ def run_demo(
             row["champion_version"] = None
         if candidate is not None:
             # The candidate ran in shadow this quarter: judge it on the reviewers' labels.
-            labels = _signal_incidents(accepted)
+            labels = labelled_incidents(accepted)
             shadow_pages = detections_by_service(
                 candidate[1].detector, series, _time(quarter["start"]), q_end, candidate[1].feedback
             )
@@ -346,7 +302,7 @@ def run_demo(
                     seed,
                 )
                 if champion
-                else _score(_static_pages(ws), labels, quarter, seed)
+                else _score(static_pages(ws), labels, quarter, seed)
             )
             verdict = compare_mttd(shadow, incumbent, cap_minutes=240, seed=seed)
             fewer_false = shadow.false_alerts_per_day <= incumbent.false_alerts_per_day

@@ -42,7 +42,7 @@ from lessonloop.services.workspace import Workspace
 from lessonloop.storage import alerts as alert_store
 from lessonloop.storage.series import StoredSeries
 
-__all__ = ["LearnResult", "learn", "labelled_incidents", "attribute_by_insight"]
+__all__ = ["LearnResult", "learn", "labelled_incidents", "attribute_by_insight", "static_pages"]
 
 Progress = Callable[[str, int, int], None]
 
@@ -82,7 +82,7 @@ def labelled_incidents(accepted: Mapping[SignalKind, list[SignalRead]]) -> list[
     ]
 
 
-def _static_pages(ws: Workspace) -> dict[str, list[dt.datetime]]:
+def static_pages(ws: Workspace) -> dict[str, list[dt.datetime]]:
     with ws.transaction() as session:
         stored = alert_store.list_alerts(session=session)
     pages: dict[str, list[dt.datetime]] = {}
@@ -279,7 +279,7 @@ def learn(
     note("evaluate", 3, 5)
     champion = _champion_pages(ws, series, start, end)
     baseline_name = f"champion {champion[0]}" if champion else "static alerts"
-    incumbent_pages = champion[1] if champion else _static_pages(ws)
+    incumbent_pages = champion[1] if champion else static_pages(ws)
     inc_score = score_period(incumbent_pages, labels, start, end, seed=seed)
     verdict = Decision(compare_mttd(cand_score, inc_score, cap_minutes=240, seed=seed))
     note("attribute", 4, 5)
