@@ -19,10 +19,10 @@ from joblib import Parallel, delayed
 
 from lessonloop.detectors import (
     FalsePositiveVerdict,
-    FeedbackCalibratedEnsemble,
     LabelWindow,
     SeriesFeedback,
     SurpriseEnsemble,
+    make_detector,
 )
 from lessonloop.services.benchmark_nab import CorpusFile, load_corpus
 
@@ -72,6 +72,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("b4_detector_speed.json"))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--learner", default="record_aware_ensemble", help="registered feedback learner (B1's)"
+    )
     args = parser.parse_args()
     files = load_corpus(args.corpus.resolve())
     points = sum(f.truth.n_rows for f in files)
@@ -84,7 +87,7 @@ def main() -> None:
     feedback = feedback_of(files, baseline)
 
     def learn_and_detect(jobs: int) -> None:
-        learner = FeedbackCalibratedEnsemble().fit(feedback)
+        learner = make_detector(args.learner).fit(feedback)
         Parallel(n_jobs=jobs)(
             delayed(learner.detect)(f.values, feedback=fb, start_row=f.probation)
             for f, fb in zip(files, feedback, strict=True)
@@ -96,6 +99,7 @@ def main() -> None:
     result = {
         "benchmark": "B4-detectors",
         "points": points,
+        "learner": args.learner,
         "numpy_rolling_zscore": {"seconds": floor, "points_per_second": points / floor},
         "surprise_ensemble": {
             "seconds": plain,
@@ -115,7 +119,7 @@ def main() -> None:
         "peak_rss_mib": peak,
     }
     args.out.write_text(json.dumps(result, indent=1))
-    print(f"B4 detectors on {points} points (best of {args.repeats})")
+    print(f"B4 detectors on {points} points (best of {args.repeats}), learner {args.learner}")
     for name, entry in result.items():
         if isinstance(entry, dict):
             ratio = entry.get("ratio_to_floor")

@@ -21,6 +21,7 @@ from lessonloop.detectors.feedback import (
     ThresholdHint,
 )
 from lessonloop.detectors.learners import FeedbackCalibratedEnsemble
+from lessonloop.detectors.record_learner import RecordAwareEnsemble
 from lessonloop.detectors.thresholding import debounce, detections_from_scores, operator_utility
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "LevelShift",
     "OperatorProfile",
     "PatternNovelty",
+    "RecordAwareEnsemble",
     "RollingZScore",
     "SeriesFeedback",
     "SupervisedCombiner",

@@ -18,7 +18,14 @@ from lessonloop.detectors.rolling import (
     trailing_mean_std,
 )
 
-__all__ = ["RollingZScore", "LevelShift", "PatternNovelty", "spike_feature", "shift_feature"]
+__all__ = [
+    "RollingZScore",
+    "LevelShift",
+    "PatternNovelty",
+    "record_feature",
+    "spike_feature",
+    "shift_feature",
+]
 
 Array = npt.NDArray[np.float64]
 
@@ -42,6 +49,20 @@ def shift_feature(values: Array, short: int, long: int) -> Array:
     before = np.maximum(np.arange(values.size) - short + 1, 0)
     spread = std[before] + noise_floor(values)[before] + 1e-12
     return _after_warmup(np.abs(recent - mean[before]) / spread, long)
+
+
+def record_feature(values: Array, warmup: int) -> Array:
+    """How far a row breaks the series' all-time range, as a fraction of that range (0 inside).
+
+    The simplest contextual novelty: a level never seen before in the series' own history.
+    """
+    if values.size == 0:
+        return values.copy()
+    highest = np.maximum.accumulate(np.concatenate(([values[0]], values[:-1])))
+    lowest = np.minimum.accumulate(np.concatenate(([values[0]], values[:-1])))
+    span = np.maximum(highest - lowest, 1e-12)
+    beyond = np.maximum(np.maximum(values - highest, lowest - values), 0.0) / span
+    return _after_warmup(np.where(highest > lowest, beyond, 0.0), warmup)
 
 
 def novelty_feature(values: Array, window: int, bins: int, order: int) -> Array:

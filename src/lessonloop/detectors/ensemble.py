@@ -11,14 +11,19 @@ import numpy as np
 import numpy.typing as npt
 
 from lessonloop.detectors.base import Detector, as_series, register_detector
-from lessonloop.detectors.basic import novelty_feature, shift_feature, spike_feature
+from lessonloop.detectors.basic import (
+    novelty_feature,
+    record_feature,
+    shift_feature,
+    spike_feature,
+)
 from lessonloop.detectors.feedback import SeriesFeedback
 from lessonloop.detectors.rolling import trailing_max
 
-__all__ = ["SurpriseEnsemble", "member_features", "surprise", "MEMBER_NAMES"]
+__all__ = ["SurpriseEnsemble", "member_features", "member_surprise", "surprise", "MEMBER_NAMES"]
 
 Array = npt.NDArray[np.float64]
-MEMBER_NAMES = ("spike", "shift", "novelty")
+MEMBER_NAMES = ("spike", "shift", "novelty", "record")
 
 
 def member_features(
@@ -33,6 +38,8 @@ def member_features(
             features[member] = shift_feature(values, shift_short, shift_long)
         elif member == "novelty":
             features[member] = novelty_feature(values, 512, 5, 3)
+        elif member == "record":
+            features[member] = record_feature(values, spike_window)
         else:
             raise ValueError(f"unknown ensemble member {member!r}; known: {MEMBER_NAMES}")
     return features
@@ -42,6 +49,22 @@ def surprise(feature: Array, memory: int, floor: float) -> Array:
     """feature / its max over the previous `memory` rows, zero where feature < floor."""
     ratio = feature / np.maximum(trailing_max(feature, memory), 1e-12)
     return np.where(feature >= floor, ratio, 0.0)
+
+
+def record_surprise(feature: Array, margin: float = 0.05) -> Array:
+    """A new all-time record by more than `margin` of the range scores 1 + how far it broke it.
+
+    Records are rare by construction, so they need no self-normalisation; the score reaches
+    the usual threshold of 1.0 and escalates only for a break of several ranges.
+    """
+    return np.where(feature > margin, 1.0 + feature, 0.0)
+
+
+def member_surprise(member: str, feature: Array, memory: int, floor: float) -> Array:
+    """One member's surprise: records as they are, other members relative to their past."""
+    if member == "record":
+        return record_surprise(feature)
+    return surprise(feature, memory, floor)
 
 
 @register_detector
@@ -82,6 +105,8 @@ class SurpriseEnsemble(Detector):
         """Ensemble surprise per row."""
         series = as_series(values)
         combined = np.zeros(series.size)
-        for feature in self.features(series).values():
-            combined = np.maximum(combined, surprise(feature, self.memory, self.floor))
+        for member, feature in self.features(series).items():
+            combined = np.maximum(
+                combined, member_surprise(member, feature, self.memory, self.floor)
+            )
         return combined

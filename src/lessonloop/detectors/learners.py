@@ -12,6 +12,9 @@
 - a per-series suppression from false-positive verdicts (its strength chosen on a time split
   of the feedback period: early verdicts must predict late utility);
 - threshold hints as priors: rows beyond a hint get their score multiplied by `hint_boost`.
+
+With `tie_tolerance` > 0, the global and group choices take the first candidate within that
+many standard errors of the best (see `selection.first_near_best`) instead of the argmax.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ import numpy as np
 import numpy.typing as npt
 
 from lessonloop.detectors.base import Detector, as_series, register_detector
-from lessonloop.detectors.ensemble import member_features, surprise
+from lessonloop.detectors.ensemble import member_features, member_surprise
 from lessonloop.detectors.feedback import OperatorProfile, SeriesFeedback
+from lessonloop.detectors.selection import first_near_best
 from lessonloop.detectors.thresholding import (
     SeriesUtilities,
     WindowUtility,
@@ -82,10 +86,10 @@ def feedback_utility(
 def combined_surprise(
     features: dict[str, Array], members: Sequence[str], memory: int, floor: float
 ) -> Array:
-    """Max over members of their self-normalised surprise."""
+    """Max over members of their surprise (see `member_surprise`)."""
     combined = np.zeros(next(iter(features.values())).size)
     for member in members:
-        combined = np.maximum(combined, surprise(features[member], memory, floor))
+        combined = np.maximum(combined, member_surprise(member, features[member], memory, floor))
     return combined
 
 
@@ -116,6 +120,7 @@ class FeedbackCalibratedEnsemble(Detector):
         min_group_windows: int = 4,
         hint_boost: float = 1.5,
         escalation: float = 3.0,
+        tie_tolerance: float = 0.0,
     ) -> None:
         self.tp_weight = tp_weight
         self.fn_weight = fn_weight
@@ -131,6 +136,7 @@ class FeedbackCalibratedEnsemble(Detector):
         self.min_group_windows = min_group_windows
         self.hint_boost = hint_boost
         self.escalation = escalation
+        self.tie_tolerance = tie_tolerance
         self.config_: Config = self._default_config()
         self.group_configs_: dict[str, Config] = {}
         self.multipliers_: dict[str, float] = {}
@@ -180,12 +186,17 @@ class FeedbackCalibratedEnsemble(Detector):
                 for member in members:
                     if (member, memory) not in ratios:
                         ratios[(member, memory)] = [
-                            surprise(f[member], memory, 0.0) for f in features
+                            member_surprise(member, f[member], memory, 0.0) for f in features
                         ]
                 positions, heights = [], []
                 for k, (f, item) in enumerate(zip(features, series, strict=True)):
                     combined = np.max(
-                        [np.where(f[m] >= floor, ratios[(m, memory)][k], 0.0) for m in members],
+                        [
+                            ratios[(m, memory)][k]
+                            if m == "record"
+                            else np.where(f[m] >= floor, ratios[(m, memory)][k], 0.0)
+                            for m in members
+                        ],
                         axis=0,
                     )
                     rows = np.flatnonzero(combined[item.warmup :] >= lowest) + item.warmup
@@ -213,7 +224,7 @@ class FeedbackCalibratedEnsemble(Detector):
         configs = self._candidates()
         table = self._utility_table(configs, features, series)
         totals = table.sum(axis=1)
-        best = int(np.argmax(totals))
+        best = first_near_best(table, self.tie_tolerance)
         chosen = best if totals[best] - totals[0] >= self.margin else 0
         self.config_ = {
             **configs[chosen],
@@ -227,7 +238,7 @@ class FeedbackCalibratedEnsemble(Detector):
             if labelled < self.min_group_windows:
                 continue
             group_totals = table[:, members].sum(axis=1)
-            group_best = int(np.argmax(group_totals))
+            group_best = first_near_best(table[:, members], self.tie_tolerance)
             if group_totals[group_best] - group_totals[chosen] >= self.group_margin:
                 self.group_configs_[group] = {
                     **configs[group_best],

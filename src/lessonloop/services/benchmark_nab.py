@@ -32,8 +32,8 @@ from joblib import Parallel, delayed, parallel_config
 from lessonloop.detectors import (
     Detector,
     FalsePositiveVerdict,
-    FeedbackCalibratedEnsemble,
     LabelWindow,
+    RecordAwareEnsemble,
     SeriesFeedback,
     SurpriseEnsemble,
 )
@@ -297,7 +297,7 @@ def run_b1(
             feedback = _feedback(files, baseline)
             learned = {}
             for name, profile in nab_profiles().items():
-                learner = FeedbackCalibratedEnsemble(profile.tp, profile.fn, profile.fp)
+                learner = RecordAwareEnsemble(profile.tp, profile.fn, profile.fp)
                 learner.fit(feedback)
                 learned[name] = (learner, _detect_all(learner, files, feedback, jobs))
                 say(f"learned and scored with feedback ({name})")
@@ -324,6 +324,7 @@ def run_b1(
             },
             "with_feedback": {
                 "holdout": with_fb.normalised,
+                "learner": learner.name,
                 "learned": learner.config_,
                 "suppression_strength": learner.strength_,
                 "group_configs": learner.group_configs_,
