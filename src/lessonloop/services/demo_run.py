@@ -238,8 +238,8 @@ def run_demo(
         note("import series", number, len(series_files))
     series = load_all_series(ws)
     rng = random.Random(seed)
-    champion: tuple[int, Any] | None = None  # (version id, trained detector)
-    candidate: tuple[int, Any] | None = None
+    champion: tuple[int, Any, Any] | None = None  # (version id, trained detector, signals)
+    candidate: tuple[int, Any, Any] | None = None
     rows: list[dict[str, Any]] = []
     funnel_total = {"insights": 0, "proposed": 0, "accepted": 0, "rejected": 0}
     for index, quarter in enumerate(quarter_specs):

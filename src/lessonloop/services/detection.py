@@ -11,12 +11,14 @@ import numpy as np
 from lessonloop.detectors.base import load_detector
 from lessonloop.domain.enums import ModelStatus, ModelTask, SignalKind
 from lessonloop.domain.models import ModelVersionRead
+from lessonloop.domain.signals import IncidentWindow
 from lessonloop.errors import InputError, NotFound
 from lessonloop.registry.artifacts import verify_artifact
 from lessonloop.services import registry, signals
 from lessonloop.services.learning import (
     build_feedback,
     load_all_series,
+    payloads,
     register_detector,
     train_metric_anomaly,
 )
@@ -58,8 +60,9 @@ def train_on_signal_set(
         default=dt.datetime.now(dt.UTC),
     )
     trained = train_metric_anomaly(ws, accepted, train_end=end, profile=profile, series=series)
-    return register_detector(ws, trained, signal_set_version=version, series=series,
-                             signals=accepted)
+    return register_detector(
+        ws, trained, signal_set_version=version, series=series, signals=accepted
+    )
 
 
 def _version(ws: Workspace, version_id: int | None) -> ModelVersionRead:
@@ -96,11 +99,14 @@ def score_series(ws: Workspace, ref: str, *, version_id: int | None = None) -> S
     feedback, _ = build_feedback([stored], accepted, alerts, end)
     scores = detector.score(stored.values, feedback[0])
     rows = detector.detect(stored.values, feedback=feedback[0])
-    to_time = lambda r: dt.datetime.fromtimestamp(int(stored.timestamps[r]), dt.UTC)  # noqa: E731
+
+    def to_time(row: int) -> dt.datetime:
+        return dt.datetime.fromtimestamp(int(stored.timestamps[row]), dt.UTC)
+
     windows = [
-        (s.payload.start, s.payload.end)
-        for s in accepted.get(SignalKind.INCIDENT_WINDOW, [])
-        if s.payload.service == service
+        (p.start, p.end)
+        for _, p in payloads(accepted, SignalKind.INCIDENT_WINDOW, IncidentWindow)
+        if p.service == service
     ]
     return ScoredSeries(
         service,

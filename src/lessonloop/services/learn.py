@@ -19,7 +19,7 @@ from joblib import Parallel, delayed
 from lessonloop.detectors.base import load_detector
 from lessonloop.domain.enums import Decision, ModelStatus, ModelTask, SignalKind
 from lessonloop.domain.models import EvaluationCreate, ExperimentCreate, MetricEstimate
-from lessonloop.domain.signals import SignalRead
+from lessonloop.domain.signals import IncidentWindow, SignalRead
 from lessonloop.errors import InputError
 from lessonloop.registry.artifacts import verify_artifact
 from lessonloop.services import registry, signals
@@ -35,6 +35,7 @@ from lessonloop.services.learning import (
     build_feedback,
     detections_by_service,
     load_all_series,
+    payloads,
     register_detector,
     train_metric_anomaly,
 )
@@ -64,9 +65,8 @@ class LearnResult:
 def labelled_incidents(accepted: Mapping[SignalKind, list[SignalRead]]) -> list[LabelledIncident]:
     """Incidents as reviewers labelled them: accepted windows grouped by incident."""
     grouped: dict[str, dict[str, tuple[dt.datetime, dt.datetime]]] = {}
-    for signal in accepted.get(SignalKind.INCIDENT_WINDOW, []):
+    for signal, p in payloads(accepted, SignalKind.INCIDENT_WINDOW, IncidentWindow):
         key = signal.provenance.incident_key or f"signal-{signal.id}"
-        p = signal.payload
         old = grouped.setdefault(key, {}).get(p.service)
         grouped[key][p.service] = (
             (min(old[0], p.start), max(old[1], p.end)) if old else (p.start, p.end)
@@ -99,9 +99,11 @@ def _champion_pages(
         for v in registry.list_versions(ws, task=ModelTask.METRIC_ANOMALY)
         if v.status == ModelStatus.CHAMPION
     ]
-    if not champions or not champions[0].artifact_path or not champions[0].artifact_hash:
+    if not champions:
         return None
     version = champions[0]
+    if not version.artifact_path or not version.artifact_hash:
+        return None
     path = Path(version.artifact_path)
     verify_artifact(path, version.artifact_hash)
     detector = load_detector(path)
@@ -112,13 +114,7 @@ def _champion_pages(
         alerts = alert_store.list_alerts(session=session)
     train_end = version.training_end or start
     feedback, _ = build_feedback(series, accepted, alerts, train_end)
-    return version.id, detections_by_service(
-        detector,
-        series,
-        start,
-        end,  # type: ignore[arg-type]
-        feedback,
-    )
+    return version.id, detections_by_service(detector, series, start, end, feedback)
 
 
 def _without(
@@ -269,10 +265,12 @@ def learn(
     for fold in range(folds):
         fold_start = start + dt.timedelta(days=holdout_days * fold)
         fold_end = min(end, fold_start + dt.timedelta(days=holdout_days))
-        trained = train_metric_anomaly(ws, accepted, train_end=fold_start, profile=profile,
-                                       series=series)
-        pages = detections_by_service(trained.detector, series, fold_start, fold_end,
-                                      trained.feedback)
+        trained = train_metric_anomaly(
+            ws, accepted, train_end=fold_start, profile=profile, series=series
+        )
+        pages = detections_by_service(
+            trained.detector, series, fold_start, fold_end, trained.feedback
+        )
         for service, times in pages.items():
             candidate.setdefault(service, []).extend(times)
     cand_score = score_period(candidate, labels, start, end, seed=seed)

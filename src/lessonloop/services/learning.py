@@ -14,10 +14,11 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
+from lessonloop.detectors.base import Detector
 from lessonloop.detectors.feedback import (
     FalsePositiveVerdict,
     LabelWindow,
@@ -28,7 +29,8 @@ from lessonloop.detectors.learners import FeedbackCalibratedEnsemble
 from lessonloop.domain.alerts import AlertRead
 from lessonloop.domain.enums import AlertVerdict, ModelTask, SignalKind
 from lessonloop.domain.models import ModelVersionCreate, ModelVersionRead
-from lessonloop.domain.signals import SignalRead
+from lessonloop.domain.signals import AlertVerdictPayload, IncidentWindow, SignalRead
+from lessonloop.domain.signals import ThresholdHint as ThresholdHintPayload
 from lessonloop.errors import InputError
 from lessonloop.services.detection_eval import merge_episodes
 from lessonloop.services.workspace import Workspace
@@ -68,6 +70,16 @@ def load_all_series(ws: Workspace) -> list[StoredSeries]:
         return [series_store.get(service, name, session=session) for service, name, *_ in listed]
 
 
+P = TypeVar("P")
+
+
+def payloads(
+    signals: Mapping[SignalKind, list[SignalRead]], kind: SignalKind, cls: type[P]
+) -> list[tuple[SignalRead, P]]:
+    """The signals of one kind with their payloads typed as ``cls``."""
+    return [(s, s.payload) for s in signals.get(kind, []) if isinstance(s.payload, cls)]
+
+
 def _row(timestamps: np.ndarray, at: dt.datetime) -> int:
     return int(np.searchsorted(timestamps, int(at.timestamp()), side="left"))
 
@@ -85,20 +97,20 @@ def build_feedback(
     """Per series: the label windows, noise verdicts and hints known before ``train_end``."""
     used: set[int] = set()
     noise = [
-        s
-        for s in signals.get(SignalKind.ALERT_VERDICT, [])
-        if s.payload.verdict in (AlertVerdict.NOISE, AlertVerdict.DUPLICATE)
+        (s, p)
+        for s, p in payloads(signals, SignalKind.ALERT_VERDICT, AlertVerdictPayload)
+        if p.verdict in (AlertVerdict.NOISE, AlertVerdict.DUPLICATE)
     ]
     noise_times: dict[str, list[tuple[dt.datetime, int]]] = {}
     for alert in alerts:
         if alert.starts_at >= train_end:
             continue
-        for signal in noise:
+        for signal, verdict in noise:
             if all(
                 m.matches(
                     {**alert.labels, "alertname": alert.name or alert.labels.get("alertname", "")}
                 )
-                for m in signal.payload.matchers
+                for m in verdict.matchers
             ):
                 service = alert.labels.get("service", "")
                 noise_times.setdefault(service, []).append((alert.starts_at, signal.id))
@@ -108,8 +120,7 @@ def build_feedback(
         ts = stored.timestamps
         end_row = _row(ts, train_end)
         windows = []
-        for signal in signals.get(SignalKind.INCIDENT_WINDOW, []):
-            p = signal.payload
+        for signal, p in payloads(signals, SignalKind.INCIDENT_WINDOW, IncidentWindow):
             if p.service != stored.service or not _series_matches(p.series, stored.name):
                 continue
             if p.end >= train_end:
@@ -123,10 +134,9 @@ def build_feedback(
             verdicts.append(FalsePositiveVerdict(min(_row(ts, at), len(ts) - 1)))
             used.add(signal_id)
         hints = []
-        for signal in signals.get(SignalKind.THRESHOLD_HINT, []):
-            p = signal.payload
-            if p.service == stored.service and p.series == stored.name:
-                hints.append(ThresholdHint(p.direction, p.value))
+        for signal, hint in payloads(signals, SignalKind.THRESHOLD_HINT, ThresholdHintPayload):
+            if hint.service == stored.service and hint.series == stored.name:
+                hints.append(ThresholdHint(hint.direction, hint.value))
                 used.add(signal.id)
         out.append(
             SeriesFeedback(
@@ -180,7 +190,7 @@ def train_metric_anomaly(
 
 
 def detections_by_service(
-    detector: FeedbackCalibratedEnsemble,
+    detector: Detector,
     series: Sequence[StoredSeries],
     start: dt.datetime,
     end: dt.datetime,
@@ -215,8 +225,8 @@ def derive_rules(
     """
     by_key = {f.series_id: f for f in trained.feedback}
     origin: dict[str, tuple[set[int], set[int]]] = {}
-    for signal in (signals or {}).get(SignalKind.INCIDENT_WINDOW, []):
-        reviews, insights = origin.setdefault(signal.payload.service, (set(), set()))
+    for signal, window in payloads(signals or {}, SignalKind.INCIDENT_WINDOW, IncidentWindow):
+        reviews, insights = origin.setdefault(window.service, (set(), set()))
         if signal.provenance.review_id:
             reviews.add(signal.provenance.review_id)
         if signal.provenance.insight_id:
@@ -229,8 +239,8 @@ def derive_rules(
         values = stored.values[: feedback.feedback_end]
         rows = trained.detector.detect(values, feedback=feedback)
         inside = np.zeros(values.size, dtype=bool)
-        for window in feedback.windows:
-            inside[window.start_index : window.end_index + 1] = True
+        for label in feedback.windows:
+            inside[label.start_index : label.end_index + 1] = True
         hits = [int(r) for r in rows if r < values.size and inside[r]]
         outside = values[~inside & np.isfinite(values)]
         if not hits or outside.size == 0:
@@ -238,7 +248,9 @@ def derive_rules(
         above = float(np.nanmedian(values[hits])) >= float(np.nanmedian(outside))
         fired = values[hits]
         if above:
-            threshold = max(float(np.nanmin(fired)), float(np.quantile(outside, 1 - max_noise_share)))
+            threshold = max(
+                float(np.nanmin(fired)), float(np.quantile(outside, 1 - max_noise_share))
+            )
         else:
             threshold = min(float(np.nanmax(fired)), float(np.quantile(outside, max_noise_share)))
         if not np.isfinite(threshold):
