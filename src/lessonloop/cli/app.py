@@ -148,7 +148,7 @@ def incidents_create(
         title=title,
         severity=severity,
         services=service or [],
-        started_at=_parse_time(started_at, "started_at"),
+        started_at=_parse_time(started_at, "started_at") or dt.datetime.now(dt.UTC),
         detected_at=_parse_time(detected_at, "detected_at"),
         mitigated_at=_parse_time(mitigated_at, "mitigated_at"),
         resolved_at=_parse_time(resolved_at, "resolved_at"),

@@ -248,12 +248,14 @@ def parse_review(data: bytes | str, source: str, template: ReviewTemplate) -> Pa
             for line, row in parse_table(section, source, TIMELINE_COLS):
                 try:
                     events.append(
-                        TimelineEvent(
-                            at=_time(row["at (utc)"], source, line, "At (UTC)"),
-                            kind=row["kind"].lower(),
-                            marker=row["marker"].lower() or None,
-                            actor=row["actor"] or None,
-                            text=row["event"],
+                        TimelineEvent.model_validate(
+                            {
+                                "at": _time(row["at (utc)"], source, line, "At (UTC)"),
+                                "kind": row["kind"].lower(),
+                                "marker": row["marker"].lower() or None,
+                                "actor": row["actor"] or None,
+                                "text": row["event"],
+                            }
                         )
                     )
                 except ValidationError as exc:
@@ -277,8 +279,12 @@ def parse_review(data: bytes | str, source: str, template: ReviewTemplate) -> Pa
             for line, row in parse_table(section, source, ALERT_COLS):
                 try:
                     notes.append(
-                        AlertNote(
-                            alert=row["alert"], verdict=row["verdict"].lower(), reason=row["reason"]
+                        AlertNote.model_validate(
+                            {
+                                "alert": row["alert"],
+                                "verdict": row["verdict"].lower(),
+                                "reason": row["reason"],
+                            }
                         )
                     )
                 except ValidationError as exc:

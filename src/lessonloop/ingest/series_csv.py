@@ -135,7 +135,7 @@ def parse_series_csv(
                 f"{len(row)} cells, the header has {len(header)}", file=source, line=line
             )
         where = Located(None, source, columns.timestamp, line)
-        moment = parse_time(row[ts_index or 0], where)  # type: ignore[index]
+        moment = parse_time(row[ts_index or 0], where)
         try:
             value = float(row[value_index])  # type: ignore[index]
         except ValueError:

@@ -77,8 +77,9 @@ def merge_episodes(
 ) -> list[dt.datetime]:
     """Collapse alerts closer than ``gap_minutes`` into one page (the first of each run)."""
     out: list[dt.datetime] = []
+    last: dt.datetime | None = None
     for at in sorted(times):
-        if not out or (at - last).total_seconds() / 60 > gap_minutes:
+        if last is None or (at - last).total_seconds() / 60 > gap_minutes:
             out.append(at)
         last = at
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from lessonloop.domain.actions import ActionItemRead, ActionItemUpdate
@@ -20,7 +20,7 @@ __all__ = ["list_actions", "update_action", "get_action"]
 OPEN_STATES = (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value)
 
 
-def _query():  # type: ignore[no-untyped-def]
+def _query() -> Select[ActionItemRow, str]:
     return (
         select(ActionItemRow, IncidentRow.key)
         .join(ReviewRow, ReviewRow.id == ActionItemRow.review_id)

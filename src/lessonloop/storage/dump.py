@@ -108,7 +108,7 @@ def import_rows(
     order = list(tables)
     last_index = 0
     for number, record in parsed:
-        name = record.get("table")
+        name = str(record.get("table"))
         if name not in tables or not isinstance(record.get("row"), dict):
             raise InputError(f"unknown table {name!r}", file=source, line=number, field="table")
         index = order.index(name)
