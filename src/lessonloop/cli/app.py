@@ -14,6 +14,7 @@ from lessonloop.cli.common import (
     handle_errors,
     print_json,
     print_table,
+    progress_bar,
     settings,
     state,
     workspace,
@@ -208,7 +209,8 @@ def incidents_show(key: str, as_json: JsonOpt = False) -> None:
 @handle_errors
 def export_cmd(file: Path) -> None:
     """Export the whole workspace to a JSON-lines file (lossless)."""
-    rows = portability.export_workspace(workspace(), file)
+    with progress_bar() as update:
+        rows = portability.export_workspace(workspace(), file, progress=update)
     console.print(f"[green]exported[/] {rows} rows to {file}")
 
 
@@ -216,7 +218,8 @@ def export_cmd(file: Path) -> None:
 @handle_errors
 def import_workspace_cmd(file: Path) -> None:
     """Import a workspace export into a fresh workspace (all or nothing)."""
-    counts = portability.import_workspace(workspace(create=True), file)
+    with progress_bar() as update:
+        counts = portability.import_workspace(workspace(create=True), file, progress=update)
     console.print(f"[green]imported[/] {sum(counts.values())} rows from {file}")
 
 

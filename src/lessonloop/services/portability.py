@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from lessonloop.errors import InputError
 from lessonloop.services.workspace import Workspace
-from lessonloop.storage.dump import export_rows, import_rows
+from lessonloop.storage.dump import count_rows, export_rows, import_rows
 
 __all__ = ["export_workspace", "import_workspace"]
 
+Progress = Callable[[str, int, int], None]
 
-def export_workspace(ws: Workspace, path: Path) -> int:
+
+def export_workspace(ws: Workspace, path: Path, progress: Progress | None = None) -> int:
     """Write the dump atomically (temp file, then rename); returns the number of rows."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = 0
@@ -23,9 +26,12 @@ def export_workspace(ws: Workspace, path: Path) -> int:
             os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle,
             ws.transaction() as session,
         ):
+            total = count_rows(session)
             for line in export_rows(session):
                 handle.write(line + "\n")
                 rows += 1
+                if progress is not None and rows % 500 == 0:
+                    progress("export", rows, total)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -33,7 +39,20 @@ def export_workspace(ws: Workspace, path: Path) -> int:
     return rows - 1
 
 
-def import_workspace(ws: Workspace, path: Path) -> dict[str, int]:
+def _expected_rows(path: Path) -> int:
+    """The row count the dump's header announces (0 when it cannot be read)."""
+    import json
+
+    try:
+        with path.open(encoding="utf-8") as handle:
+            header = json.loads(handle.readline())
+        return int(sum(header.get("tables", {}).values()))
+    except (OSError, ValueError, AttributeError, TypeError):
+        return 0
+
+
+def import_workspace(ws: Workspace, path: Path, progress: Progress | None = None
+                     ) -> dict[str, int]:
     """Load a dump into this (empty) workspace in one transaction: all rows or none."""
     try:
         handle = path.open(encoding="utf-8")
@@ -42,7 +61,14 @@ def import_workspace(ws: Workspace, path: Path) -> dict[str, int]:
     with handle:
         try:
             with ws.transaction() as session:
-                counts = import_rows(session, handle, str(path))
+                done = [0]
+
+                def step(n: int) -> None:
+                    done[0] += n
+                    if progress is not None and done[0] % 500 == 0:
+                        progress("import", done[0], _expected_rows(path))
+
+                counts = import_rows(session, handle, str(path), progress=step)
         except UnicodeDecodeError as exc:
             raise InputError(f"not UTF-8 text ({exc.reason})", file=str(path)) from exc
     # No audit event of its own: the dump restores the source's audit trail verbatim, and an

@@ -15,7 +15,7 @@ from lessonloop.domain.common import canonical_json
 from lessonloop.errors import Conflict, InputError
 from lessonloop.storage.tables import Base
 
-__all__ = ["FORMAT", "export_rows", "import_rows"]
+__all__ = ["FORMAT", "count_rows", "export_rows", "import_rows"]
 
 FORMAT = "lessonloop-workspace/1"
 BATCH = 2000
@@ -47,6 +47,11 @@ def _decode(value: Any) -> Any:
         if key == "$b64":
             return base64.b64decode(inner)
     return value
+
+
+def count_rows(session: Session) -> int:
+    """Rows a dump of this workspace will hold (for progress displays)."""
+    return sum(session.scalar(select(func.count()).select_from(t)) or 0 for t in _tables())
 
 
 def export_rows(session: Session, progress: Callable[[int], None] | None = None) -> Iterator[str]:
