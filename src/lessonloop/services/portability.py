@@ -62,11 +62,12 @@ def import_workspace(ws: Workspace, path: Path, progress: Progress | None = None
         try:
             with ws.transaction() as session:
                 done = [0]
+                expected = _expected_rows(path)
 
                 def step(n: int) -> None:
                     done[0] += n
                     if progress is not None and done[0] % 500 == 0:
-                        progress("import", done[0], _expected_rows(path))
+                        progress("import", done[0], expected)
 
                 counts = import_rows(session, handle, str(path), progress=step)
         except UnicodeDecodeError as exc:
