@@ -27,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test-corpus", type=Path)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--semantic", action="store_true", help="also measure sentence embeddings")
+    parser.add_argument(
+        "--classifier-params",
+        type=json.loads,
+        default={},
+        help="JSON of FailureModeClassifier arguments, e.g. '{\"min_positive\": 5}'",
+    )
     parser.add_argument("--out", type=Path, help="write the JSON result here")
     args = parser.parse_args(argv)
     split_mode = args.train_corpus is not None or args.test_corpus is not None
@@ -37,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
             test_corpus=args.test_corpus,
             seed=args.seed,
             semantic=args.semantic,
+            classifier_params={
+                k: tuple(v) if isinstance(v, list) else v for k, v in args.classifier_params.items()
+            },
             progress=lambda message: print(message, file=sys.stderr),
         )
     except LessonloopError as error:

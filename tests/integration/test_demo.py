@@ -112,7 +112,14 @@ def test_learn_approve_promote_export_on_the_demo_workspace(demo_run) -> None:
     refused = subprocess.run([LESSONLOOP, "export-rules", "prometheus", version], env=env,
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode != 0 and "approved" in refused.stderr
-    cli("models", "approve", version, "--reason", "faster and quieter on the holdout")
+    first = cli("models", "approve", version, "--reason", "faster and quieter on the holdout")
+    # The model pages tier-1 services: one approval is not enough, and the same person twice
+    # does not count.
+    assert "1 of 2 approvals" in first.stdout
+    early = subprocess.run([LESSONLOOP, "models", "promote", version], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert early.returncode != 0
+    cli("--actor", "second-approver", "models", "approve", version, "--reason", "agreed")
     cli("models", "promote", version)
     rules = root / "rules.yaml"
     cli("export-rules", "prometheus", version, "--out", str(rules))

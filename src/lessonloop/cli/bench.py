@@ -27,8 +27,15 @@ def nab(
     out: Annotated[Path | None, typer.Option(help="Write the re-scorable JSON result.")] = None,
 ) -> None:
     """B1: NAB holdout with and without feedback, peers side by side."""
+    from lessonloop.errors import InputError
     from lessonloop.services.benchmark_nab import run_b1
 
+    if not corpus.is_dir():
+        raise InputError(
+            f"no corpus folder at {corpus}; pass --corpus DIR (a NAB-layout folder with data/ and "
+            "labels/combined_windows.json)",
+            field="corpus",
+        )
     result = run_b1(
         corpus,
         peers if peers and peers.exists() else None,

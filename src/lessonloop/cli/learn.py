@@ -22,7 +22,9 @@ def learn(
     ] = "standard",
     attribution_top: Annotated[int, typer.Option(help="Insights to ablate.")] = 5,
     folds: Annotated[int, typer.Option(min=1, help="Rolling backtest windows.")] = 1,
-    task: Annotated[str, typer.Option(help="metric-anomaly or failure-mode")] = "metric-anomaly",
+    task: Annotated[
+        str, typer.Option(help="metric-anomaly, failure-mode or precedent")
+    ] = "metric-anomaly",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Extract proposals, cut a signal set, train a candidate, evaluate it on held-out history.
@@ -32,10 +34,13 @@ def learn(
     if task == "failure-mode":
         _learn_failure_modes(as_json)
         return
+    if task == "precedent":
+        _learn_precedents(as_json)
+        return
     if task != "metric-anomaly":
         from lessonloop.errors import InputError
 
-        raise InputError("choose metric-anomaly or failure-mode", field="task")
+        raise InputError("choose metric-anomaly, failure-mode or precedent", field="task")
     from lessonloop.cli.common import workspace
     from lessonloop.services.learn import learn as run_learn
 
@@ -108,12 +113,43 @@ def _learn_failure_modes(as_json: bool) -> None:
     if as_json:
         print_json(vars(result))
         return
-    print_table(f"Failure-mode candidate {result.candidate_id} against {result.baseline} on the "
-                f"{result.holdout_incidents} newest labelled incidents",
-                ["metric", "candidate", "95% interval", result.baseline, "95% interval"],
-                [("example F1", result.metrics["value"],
-                  (result.metrics["low"], result.metrics["high"]),
-                  result.baseline_metrics["value"],
-                  (result.baseline_metrics["low"], result.baseline_metrics["high"]))])
-    console.print(f"paired test: [bold]{result.decision}[/]; approve with 'lessonloop models "
-                  f"approve {result.candidate_id} --reason ...'")
+    print_table(
+        f"Failure-mode candidate {result.candidate_id} against {result.baseline} on the "
+        f"{result.holdout_incidents} newest labelled incidents",
+        ["metric", "candidate", "95% interval", result.baseline, "95% interval"],
+        [
+            (
+                "example F1",
+                result.metrics["value"],
+                (result.metrics["low"], result.metrics["high"]),
+                result.baseline_metrics["value"],
+                (result.baseline_metrics["low"], result.baseline_metrics["high"]),
+            )
+        ],
+    )
+    console.print(
+        f"paired test: [bold]{result.decision}[/]; approve with 'lessonloop models "
+        f"approve {result.candidate_id} --reason ...'"
+    )
+
+
+def _learn_precedents(as_json: bool) -> None:
+    from lessonloop.cli.common import workspace
+    from lessonloop.services.precedent_model import learn_precedents
+
+    result = learn_precedents(workspace())
+    if as_json:
+        print_json(vars(result))
+        return
+    c, b = result.metrics, result.baseline_metrics
+    print_table(
+        f"Precedent retriever {result.candidate_id} (signal set v{result.signal_set_version}, "
+        f"{result.feedback_used} verdicts) against {result.baseline} on the "
+        f"{result.holdout_incidents} newest incidents",
+        ["metric", "candidate", "95% interval", result.baseline, "95% interval"],
+        [("precision@5", c["value"], (c["low"], c["high"]), b["value"], (b["low"], b["high"]))],
+    )
+    console.print(
+        f"paired test: [bold]{result.decision}[/]; approve with 'lessonloop models "
+        f"approve {result.candidate_id} --reason ...'"
+    )

@@ -38,13 +38,24 @@ def import_(
     ] = False,
 ) -> None:
     """Import review files (each file all or nothing; re-import updates, never duplicates)."""
+    from lessonloop.cli.common import err_console
+    from lessonloop.errors import LessonloopError
+
     ws = workspace()
+    rejected = 0
     for path in files:
-        review, outcome = reviews.import_review(ws, path, create_incident=create_incident)
+        try:
+            review, outcome = reviews.import_review(ws, path, create_incident=create_incident)
+        except LessonloopError as exc:  # one bad file does not stop the others
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            rejected += 1
+            continue
         console.print(
             f"{outcome} review {review.id} for {review.incident_key} from {path} "
             f"({len(review.insights)} insights, {len(review.action_items)} actions)"
         )
+    if rejected:
+        raise typer.Exit(code=2)
 
 
 @app.command("list")

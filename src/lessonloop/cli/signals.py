@@ -183,8 +183,9 @@ def cut() -> None:
     s = result.signal_set
     verb = "cut" if result.created else "unchanged since"
     console.print(
-        f"{verb} signal set v{s.version} ({len(s.members)} signals, parent "
-        f"v{s.parent_version}, hash {s.content_hash[:12]})",
+        f"{verb} signal set v{s.version} ({len(s.members)} signals, "
+        f"{'parent v' + str(s.parent_version) if s.parent_version else 'first set'}, "
+        f"hash {s.content_hash[:12]})",
         highlight=False,
     )
 

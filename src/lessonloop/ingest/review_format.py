@@ -86,6 +86,14 @@ def _insights(section: Section, kind: InsightKind, source: str, human: bool) -> 
     for line, text in parse_bullets(section):
         match = _INSIGHT.match(text)
         values: dict[str, Any] = {"kind": kind, "text": text, "human_factor": human}
+        tail = text.rsplit("{", 1)[-1] if "{" in text else ""
+        if tail and "}" not in tail and ":" in tail:
+            raise InputError(
+                "the {...} attributes are not closed with '}'",
+                file=source,
+                line=line,
+                field=section.title,
+            )
         if match:
             values.update(
                 category=match.group("category").strip().lower(), text=match.group("text")

@@ -153,6 +153,7 @@ def run_b2(
     progress: Progress | None = None,
     reveal_repeats: int = 3,
     fractions: Sequence[float] = CURVE_FRACTIONS,
+    classifier_params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run B2 and return the JSON-ready result (curve, retrieval, raw predictions, runtime).
 
@@ -161,7 +162,15 @@ def run_b2(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return _run_b2_quietly(
-            corpus, train_corpus, test_corpus, seed, semantic, progress, reveal_repeats, fractions
+            corpus,
+            train_corpus,
+            test_corpus,
+            seed,
+            semantic,
+            progress,
+            reveal_repeats,
+            fractions,
+            dict(classifier_params or {}),
         )
 
 
@@ -174,6 +183,7 @@ def _run_b2_quietly(
     progress: Progress | None,
     reveal_repeats: int,
     fractions: Sequence[float],
+    classifier_params: dict[str, Any],
 ) -> dict[str, Any]:
     """The B2 run itself (see ``run_b2``)."""
     started = time.perf_counter()
@@ -191,9 +201,9 @@ def _run_b2_quietly(
     splits = _split_pairs(documents, train_documents, test_documents, seed)
     truth: list[tuple[str, ...]] = []
     names: list[str] = []
-    variants_params: dict[str, dict[str, Any]] = {"default": {}}
+    variants_params: dict[str, dict[str, Any]] = {"default": classifier_params}
     if semantic:
-        variants_params["semantic"] = {"semantic_weight": 1.0}
+        variants_params["semantic"] = classifier_params | {"semantic_weight": 1.0}
     predictions: dict[tuple[str, float], list[list[tuple[str, ...]]]] = {
         (name, f): [[] for _ in range(reveal_repeats)]
         for name in variants_params
@@ -219,7 +229,7 @@ def _run_b2_quietly(
                 )
                 for fraction, predicted in fold_predictions.items():
                     predictions[name, fraction][repeat] += predicted
-        full = FailureModeClassifier(taxonomy, seed=seed).fit(
+        full = FailureModeClassifier(taxonomy, seed=seed, **classifier_params).fit(
             [d.text for d in train],
             [d.categories for d in train],
             unlabeled_texts=[d.text for d in unlabeled],
@@ -261,6 +271,7 @@ def _run_b2_quietly(
             "folds": len(splits),
             "reveal_repeats": reveal_repeats,
             "semantic": semantic,
+            "classifier_params": classifier_params,
             "labels": list(labels),
         },
         "data": {

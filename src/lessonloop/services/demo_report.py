@@ -66,6 +66,10 @@ def _funnel_plot(funnel: dict[str, int]) -> str:
     return _svg(fig)
 
 
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
 def headline(report: dict[str, Any]) -> list[str]:
     """One line per quarter: static baseline against the champion in production."""
     lines = []
@@ -74,7 +78,7 @@ def headline(report: dict[str, Any]) -> list[str]:
         lines.append(
             f"{row['quarter']}: MTTD {b['mttd_minutes']} → {c['mttd_minutes']} min, "
             f"false alerts/day {b['false_alerts_per_day']} → {c['false_alerts_per_day']}, "
-            f"recall {b['recall']} → {c['recall']} (champion: "
+            f"recall {_pct(b['recall'])} → {_pct(c['recall'])} (champion: "
             f"{row['champion_version'] or 'static rules'})"
         )
     return lines

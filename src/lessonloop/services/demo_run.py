@@ -258,7 +258,13 @@ def run_demo(
         summary = importing.import_files(
             ws, "markdown", review_files, options=ImportOptions(create_incident=True)
         )
-        log.append(f"{label}: imported {len(review_files)} reviews ({summary.as_dict()})")
+        outcomes = summary.as_dict().get("outcomes", {}).get("review", {})
+        rejected = len(summary.errors)
+        log.append(
+            f"{label}: {len(review_files)} review files: "
+            + ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items()))
+            + (f", {rejected} rejected (as in life: see the errors)" if rejected else "")
+        )
         signals.extract_all(ws)
         funnel_total["insights"] = _insight_count(ws)
         funnel = _review_proposals(ws, rng, log)
@@ -319,13 +325,17 @@ def run_demo(
                 and fewer_false
                 and (shadow.mttd_minutes or 1e9) <= (incumbent.mttd_minutes or 1e9)
             ):
-                registry.approve_version(
-                    ws,
-                    candidate[0],
-                    approver="demo-approver",
-                    reason=f"shadow {label}: MTTD {verdict}, "
-                    f"{shadow.false_alerts_per_day} false alerts/day",
-                )
+                # Tier-1 services need two approvers: the SRE lead and the service owner.
+                for approver in ("demo-sre-lead", "demo-service-owner"):
+                    state = registry.approve_version(
+                        ws,
+                        candidate[0],
+                        approver=approver,
+                        reason=f"shadow {label}: MTTD {verdict}, "
+                        f"{shadow.false_alerts_per_day} false alerts/day",
+                    )
+                    if state.version.status.value == "approved":
+                        break
                 registry.promote_version(ws, candidate[0])
                 champion = candidate
                 row["promoted"] = candidate[0]

@@ -36,7 +36,6 @@ TEXT_FIELDS = frozenset(
         "information_available",
         "outcome",
         "reason",
-        "owner",
         "author",
         "ref",
         "labels",

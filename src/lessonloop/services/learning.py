@@ -295,6 +295,8 @@ def register_detector(
         "profile": trained.profile,
         "learned": trained.detector.config_,
         "signals_used": trained.signal_ids,
+        # The services whose alerting this model changes: the registry's tier-1 policy reads it.
+        "services": sorted({f.series_id.split("/", 1)[0] for f in trained.feedback}),
         **(extra_config or {}),
     }
     with tempfile.TemporaryDirectory() as tmp:

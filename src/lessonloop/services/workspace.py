@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -79,6 +80,12 @@ def open_workspace(
 ) -> Workspace:
     """Open an initialised workspace; with ``create`` initialise it first when needed."""
     settings = settings or load_settings()
+    url = settings.resolved_database_url
+    sqlite_file = url.split("sqlite:///", 1)[1] if url.startswith("sqlite:///") else None
+    if not create and sqlite_file and sqlite_file != ":memory:" and not Path(sqlite_file).exists():
+        raise ConfigurationError(
+            f"no Lessonloop workspace at {settings.home}; run 'lessonloop init' first"
+        )
     workspace = Workspace(settings, actor=actor)
     try:
         revision = schema_revision(workspace.engine)

@@ -2,11 +2,14 @@
 
 With no labels it is a keyword matcher (useful on day one). As reviewers label incidents, each
 label gets a TF-IDF (word + character, optionally sentence-embedding) logistic regression whose
-regularisation, Platt calibration, blend with the keyword prior and decision threshold are
-chosen by cross-validation inside the training data. A label with fewer than ``min_positive``
-examples keeps using its keywords (with a warning). Labels seen in training but not in the
-taxonomy are ignored (warning); a saved model loaded with a taxonomy that no longer has one of
-its labels drops that label (warning); a taxonomy label the model never learned uses keywords.
+regularisation, Platt calibration, blend with the keyword prior and decision threshold (by
+default half the best out-of-fold F1) are chosen by cross-validation inside the training data.
+Measured options, off by default (docs/experiments/b2-log.md): one pooled pseudo-count that
+shrinks rare labels toward their keywords, label co-occurrence stacking, self-training.
+A label with fewer than ``min_positive`` examples keeps using its keywords (with a warning).
+Labels seen in training but not in the taxonomy are ignored (warning); a saved model loaded
+with a taxonomy that no longer has one of its labels drops that label (warning); a taxonomy
+label the model never learned uses keywords.
 Texts are cut to ``max_chars`` characters, so a 1 MB paste costs what its opening costs.
 
 Example::
@@ -26,9 +29,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from lessonloop.errors import InputError
+from lessonloop.text.cooccurrence import LabelStack, apply_label_stacks, fit_label_stacks
 from lessonloop.text.evidence import FailureModeSuggestion, explain_labels
 from lessonloop.text.features import TextFeatures, clean_text, keyword_prior
-from lessonloop.text.label_model import LabelModel, fit_label_model
+from lessonloop.text.label_model import THRESHOLD_RULES, LabelModel, fit_label_model
+from lessonloop.text.shrinkage import fit_shrunk_label_models
 from lessonloop.text.taxonomy import Taxonomy, default_failure_taxonomy
 
 __all__ = ["FailureModeClassifier", "FailureModeSuggestion"]
@@ -52,6 +57,10 @@ class FailureModeClassifier:
         max_features: int = 40000,
         max_chars: int = 20000,
         semantic_weight: float = 0.0,
+        pseudo_count_grid: tuple[float, ...] = (),
+        label_stacking: bool = False,
+        self_training_confidence: float = 0.0,
+        threshold_rule: str = "half_best_f1",
         seed: int = 0,
     ) -> None:
         self.taxonomy = taxonomy
@@ -66,6 +75,10 @@ class FailureModeClassifier:
         self.max_features = max_features
         self.max_chars = max_chars
         self.semantic_weight = semantic_weight
+        self.pseudo_count_grid = pseudo_count_grid
+        self.label_stacking = label_stacking
+        self.self_training_confidence = self_training_confidence
+        self.threshold_rule = threshold_rule
         self.seed = seed
 
     @property
@@ -99,6 +112,10 @@ class FailureModeClassifier:
         """Learn from labelled texts (may be none); unlabelled texts only shape the vocabulary."""
         if len(texts) != len(label_sets):
             raise InputError("texts and label_sets differ in length", field="label_sets")
+        if self.threshold_rule not in THRESHOLD_RULES:
+            raise InputError(
+                f"unknown threshold rule {self.threshold_rule!r}", field="threshold_rule"
+            )
         taxonomy = self._active_taxonomy()
         self.training_taxonomy_ = taxonomy
         self.warnings_: list[str] = []
@@ -118,23 +135,26 @@ class FailureModeClassifier:
         ).fit(cleaned + self._clean(unlabeled_texts))
         prior = self._prior(cleaned, taxonomy)
         matrix = self._features(cleaned, prior)
-        self.label_models_: dict[str, LabelModel] = {}
-        for column, label in enumerate(taxonomy.labels):
-            model = fit_label_model(
-                label,
-                matrix,
-                truth[:, column],
-                prior[:, column],
-                c_grid=self.c_grid,
-                blend_grid=self.blend_grid,
-                inner_folds=self.inner_folds,
-                min_positive=self.min_positive,
-                prior_threshold=0.5,
-                seed=self.seed,
-            )
+        self.label_models_ = self._fit_labels(taxonomy, matrix, truth, prior)
+        for label, model in self.label_models_.items():
             if model.mode == "keywords" and len(cleaned):
                 self._warn(f"label {label!r} has {model.n_positive} examples: keywords only")
-            self.label_models_[label] = model
+        self.label_stacks_: dict[str, LabelStack] = {}
+        if self.label_stacking and len(cleaned):
+            out_of_fold = np.column_stack(
+                [
+                    m.out_of_fold if m.out_of_fold is not None else prior[:, column]
+                    for column, m in enumerate(self.label_models_.values())
+                ]
+            )
+            self.label_stacks_ = fit_label_stacks(
+                taxonomy.labels,
+                out_of_fold,
+                truth,
+                min_positive=self.min_positive,
+                inner_folds=self.inner_folds,
+                seed=self.seed,
+            )
         self.train_matrix_ = matrix
         self.train_truth_ = truth
         self.train_ids_ = (
@@ -142,7 +162,46 @@ class FailureModeClassifier:
             if ids is not None
             else [f"train-{i}" for i in range(len(cleaned))]
         )
+        self.pseudo_labelled_ = 0
+        if self.self_training_confidence > 0 and len(cleaned) and len(unlabeled_texts):
+            from lessonloop.text.self_training import self_train
+
+            self_train(self, texts, label_sets, unlabeled_texts)
         return self
+
+    def _fit_labels(
+        self, taxonomy: Taxonomy, matrix: sp.csr_matrix, truth: np.ndarray, prior: np.ndarray
+    ) -> dict[str, LabelModel]:
+        """One model per label: blend chosen per label, or one pooled pseudo-count."""
+        if not self.pseudo_count_grid:
+            return {
+                label: fit_label_model(
+                    label,
+                    matrix,
+                    truth[:, column],
+                    prior[:, column],
+                    c_grid=self.c_grid,
+                    blend_grid=self.blend_grid,
+                    inner_folds=self.inner_folds,
+                    min_positive=self.min_positive,
+                    prior_threshold=0.5,
+                    seed=self.seed,
+                    threshold_rule=self.threshold_rule,
+                )
+                for column, label in enumerate(taxonomy.labels)
+            }
+        return fit_shrunk_label_models(
+            taxonomy.labels,
+            matrix,
+            truth,
+            prior,
+            pseudo_count_grid=self.pseudo_count_grid,
+            c_grid=self.c_grid,
+            inner_folds=self.inner_folds,
+            min_positive=self.min_positive,
+            seed=self.seed,
+            threshold_rule=self.threshold_rule,
+        )
 
     def _warn(self, message: str) -> None:
         self.warnings_.append(message)
@@ -162,11 +221,20 @@ class FailureModeClassifier:
             if new_labels
             else np.zeros((len(cleaned), 0))
         )
+        trained_probabilities = np.column_stack(
+            [
+                self.label_models_[label].probability(matrix, prior[:, column])
+                for column, label in enumerate(trained.labels)
+            ]
+            or [np.zeros(len(cleaned))]
+        )
+        stacked = apply_label_stacks(
+            trained.labels, trained_probabilities, getattr(self, "label_stacks_", {})
+        )
         columns = []
         for label in active.labels:
             if label in self.label_models_:
-                column = trained.labels.index(label)
-                columns.append(self.label_models_[label].probability(matrix, prior[:, column]))
+                columns.append(stacked[:, trained.labels.index(label)])
             else:
                 columns.append(new_prior[:, new_labels.index(label)])
         return np.column_stack(columns) if columns else np.zeros((len(cleaned), 0))
@@ -174,9 +242,14 @@ class FailureModeClassifier:
     def thresholds(self) -> np.ndarray:
         """Decision threshold per label in ``self.labels`` order."""
         self._check_fitted()
+        stacks = getattr(self, "label_stacks_", {})
         return np.array(
             [
-                self.label_models_[x].threshold if x in self.label_models_ else 0.5
+                stacks[x].threshold
+                if x in stacks
+                else self.label_models_[x].threshold
+                if x in self.label_models_
+                else 0.5
                 for x in self.labels
             ]
         )

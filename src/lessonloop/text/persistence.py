@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import skops.io as skops_io
 
 from lessonloop.errors import InputError
+from lessonloop.text.cooccurrence import LabelStack
 from lessonloop.text.label_model import LabelModel
 from lessonloop.text.taxonomy import Taxonomy
 
@@ -63,6 +64,14 @@ def save_classifier(classifier: FailureModeClassifier, directory: str | Path) ->
         "training_taxonomy": classifier.training_taxonomy_.to_mapping(),
         "labels": label_choices,
         "train_ids": classifier.train_ids_,
+        "label_stacks": {
+            label: {
+                "coefficients": list(stack.coefficients),
+                "intercept": stack.intercept,
+                "threshold": stack.threshold,
+            }
+            for label, stack in getattr(classifier, "label_stacks_", {}).items()
+        },
         "warnings": classifier.warnings_,
     }
     state = {
@@ -121,6 +130,14 @@ def load_classifier(
         classifier.label_models_[label] = LabelModel(
             label=label, estimator=state["estimators"].get(label), **choice
         )
+    classifier.label_stacks_ = {
+        label: LabelStack(
+            tuple(float(x) for x in stack["coefficients"]),
+            float(stack["intercept"]),
+            float(stack["threshold"]),
+        )
+        for label, stack in config.get("label_stacks", {}).items()
+    }
     dropped = sorted(set(classifier.label_models_) - set(active.labels))
     if dropped:
         message = f"labels removed from the taxonomy are dropped: {', '.join(dropped)}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -53,6 +54,7 @@ class Precedent:
 
 @dataclass(frozen=True)
 class _Feedback:
+    query: str
     query_vector: sp.csr_matrix
     incident_id: str
     helpful: bool
@@ -107,12 +109,39 @@ class PrecedentRetriever:
             self.embeddings_ = self.encoder(texts)
         if not hasattr(self, "feedback_"):
             self.feedback_: list[_Feedback] = []
+        else:  # past queries are re-vectorised against the new vocabulary
+            kept = [f for f in self.feedback_ if f.incident_id in self.index_of_]
+            self.feedback_ = []
+            for item in kept:
+                self.add_feedback(item.query, item.incident_id, helpful=item.helpful)
         return self
 
     def _query_vector(self, query: str) -> sp.csr_matrix:
         if self.similarity_ is None:
             return sp.csr_matrix((1, 0))
         return self.similarity_.transform([query or " "])
+
+    def feedback_records(self) -> list[tuple[str, str, bool]]:
+        """Recorded verdicts as (query text, incident id, helpful), oldest first."""
+        return [(f.query, f.incident_id, f.helpful) for f in getattr(self, "feedback_", [])]
+
+    def save(self, directory: str | Path) -> None:
+        """Write ``config.json`` (parameters) and ``state.json`` (documents, verdicts)."""
+        from lessonloop.text.precedent_persistence import save_retriever
+
+        save_retriever(self, directory)
+
+    @classmethod
+    def load(
+        cls,
+        directory: str | Path,
+        *,
+        encoder: Callable[[Sequence[str]], np.ndarray] | None = None,
+    ) -> PrecedentRetriever:
+        """Read a saved retriever and rebuild its index from the saved documents."""
+        from lessonloop.text.precedent_persistence import load_retriever
+
+        return load_retriever(directory, encoder=encoder)
 
     def text_scores(self, query: str) -> np.ndarray:
         """Backend similarity of every indexed incident, scaled so the best is 1."""
@@ -135,7 +164,7 @@ class PrecedentRetriever:
         if incident_id not in self.index_of_:
             raise NotFound(f"unknown incident {incident_id!r}")
         vector = normalize(self._query_vector(clean_text(query, self.max_chars)))
-        self.feedback_.append(_Feedback(vector, incident_id, helpful))
+        self.feedback_.append(_Feedback(query, vector, incident_id, helpful))
 
     def feedback_adjustments(self, query: str) -> np.ndarray:
         """Per incident: weight x sum of (+1 helpful / -1 not) x similarity of past queries."""

@@ -1,0 +1,154 @@
+"""The precedent retriever as a registered model with signal-set lineage, on both engines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lessonloop.domain import IncidentCreate, ServiceCreate
+from lessonloop.domain.enums import ModelTask
+from lessonloop.domain.signals import FailureModeLabel, SignalCreate, SignalProvenance
+from lessonloop.errors import InputError
+from lessonloop.services import registry, signals
+from lessonloop.services.precedent_model import learn_precedents, train_precedent_retriever
+from lessonloop.services.triage import record_precedent_feedback
+from lessonloop.storage import incidents, services
+from lessonloop.storage import signals as signal_store
+from lessonloop.text.precedents import PrecedentRetriever
+
+T0 = dt.datetime(2025, 3, 3, tzinfo=dt.UTC)
+THEMES = [
+    ("db", "database-saturation", "Primary database disk full, writes failing"),
+    ("edge", "dns", "DNS resolution failures at the edge resolver"),
+    ("api", "cert", "Expired TLS certificate broke api handshakes"),
+    ("cache", "cache", "Cache eviction storm after deploy"),
+]
+
+
+def _build(ws, n_incidents: int = 16) -> list[str]:
+    """Incidents cycling through four themes, oldest first, each with one accepted label."""
+    keys = []
+    with ws.transaction() as session:
+        for name in {t[0] for t in THEMES}:
+            services.create(
+                ServiceCreate(name=name, tier=2, team="sre"), session=session, actor="t"
+            )
+        for number in range(n_incidents):
+            service, label, title = THEMES[number % len(THEMES)]
+            key = f"INC-{number:03d}"
+            incidents.create(
+                IncidentCreate(
+                    key=key,
+                    title=f"{title} (#{number})",
+                    services=[service],
+                    started_at=T0 + dt.timedelta(days=number),
+                    summary=f"Incident {number}: {title.lower()}.",
+                ),
+                session=session,
+                actor="t",
+            )
+            made, _ = signal_store.create_proposal(
+                SignalCreate(
+                    payload=FailureModeLabel(incident_key=key, label=label),
+                    provenance=SignalProvenance(incident_key=key, extractor="test"),
+                ),
+                session=session,
+                actor="t",
+            )
+            signal_store.accept(made.id, session=session, actor="t")
+            keys.append(key)
+    return keys
+
+
+def test_train_registers_precedent_version_with_lineage_and_loadable_artifact(workspace):
+    keys = _build(workspace, 8)
+    record_precedent_feedback(workspace, keys[5], keys[1], helpful=True)
+    cut = signals.cut(workspace).signal_set
+    version = train_precedent_retriever(workspace)
+    assert version.task == ModelTask.PRECEDENT
+    assert version.signal_set_version == cut.version
+    assert version.config["feedback_used"] == 1
+    assert version.config["incidents"] == 8
+    loaded = PrecedentRetriever.load(version.artifact_path)
+    assert loaded.feedback_records()[0][1:] == (keys[1], True)
+    found = loaded.search("database disk full", k=2)
+    assert {p.incident_id for p in found} <= {keys[0], keys[4]}
+    assert registry.list_versions(workspace, task=ModelTask.PRECEDENT)[-1].id == version.id
+
+
+def test_feedback_outside_the_newest_signal_set_is_not_learned(workspace):
+    keys = _build(workspace, 8)
+    signals.cut(workspace)
+    record_precedent_feedback(workspace, keys[5], keys[1], helpful=True)  # after the cut
+    assert train_precedent_retriever(workspace).config["feedback_used"] == 0
+
+
+def test_learn_backtests_on_newest_incidents_without_their_own_verdicts(workspace):
+    keys = _build(workspace, 16)
+    # helpful verdicts that match the relevance rule, given for older queries
+    record_precedent_feedback(workspace, keys[8], keys[0], helpful=True)
+    record_precedent_feedback(workspace, keys[9], keys[1], helpful=True)
+    record_precedent_feedback(workspace, keys[10], keys[3], helpful=False)
+    # a verdict on a holdout query (incident 14 is among the newest 25 %) must stay out
+    record_precedent_feedback(workspace, keys[14], keys[2], helpful=True)
+    result = learn_precedents(workspace)
+    assert result.holdout_incidents == 4
+    assert result.feedback_used == 3
+    assert result.baseline == "plain BM25"
+    for metrics in (result.metrics, result.baseline_metrics):
+        assert 0.0 <= metrics["low"] <= metrics["value"] <= metrics["high"] <= 1.0
+    # each theme has three older incidents: the best possible top 5 holds three relevant ones
+    assert result.baseline_metrics["value"] == 0.6
+    details = registry.show_version(workspace, result.candidate_id)
+    assert details.version.task == ModelTask.PRECEDENT
+    assert details.version.config["feedback_used"] == 4
+    assert details.version.signal_set_version == result.signal_set_version
+    evaluation = details.evaluations[0]
+    assert evaluation.split["holdout_incidents"] == 4
+    assert evaluation.metrics["precision_at_5"].value == result.metrics["value"]
+
+
+def test_learn_precedent_cli_subprocess(workspace, tmp_path: Path):
+    _build(workspace, 12)
+    env = dict(
+        os.environ,
+        LESSONLOOP_HOME=str(workspace.settings.home),
+        LESSONLOOP_DATABASE_URL=workspace.settings.resolved_database_url,
+    )
+    lessonloop = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "lessonloop"
+    done = subprocess.run(
+        [str(lessonloop), "learn", "--task", "precedent", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["holdout_incidents"] == 3
+    assert result["decision"] in {"better", "worse", "not distinguishable"}
+    bad = subprocess.run(
+        [str(lessonloop), "learn", "--task", "precedents"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert bad.returncode != 0
+    assert "precedent" in bad.stderr + bad.stdout
+
+
+def test_too_few_incidents_is_one_input_error_and_changes_nothing(workspace):
+    _build(workspace, 5)
+    with pytest.raises(InputError) as caught:
+        learn_precedents(workspace)
+    assert caught.value.field == "incidents"
+    assert signals.latest_set_version(workspace) is None
+    assert registry.list_versions(workspace, task=ModelTask.PRECEDENT) == []
