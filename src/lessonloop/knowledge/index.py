@@ -161,7 +161,9 @@ def incident_documents(
     alert_names = sorted(
         {
             a.name
-            for a in session.scalars(select(AlertRow).where(AlertRow.incident_id == incident.id))
+            for a in session.execute(
+                select(AlertRow.name).where(AlertRow.incident_id == incident.id)
+            )
             if a.name
         }
         | {
@@ -186,14 +188,14 @@ def incident_documents(
     ]
     if review is not None:
         docs.append(("review", incident.key, review.title, review_body))
-        for insight in session.scalars(
-            select(InsightRow)
+        for insight in session.execute(
+            select(InsightRow.id, InsightRow.text)
             .where(InsightRow.review_id == review.id)
             .order_by(InsightRow.position)
         ):
             docs.append(("insight", str(insight.id), "", insight.text))
-        for action in session.scalars(
-            select(ActionItemRow)
+        for action in session.execute(
+            select(ActionItemRow.id, ActionItemRow.title, ActionItemRow.type)
             .where(ActionItemRow.review_id == review.id)
             .order_by(ActionItemRow.position)
         ):

@@ -172,7 +172,12 @@ def _sqlite_sql(
 def _postgres_sql(
     terms: list[str], mode: str, params: dict[str, Any], filters: SearchFilters
 ) -> tuple[str, str]:
-    """(window query, ranking query) for PostgreSQL; ranking reads the window's ids."""
+    """(window query, ranking query) for PostgreSQL.
+
+    For a text query the window query is empty: the ranking query takes the window, ranks it
+    in the same pass (each document's ``tsvector`` is read once) and returns the window's ids
+    with the top rows.
+    """
     where = _filter_sql(filters, params, "d.id")
     if mode == "none":
         return (
@@ -184,18 +189,21 @@ def _postgres_sql(
     function = "plainto_tsquery" if mode == "all" else "to_tsquery"
     headline = (
         f"ts_headline('english', CASE WHEN d.body = '' THEN d.title ELSE d.body END, "
-        f"tq, 'StartSel={MARK}, StopSel={MARK}, MaxWords=24, MinWords=8, "
-        f'MaxFragments=2, FragmentDelimiter=" … "\')'
+        f"{function}('english', :q), 'StartSel={MARK}, StopSel={MARK}, MaxWords=24, "
+        f'MinWords=8, MaxFragments=2, FragmentDelimiter=" … "\')'
     )
+    # the query is written inline (not in a CTE) so the planner sees it and can pick the
+    # GIN index for rare terms or the id order for common ones
     return (
-        f"SELECT d.id FROM search_documents d WHERE d.tsv @@ {function}('english', :q)"
-        f"{where} ORDER BY d.id DESC LIMIT :cap",
+        "",
+        f"WITH win AS MATERIALIZED (SELECT {COLUMNS}, d.tsv FROM search_documents d "
+        f"WHERE d.tsv @@ {function}('english', :q){where} ORDER BY d.id DESC LIMIT :cap), "
+        f"top AS (SELECT {COLUMNS.replace('d.', 'win.')}, "
+        "ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', win.tsv, "
+        f"{function}('english', :q), 1) AS score FROM win {ORDER} LIMIT :limit) "
         # headline only the rows shown: ts_headline re-parses the document
-        f"WITH tq AS (SELECT {function}('english', :q) AS tq), top AS (SELECT {COLUMNS}, "
-        "ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', d.tsv, tq.tq, 1) AS score FROM "
-        f"search_documents d, tq WHERE d.id = ANY(:ids) {ORDER} LIMIT :limit) "
-        f"SELECT top.*, {headline} AS snippet FROM top JOIN search_documents d ON "
-        f"d.id = top.id, tq {ORDER}",
+        f"SELECT top.*, {headline} AS snippet, (SELECT array_agg(id) FROM win) AS window_ids "
+        f"FROM top JOIN search_documents d ON d.id = top.id {ORDER}",
     )
 
 
@@ -207,11 +215,17 @@ def _run(
     params: dict[str, Any] = {"limit": limit, "cap": WINDOW}
     build = _sqlite_sql if dialect == "sqlite" else _postgres_sql
     window_sql, rank_sql = build(terms, mode, params, filters)
-    ids = list(session.scalars(_statement(window_sql, params, filters.since), params))
-    if not ids:
-        return [], {}, 0
-    params["low"], params["ids"] = min(ids), ids
-    rows = list(session.execute(_statement(rank_sql, params, filters.since), params))
+    if window_sql:
+        ids = list(session.scalars(_statement(window_sql, params, filters.since), params))
+        if not ids:
+            return [], {}, 0
+        params["low"], params["ids"] = min(ids), ids
+        rows = list(session.execute(_statement(rank_sql, params, filters.since), params))
+    else:  # the ranking query found its own window
+        rows = list(session.execute(_statement(rank_sql, params, filters.since), params))
+        if not rows:
+            return [], {}, 0
+        ids = list(rows[0].window_ids)
     facet_sql = (
         "SELECT facet, value, count(*) FROM search_facets WHERE document_id "
         + ("IN (SELECT value FROM json_each(:id_list))" if dialect == "sqlite" else "= ANY(:ids)")

@@ -76,6 +76,17 @@ def read_review_file(ws: Workspace, path: Path) -> ParsedReview:
     return parse_review(text, str(path), _template(ws, template_name))
 
 
+def _first_error(exc: ValueError) -> str:
+    """The first problem of a validation error, with the field it is about."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError) and exc.errors():
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return f"{where}: {first['msg']}" if where else str(first["msg"])
+    return str(exc).splitlines()[0]
+
+
 def _check_due_dates(parsed: ParsedReview, as_of: dt.datetime | None, source: str) -> None:
     reference = (as_of or parsed.written_at or dt.datetime.now(dt.UTC)).date()
     for item in parsed.review.action_items:
@@ -131,7 +142,7 @@ def import_parsed_review(
             )
         except ValueError as exc:
             raise InputError(
-                str(exc).splitlines()[0], file=source, line=2, field="front matter"
+                _first_error(exc), file=source, line=2, field="front matter"
             ) from exc
         except NotFound as exc:
             raise InputError(str(exc), file=source, line=2, field="services") from exc
@@ -146,13 +157,14 @@ def import_parsed_review(
                 incidents.update(key, changes, session=session, actor=ws.actor)
         except ValueError as exc:
             raise InputError(
-                str(exc).splitlines()[0], file=source, line=2, field="front matter"
+                _first_error(exc), file=source, line=2, field="front matter"
             ) from exc
         except InputError as exc:
             raise exc.located(file=source, line=2) from exc
         except NotFound as exc:
             raise InputError(str(exc), file=source, line=2, field="services") from exc
-    is_new = reviews.get_by_incident(key, session=session) is None
+    # an incident created just now has no review yet: no need to ask the database
+    is_new = existing is None or not reviews.exists_for_incident(key, session=session)
     if is_new:
         _check_due_dates(parsed, as_of, source)
     saved = reviews.save(parsed.review, session=session, actor=ws.actor)

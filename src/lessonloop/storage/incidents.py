@@ -43,7 +43,10 @@ def _service_names(incident_id: int, *, session: Session) -> list[str]:
     return list(session.scalars(query))
 
 
-def to_read(row: IncidentRow, *, session: Session) -> IncidentRead:
+def to_read(
+    row: IncidentRow, *, session: Session, services: list[str] | None = None
+) -> IncidentRead:
+    """The incident as a schema; ``services`` (in position order) saves a query when known."""
     return IncidentRead.model_validate(
         {
             "id": row.id,
@@ -51,7 +54,9 @@ def to_read(row: IncidentRow, *, session: Session) -> IncidentRead:
             "title": row.title,
             "severity": row.severity,
             "status": row.status,
-            "services": _service_names(row.id, session=session),
+            "services": (
+                services if services is not None else _service_names(row.id, session=session)
+            ),
             "started_at": row.started_at,
             "detected_at": row.detected_at,
             "mitigated_at": row.mitigated_at,
@@ -93,13 +98,25 @@ def list_incidents(
     return [to_read(row, session=session) for row in session.scalars(query)]
 
 
-def _set_services(row: IncidentRow, names: list[str], *, session: Session) -> None:
-    ids = [get_service_row(name, session=session).id for name in names]
-    session.execute(delete(IncidentServiceRow).where(IncidentServiceRow.incident_id == row.id))
-    for position, service_id in enumerate(dict.fromkeys(ids)):
-        session.add(
-            IncidentServiceRow(incident_id=row.id, service_id=service_id, position=position)
-        )
+def _set_services(
+    row: IncidentRow, names: list[str], *, session: Session, fresh: bool = False
+) -> list[str]:
+    """Link the services (one lookup for all of them); their names in position order."""
+    unique = list(dict.fromkeys(names))
+    query = select(ServiceRow.name, ServiceRow.id).where(ServiceRow.name.in_(unique))
+    found: dict[str, int] = (
+        {name: service_id for name, service_id in session.execute(query)} if unique else {}
+    )
+    for name in names:
+        if name not in found:  # raises the usual NotFound
+            found[name] = get_service_row(name, session=session).id
+    if not fresh:
+        session.execute(delete(IncidentServiceRow).where(IncidentServiceRow.incident_id == row.id))
+    session.add_all(
+        IncidentServiceRow(incident_id=row.id, service_id=found[name], position=position)
+        for position, name in enumerate(unique)
+    )
+    return unique
 
 
 def _fingerprint(data: IncidentCreate | IncidentRead) -> str:
@@ -114,8 +131,7 @@ def create(data: IncidentCreate, *, session: Session, actor: str) -> IncidentRea
     row = IncidentRow(**values, created_at=now, updated_at=now)
     session.add(row)
     session.flush()
-    _set_services(row, data.services, session=session)
-    session.flush()
+    services = _set_services(row, data.services, session=session, fresh=True)
     audit.record(
         session=session,
         actor=actor,
@@ -124,7 +140,8 @@ def create(data: IncidentCreate, *, session: Session, actor: str) -> IncidentRea
         entity_id=data.key,
         after_hash=_fingerprint(data),
     )
-    return to_read(row, session=session)
+    session.flush()
+    return to_read(row, session=session, services=services)
 
 
 def update(key: str, data: IncidentUpdate, *, session: Session, actor: str) -> IncidentRead:

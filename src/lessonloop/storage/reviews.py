@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from lessonloop.domain.actions import ActionItemRead
@@ -29,6 +29,7 @@ __all__ = [
     "get_by_incident",
     "list_reviews",
     "save",
+    "exists_for_incident",
     "transition",
     "review_hash",
     "action_to_read",
@@ -42,6 +43,8 @@ WORKFLOW: dict[ReviewStatus, ReviewStatus] = {
     ReviewStatus.IN_REVIEW: ReviewStatus.APPROVED,
     ReviewStatus.APPROVED: ReviewStatus.PUBLISHED,
 }
+
+_TIMELINE_FIELDS = ("at", "kind", "marker", "actor", "text", "source")
 
 _SCALARS = (
     "template",
@@ -91,8 +94,8 @@ def action_to_read(row: ActionItemRow, incident_key: str) -> ActionItemRead:
 
 def _to_read(row: ReviewRow, *, session: Session) -> ReviewRead:
     incident_key = session.scalar(select(IncidentRow.key).where(IncidentRow.id == row.incident_id))
-    timeline = session.scalars(
-        select(TimelineEventRow)
+    timeline = session.execute(
+        select(*(getattr(TimelineEventRow, name) for name in _TIMELINE_FIELDS))
         .where(TimelineEventRow.review_id == row.id)
         .order_by(TimelineEventRow.position)
     )
@@ -104,6 +107,23 @@ def _to_read(row: ReviewRow, *, session: Session) -> ReviewRead:
         .where(ActionItemRow.review_id == row.id)
         .order_by(ActionItemRow.position)
     )
+    return _assemble(
+        row,
+        incident_key or "",
+        [dict(event._mapping) for event in timeline],
+        list(insights),
+        list(actions),
+    )
+
+
+def _assemble(
+    row: ReviewRow,
+    incident_key: str,
+    timeline: list[dict[str, Any]],
+    insights: list[InsightRow],
+    actions: list[ActionItemRow],
+) -> ReviewRead:
+    """A ReviewRead from rows already at hand (children in position order)."""
     data: dict[str, Any] = {name: getattr(row, name) for name in _SCALARS}
     data.update(
         id=row.id,
@@ -119,17 +139,7 @@ def _to_read(row: ReviewRow, *, session: Session) -> ReviewRead:
         status_changed_at=row.status_changed_at,
         status_changed_by=row.status_changed_by,
         published_at=row.published_at,
-        timeline=[
-            {
-                "at": t.at,
-                "kind": t.kind,
-                "marker": t.marker,
-                "actor": t.actor,
-                "text": t.text,
-                "source": t.source,
-            }
-            for t in timeline
-        ],
+        timeline=timeline,
         insights=[
             InsightRead.model_validate(
                 {
@@ -149,7 +159,7 @@ def _to_read(row: ReviewRow, *, session: Session) -> ReviewRead:
             )
             for i in insights
         ],
-        action_items=[action_to_read(a, incident_key or "") for a in actions],
+        action_items=[action_to_read(a, incident_key) for a in actions],
     )
     return ReviewRead.model_validate(data)
 
@@ -199,78 +209,121 @@ def list_reviews(*, session: Session, status: str | None = None) -> list[ReviewS
     ]
 
 
-def _replace_timeline(review_id: int, events: list[TimelineEvent], *, session: Session) -> None:
-    session.execute(delete(TimelineEventRow).where(TimelineEventRow.review_id == review_id))
-    for position, event in enumerate(events):
-        session.add(
-            TimelineEventRow(
-                review_id=review_id,
-                position=position,
-                at=event.at,
-                kind=event.kind.value,
-                marker=event.marker and event.marker.value,
-                actor=event.actor,
-                text=event.text,
-                source=event.source,
-            )
+def _replace_timeline(
+    review_id: int, events: list[TimelineEvent], *, session: Session, fresh: bool
+) -> list[dict[str, Any]]:
+    """Write the timeline anew in one statement (a fresh review has none to delete).
+
+    Returns the events' stored fields, in order.
+    """
+    if not fresh:
+        session.execute(delete(TimelineEventRow).where(TimelineEventRow.review_id == review_id))
+    stored = [
+        {
+            "at": event.at,
+            "kind": event.kind.value,
+            "marker": event.marker and event.marker.value,
+            "actor": event.actor,
+            "text": event.text,
+            "source": event.source,
+        }
+        for event in events
+    ]
+    if stored:
+        session.execute(
+            insert(TimelineEventRow.__table__),
+            [
+                {"review_id": review_id, "position": position, **fields}
+                for position, fields in enumerate(stored)
+            ],
         )
+    return stored
 
 
-def _sync_insights(review_id: int, data: ReviewCreate, *, session: Session) -> None:
+def _sync_insights(
+    review_id: int, data: ReviewCreate, *, session: Session, fresh: bool
+) -> list[InsightRow]:
     """Update insights in place by position so signal provenance keeps pointing at them."""
-    existing = {
-        row.position: row
-        for row in session.scalars(select(InsightRow).where(InsightRow.review_id == review_id))
-    }
+    existing = (
+        {}
+        if fresh
+        else {
+            row.position: row
+            for row in session.scalars(select(InsightRow).where(InsightRow.review_id == review_id))
+        }
+    )
+    kept: list[InsightRow] = []
     for position, insight in enumerate(data.insights):
         values = insight.model_dump(mode="json")
         row = existing.pop(position, None)
         if row is None:
-            session.add(InsightRow(review_id=review_id, position=position, **values))
+            row = InsightRow(review_id=review_id, position=position, **values)
+            session.add(row)
         else:
             for key, value in values.items():
                 setattr(row, key, value)
+        kept.append(row)
     for row in existing.values():
         session.execute(
             update(SignalRow).where(SignalRow.insight_id == row.id).values(insight_id=None)
         )
         session.delete(row)
+    return kept
 
 
-def _sync_actions(review_id: int, data: ReviewCreate, *, session: Session) -> None:
+def _sync_actions(
+    review_id: int, data: ReviewCreate, *, session: Session, fresh: bool
+) -> list[ActionItemRow]:
     """Update action items by position; progress recorded outside the file is never undone."""
-    existing = {
-        row.position: row
-        for row in session.scalars(
-            select(ActionItemRow).where(ActionItemRow.review_id == review_id)
-        )
-    }
+    existing = (
+        {}
+        if fresh
+        else {
+            row.position: row
+            for row in session.scalars(
+                select(ActionItemRow).where(ActionItemRow.review_id == review_id)
+            )
+        }
+    )
+    kept: list[ActionItemRow] = []
     for position, item in enumerate(data.action_items):
         values = item.model_dump(mode="json")
         values["due"] = item.due
         row = existing.pop(position, None)
         if row is None:
             completed = utc_now() if item.status == ActionStatus.DONE else None
-            session.add(
-                ActionItemRow(
-                    review_id=review_id,
-                    position=position,
-                    completed_at=completed,
-                    outcome_evidence={},
-                    **values,
-                )
+            row = ActionItemRow(
+                review_id=review_id,
+                position=position,
+                completed_at=completed,
+                outcome_evidence={},
+                **values,
             )
+            session.add(row)
+            kept.append(row)
             continue
         if values["status"] == ActionStatus.OPEN.value and row.status != ActionStatus.OPEN.value:
             values["status"] = row.status
         for key, value in values.items():
             setattr(row, key, value)
+        kept.append(row)
     for row in existing.values():
         session.delete(row)
+    return kept
+
+
+def exists_for_incident(incident_key: str, *, session: Session) -> bool:
+    """Whether the incident has a review (one indexed query; the incident must exist)."""
+    incident = get_incident_row(incident_key, session=session)
+    found = session.scalar(select(ReviewRow.id).where(ReviewRow.incident_id == incident.id))
+    return found is not None
 
 
 def save(data: ReviewCreate, *, session: Session, actor: str) -> tuple[ReviewRead, SaveOutcome]:
-    """Create the incident's review, or update it in place (re-import never duplicates)."""
+    """Create the incident's review, or update it in place (re-import never duplicates).
+
+    The returned review is assembled from the rows just written (no read-back queries).
+    """
     incident = get_incident_row(data.incident_key, session=session)
     row = session.scalar(select(ReviewRow).where(ReviewRow.incident_id == incident.id))
     digest = review_hash(data)
@@ -286,6 +339,7 @@ def save(data: ReviewCreate, *, session: Session, actor: str) -> tuple[ReviewRea
         if data.source_file and row.source_file != data.source_file:
             row.source_file = data.source_file
         return _to_read(row, session=session), "unchanged"
+    fresh = row is None
     if row is None:
         row = ReviewRow(
             incident_id=incident.id,
@@ -308,10 +362,9 @@ def save(data: ReviewCreate, *, session: Session, actor: str) -> tuple[ReviewRea
         row.content_hash = digest
         row.updated_at = now
         outcome = "updated"
-    _replace_timeline(row.id, data.timeline, session=session)
-    _sync_insights(row.id, data, session=session)
-    _sync_actions(row.id, data, session=session)
-    session.flush()
+    timeline = _replace_timeline(row.id, data.timeline, session=session, fresh=fresh)
+    insights = _sync_insights(row.id, data, session=session, fresh=fresh)
+    actions = _sync_actions(row.id, data, session=session, fresh=fresh)
     action = "review.create" if before is None else "review.update"
     audit.record(
         session=session,
@@ -323,7 +376,8 @@ def save(data: ReviewCreate, *, session: Session, actor: str) -> tuple[ReviewRea
         after_hash=digest,
         details={"incident": data.incident_key},
     )
-    return _to_read(row, session=session), outcome
+    session.flush()
+    return _assemble(row, incident.key, timeline, insights, actions), outcome
 
 
 def transition(review_id: int, target: ReviewStatus, *, session: Session, actor: str) -> ReviewRead:
