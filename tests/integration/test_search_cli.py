@@ -73,7 +73,9 @@ def cli(workspace, monkeypatch):
     build_corpus(workspace)
     monkeypatch.setenv("LESSONLOOP_HOME", str(workspace.settings.home))
     monkeypatch.setenv("LESSONLOOP_DATABASE_URL", workspace.settings.resolved_database_url)
-    monkeypatch.setattr(common.state, "_settings", None)
+    # Global options left by an earlier in-process CLI run must not override this workspace.
+    for name in ("_settings", "home", "database_url", "actor"):
+        monkeypatch.setattr(common.state, name, None)
     root = typer.Typer()
     register(root)
     root.add_typer(taxonomy_app, name="taxonomy")
