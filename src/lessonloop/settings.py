@@ -1,4 +1,4 @@
-"""Lessonloop's one typed settings object, read from ``LESSONLOOP_*`` variables and checked at start-up.
+"""One typed settings object, read from ``LESSONLOOP_*`` variables and checked at start-up.
 
 Nothing else in Lessonloop reads ``os.environ``: build a :class:`Settings` (or call
 :func:`load_settings`) and pass it in.
@@ -18,12 +18,14 @@ from lessonloop.errors import ConfigurationError
 __all__ = ["Settings", "load_settings", "SETTINGS_DOC"]
 
 SETTINGS_DOC: dict[str, str] = {
-    "LESSONLOOP_HOME": "workspace folder (database, artifacts, redaction key); default ./.lessonloop",
+    "LESSONLOOP_HOME": "workspace folder (database, artifacts, redaction key); "
+    "default ./.lessonloop",
     "LESSONLOOP_DATABASE_URL": "SQLAlchemy URL; default sqlite:///<home>/lessonloop.db; "
     "PostgreSQL as postgresql+psycopg://user:pass@host:port/db",
     "LESSONLOOP_REDACTION_KEY_FILE": "file holding the secret key for redaction tokens; "
     "default <home>/redaction.key (kept outside the database)",
-    "LESSONLOOP_DASK_SCHEDULER": "address of a Dask scheduler for parallel work; default: local processes",
+    "LESSONLOOP_DASK_SCHEDULER": "address of a Dask scheduler for parallel work; "
+    "default: local processes",
     "LESSONLOOP_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR; default WARNING",
     "LESSONLOOP_ACTOR": "who is acting, recorded in the audit trail; default the OS user",
 }

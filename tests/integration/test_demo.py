@@ -6,10 +6,8 @@ import json
 import os
 import subprocess
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
-
 from tests.integration.test_cli_end_to_end import LESSONLOOP
 
 

@@ -106,7 +106,7 @@ def score_period(
     delays: dict[str, float] = {}
     for incident in in_period:
         first = None
-        for service, (w_start, w_end) in incident.windows.items():
+        for service, (_, w_end) in incident.windows.items():
             for at in detections.get(service, ()):
                 if incident.start <= at <= w_end and (first is None or at < first):
                     first = at

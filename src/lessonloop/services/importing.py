@@ -28,8 +28,8 @@ from lessonloop.errors import InputError, NotFound
 from lessonloop.ingest.prometheus import fetch_query_range, parse_query_range, query_range_url
 from lessonloop.ingest.series_csv import CsvColumns
 from lessonloop.ingest.source_documents import ImportBatch
-from lessonloop.redact import RedactionCounts
 from lessonloop.knowledge.index import index_incident
+from lessonloop.redact import RedactionCounts
 from lessonloop.services.import_redaction import ImportRedactor
 from lessonloop.services.import_sources import SOURCES, ImportOptions, parse_source
 from lessonloop.services.import_timelines import merge_into_review

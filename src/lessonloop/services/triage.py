@@ -35,8 +35,15 @@ from lessonloop.text.remediation import (
 )
 from lessonloop.text.taxonomy import Taxonomy
 
-__all__ = ["TriageReport", "incident_text", "train_failure_mode_classifier", "triage",
-           "record_precedent_feedback", "rerank_with_feedback", "precedents_with_feedback"]
+__all__ = [
+    "TriageReport",
+    "incident_text",
+    "train_failure_mode_classifier",
+    "triage",
+    "record_precedent_feedback",
+    "rerank_with_feedback",
+    "precedents_with_feedback",
+]
 
 
 @dataclass
@@ -51,9 +58,12 @@ class TriageReport:
 def _taxonomy(ws: Workspace) -> Taxonomy:
     with ws.transaction() as session:
         terms = list_terms(session, "failure_mode")
-    return Taxonomy.from_mapping({t.value: {"description": t.description,
-                                            "keywords": list(t.keywords) or [t.value]}
-                                  for t in terms})
+    return Taxonomy.from_mapping(
+        {
+            t.value: {"description": t.description, "keywords": list(t.keywords) or [t.value]}
+            for t in terms
+        }
+    )
 
 
 def incident_text(ws: Workspace, key: str) -> str:
@@ -63,8 +73,13 @@ def incident_text(ws: Workspace, key: str) -> str:
         review = review_store.get_by_incident(key, session=session)
     parts = [incident.title, incident.summary]
     if review is not None:
-        parts += [review.summary, review.impact, review.detection,
-                  *review.contributing_factors, *(i.text for i in review.insights)]
+        parts += [
+            review.summary,
+            review.impact,
+            review.detection,
+            *review.contributing_factors,
+            *(i.text for i in review.insights),
+        ]
     return "\n".join(p for p in parts if p)
 
 
@@ -75,8 +90,12 @@ def _labelled(ws: Workspace) -> tuple[list[str], list[str], list[tuple[str, ...]
     for signal in accepted.get(SignalKind.FAILURE_MODE_LABEL, []):
         by_incident.setdefault(signal.payload.incident_key, set()).add(signal.payload.label)
     keys = sorted(by_incident)
-    return keys, [incident_text(ws, k) for k in keys], [tuple(sorted(by_incident[k]))
-                                                       for k in keys], version
+    return (
+        keys,
+        [incident_text(ws, k) for k in keys],
+        [tuple(sorted(by_incident[k])) for k in keys],
+        version,
+    )
 
 
 def train_failure_mode_classifier(ws: Workspace) -> ModelVersionRead:
@@ -92,10 +111,15 @@ def train_failure_mode_classifier(ws: Workspace) -> ModelVersionRead:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp) / "model"
         classifier.save(str(directory))
-        return registry.register_version(ws, ModelVersionCreate(
-            task=ModelTask.FAILURE_MODE, signal_set_version=version,
-            config={"labelled_incidents": len(keys), "labels": list(taxonomy.labels)}),
-            artifact_dir=directory)
+        return registry.register_version(
+            ws,
+            ModelVersionCreate(
+                task=ModelTask.FAILURE_MODE,
+                signal_set_version=version,
+                config={"labelled_incidents": len(keys), "labels": list(taxonomy.labels)},
+            ),
+            artifact_dir=directory,
+        )
 
 
 def _classifier(ws: Workspace) -> tuple[FailureModeClassifier, int | None]:
@@ -118,12 +142,17 @@ def _classifier(ws: Workspace) -> tuple[FailureModeClassifier, int | None]:
 
 
 def _feedback(ws: Workspace) -> list[PrecedentFeedback]:
-    return [s.payload for s in signals.list_signals(ws, status=SignalStatus.ACCEPTED,
-                                                    kind=SignalKind.PRECEDENT_FEEDBACK)]
+    return [
+        s.payload
+        for s in signals.list_signals(
+            ws, status=SignalStatus.ACCEPTED, kind=SignalKind.PRECEDENT_FEEDBACK
+        )
+    ]
 
 
-def rerank_with_feedback(results: PrecedentResults, feedback: list[PrecedentFeedback],
-                         query_key: str | None) -> PrecedentResults:
+def rerank_with_feedback(
+    results: PrecedentResults, feedback: list[PrecedentFeedback], query_key: str | None
+) -> PrecedentResults:
     """Raise precedents reviewers found helpful and lower the others.
 
     Feedback on this very incident counts fully; feedback given for other incidents counts a
@@ -138,28 +167,42 @@ def rerank_with_feedback(results: PrecedentResults, feedback: list[PrecedentFeed
         factor = min(3.0, max(0.1, 1 + 0.6 * direct + 0.15 * general))
         precedent.score = round(precedent.score * factor, 4)
         helpful = sum(f.helpful for f in about)
-        precedent.why.append(f"reviewers marked it helpful {helpful} time(s), not helpful "
-                             f"{len(about) - helpful} time(s)")
+        precedent.why.append(
+            f"reviewers marked it helpful {helpful} time(s), not helpful "
+            f"{len(about) - helpful} time(s)"
+        )
     results.precedents.sort(key=lambda p: -p.score)
     return results
 
 
-def record_precedent_feedback(ws: Workspace, incident_key: str, precedent_key: str,
-                              helpful: bool) -> int:
+def record_precedent_feedback(
+    ws: Workspace, incident_key: str, precedent_key: str, helpful: bool
+) -> int:
     """A person's verdict on a suggested precedent, stored as an accepted signal."""
     with ws.transaction() as session:
         for key in (incident_key, precedent_key):
             if not incident_store.exists(key, session=session):
                 raise InputError(f"unknown incident {key!r}", field="incident")
-        created, _ = signal_store.create_proposal(SignalCreate(
-            payload=PrecedentFeedback(incident_key=incident_key, precedent_key=precedent_key,
-                                      helpful=helpful),
-            provenance=SignalProvenance(incident_key=incident_key, extractor="precedent feedback",
-                                        text=f"{precedent_key} {'helpful' if helpful else 'not helpful'}"),
-            confidence=1.0, author=ws.actor), session=session, actor=ws.actor)
+        created, _ = signal_store.create_proposal(
+            SignalCreate(
+                payload=PrecedentFeedback(
+                    incident_key=incident_key, precedent_key=precedent_key, helpful=helpful
+                ),
+                provenance=SignalProvenance(
+                    incident_key=incident_key,
+                    extractor="precedent feedback",
+                    text=f"{precedent_key} {'helpful' if helpful else 'not helpful'}",
+                ),
+                confidence=1.0,
+                author=ws.actor,
+            ),
+            session=session,
+            actor=ws.actor,
+        )
         if created.status == SignalStatus.PROPOSED:
-            signal_store.accept(created.id, session=session, actor=ws.actor,
-                                note="given directly by the reviewer")
+            signal_store.accept(
+                created.id, session=session, actor=ws.actor, note="given directly by the reviewer"
+            )
         return created.id
 
 
@@ -167,8 +210,9 @@ _STATUS = {"done": "resolved", "in progress": "in_progress", "wont do": "wont_fi
 _OUTCOME = {"verified": "improved", "not verified": "no_change"}
 
 
-def precedents_with_feedback(ws: Workspace, *, incident_key: str | None = None,
-                             text: str | None = None, limit: int = 5) -> PrecedentResults:
+def precedents_with_feedback(
+    ws: Workspace, *, incident_key: str | None = None, text: str | None = None, limit: int = 5
+) -> PrecedentResults:
     """Precedents from the knowledge base, re-ranked by what reviewers marked helpful."""
     found = knowledge.find_precedents(ws, incident_key=incident_key, text=text, limit=limit * 2)
     found = rerank_with_feedback(found, _feedback(ws), incident_key)
@@ -186,11 +230,15 @@ def _history(ws: Workspace, keys: list[str]) -> list[IncidentRemediation]:
     with ws.transaction() as session:
         for key in keys:
             review = review_store.get_by_incident(key, session=session)
-            items = tuple(ActionItemRecord(
-                title=a.title, remediation=a.title.lower(),
-                status=_STATUS.get(a.status.value, "open"),
-                verified_outcome=_OUTCOME.get(a.outcome or "")) for a in (
-                    review.action_items if review else []))
+            items = tuple(
+                ActionItemRecord(
+                    title=a.title,
+                    remediation=a.title.lower(),
+                    status=_STATUS.get(a.status.value, "open"),
+                    verified_outcome=_OUTCOME.get(a.outcome or ""),
+                )
+                for a in (review.action_items if review else [])
+            )
             out.append(IncidentRemediation(key, tuple(labels.get(key, [])), items))
     return out
 
@@ -213,10 +261,17 @@ def _remediations(ws: Workspace, found: PrecedentResults) -> list[RemediationSug
         return []
     from lessonloop.text.precedents import Precedent as TextPrecedent
 
-    ranked: list[Any] = [TextPrecedent(incident_id=p.incident_key, score=max(p.score, 1e-6),
-                                       text_score=p.lexical, feedback_adjustment=0.0,
-                                       label_score=0.0, matched_terms=tuple(p.shared_terms))
-                         for p in found.precedents]
+    ranked: list[Any] = [
+        TextPrecedent(
+            incident_id=p.incident_key,
+            score=max(p.score, 1e-6),
+            text_score=p.lexical,
+            feedback_adjustment=0.0,
+            label_score=0.0,
+            matched_terms=tuple(p.shared_terms),
+        )
+        for p in found.precedents
+    ]
     history = {h.incident_id: h for h in _history(ws, keys)}
     return rank_remediations(ranked, history)
 
@@ -240,8 +295,9 @@ def _f1_per_incident(truth: list[tuple[str, ...]], predicted: list[tuple[str, ..
     return out
 
 
-def learn_failure_modes(ws: Workspace, *, holdout_share: float = 0.25,
-                        seed: int = 0) -> TriageLearnResult:
+def learn_failure_modes(
+    ws: Workspace, *, holdout_share: float = 0.25, seed: int = 0
+) -> TriageLearnResult:
     """Time-based backtest: fit on the older labelled incidents, score the newest share."""
     import numpy as np
 
@@ -253,8 +309,11 @@ def learn_failure_modes(ws: Workspace, *, holdout_share: float = 0.25,
     signals.cut(ws)
     keys, texts, labels, version = _labelled(ws)
     if len(keys) < 8:
-        raise InputError(f"only {len(keys)} incidents have accepted failure-mode labels; "
-                         "accept at least 8 to evaluate a classifier", field="signals")
+        raise InputError(
+            f"only {len(keys)} incidents have accepted failure-mode labels; "
+            "accept at least 8 to evaluate a classifier",
+            field="signals",
+        )
     with ws.transaction() as session:
         starts = {k: incident_store.get(k, session=session).started_at for k in keys}
     order = sorted(range(len(keys)), key=lambda i: starts[keys[i]])
@@ -266,7 +325,8 @@ def learn_failure_modes(ws: Workspace, *, holdout_share: float = 0.25,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         candidate = FailureModeClassifier(taxonomy, inner_folds=3).fit(
-            [texts[i] for i in train], [clean[i] for i in train])
+            [texts[i] for i in train], [clean[i] for i in train]
+        )
         incumbent, incumbent_id = _classifier(ws)
         cand_pred = candidate.predict([texts[i] for i in test])
         inc_pred = incumbent.predict([texts[i] for i in test])
@@ -276,20 +336,33 @@ def learn_failure_modes(ws: Workspace, *, holdout_share: float = 0.25,
 
     def estimate(values: list[float]) -> dict[str, Any]:
         interval = bootstrap_interval(np.asarray(values), seed=seed, n_resamples=1000)
-        return {"value": round(interval.estimate, 4), "low": round(interval.low, 4),
-                "high": round(interval.high, 4)}
+        return {
+            "value": round(interval.estimate, 4),
+            "low": round(interval.low, 4),
+            "high": round(interval.high, 4),
+        }
 
     verdict = paired_comparison(cand_f1, inc_f1, seed=seed).verdict
     model = train_failure_mode_classifier(ws)
     baseline = f"model version {incumbent_id}" if incumbent_id else "taxonomy keywords"
     metrics, base_metrics = estimate(cand_f1), estimate(inc_f1)
-    evaluation = registry.record_evaluation(ws, EvaluationCreate(
-        model_version_id=model.id, baseline_version_id=incumbent_id,
-        split={"train_incidents": len(train), "holdout_incidents": len(test),
-               "rule": "newest incidents by start time"},
-        metrics={"example_f1": MetricEstimate(**metrics)},
-        baseline_metrics={"example_f1": MetricEstimate(**base_metrics)},
-        comparisons={"example_f1": {"verdict": verdict, "against": baseline}},
-        decision=Decision(verdict), notes=f"signal set v{version}"))
-    return TriageLearnResult(model.id, baseline, metrics, base_metrics, verdict, evaluation.id,
-                             len(test))
+    evaluation = registry.record_evaluation(
+        ws,
+        EvaluationCreate(
+            model_version_id=model.id,
+            baseline_version_id=incumbent_id,
+            split={
+                "train_incidents": len(train),
+                "holdout_incidents": len(test),
+                "rule": "newest incidents by start time",
+            },
+            metrics={"example_f1": MetricEstimate(**metrics)},
+            baseline_metrics={"example_f1": MetricEstimate(**base_metrics)},
+            comparisons={"example_f1": {"verdict": verdict, "against": baseline}},
+            decision=Decision(verdict),
+            notes=f"signal set v{version}",
+        ),
+    )
+    return TriageLearnResult(
+        model.id, baseline, metrics, base_metrics, verdict, evaluation.id, len(test)
+    )
