@@ -285,7 +285,7 @@ def search(
     return SearchResults(
         query=query,
         terms=terms,
-        match=mode,
+        match=mode,  # type: ignore[arg-type]  # one of "all", "any", "none" by construction
         total=window,
         total_is_lower_bound=window >= WINDOW,
         hits=hits,
@@ -297,9 +297,8 @@ def _aware(value: Any) -> dt.datetime | None:
     """Raw SQL returns naive UTC (or a string on SQLite): make it an aware datetime."""
     if value is None:
         return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    parsed: dt.datetime = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _pairs(rows: Any) -> dict[str, str]:

@@ -141,9 +141,7 @@ def import_parsed_review(
                 actor=ws.actor,
             )
         except ValueError as exc:
-            raise InputError(
-                _first_error(exc), file=source, line=2, field="front matter"
-            ) from exc
+            raise InputError(_first_error(exc), file=source, line=2, field="front matter") from exc
         except NotFound as exc:
             raise InputError(str(exc), file=source, line=2, field="services") from exc
         existing = None
@@ -156,9 +154,7 @@ def import_parsed_review(
             }:
                 incidents.update(key, changes, session=session, actor=ws.actor)
         except ValueError as exc:
-            raise InputError(
-                _first_error(exc), file=source, line=2, field="front matter"
-            ) from exc
+            raise InputError(_first_error(exc), file=source, line=2, field="front matter") from exc
         except InputError as exc:
             raise exc.located(file=source, line=2) from exc
         except NotFound as exc:
@@ -181,7 +177,9 @@ def import_review(
     from lessonloop.services.import_redaction import ImportRedactor
 
     parsed = read_review_file(ws, path)
-    roster = {name: () for name in (*parsed.review.authors, *parsed.review.participants)}
+    roster: dict[str, tuple[str, ...]] = {
+        name: () for name in (*parsed.review.authors, *parsed.review.participants)
+    }
     redactor = ImportRedactor(ws.settings, roster)
     clean = redactor.model(parsed.review, skip=frozenset({"alert_notes"}))
     return import_parsed_review(

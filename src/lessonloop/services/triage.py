@@ -16,11 +16,18 @@ from typing import Any
 
 from lessonloop.domain.enums import ModelStatus, ModelTask, SignalKind, SignalStatus
 from lessonloop.domain.models import ModelVersionCreate, ModelVersionRead
-from lessonloop.domain.signals import PrecedentFeedback, SignalCreate, SignalProvenance
+from lessonloop.domain.signals import (
+    FailureModeLabel,
+    PrecedentFeedback,
+    RemediationLabel,
+    SignalCreate,
+    SignalProvenance,
+)
 from lessonloop.errors import InputError
 from lessonloop.knowledge.precedents import PrecedentResults
 from lessonloop.knowledge.taxonomy import list_terms
 from lessonloop.services import knowledge, registry, signals
+from lessonloop.services.learning import payloads
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import incidents as incident_store
 from lessonloop.storage import reviews as review_store
@@ -87,8 +94,8 @@ def _labelled(ws: Workspace) -> tuple[list[str], list[str], list[tuple[str, ...]
     version = signals.latest_set_version(ws)
     accepted = signals.signals_of_set(ws, version) if version else {}
     by_incident: dict[str, set[str]] = {}
-    for signal in accepted.get(SignalKind.FAILURE_MODE_LABEL, []):
-        by_incident.setdefault(signal.payload.incident_key, set()).add(signal.payload.label)
+    for _, label in payloads(accepted, SignalKind.FAILURE_MODE_LABEL, FailureModeLabel):
+        by_incident.setdefault(label.incident_key, set()).add(label.label)
     keys = sorted(by_incident)
     return (
         keys,
@@ -142,12 +149,10 @@ def _classifier(ws: Workspace) -> tuple[FailureModeClassifier, int | None]:
 
 
 def _feedback(ws: Workspace) -> list[PrecedentFeedback]:
-    return [
-        s.payload
-        for s in signals.list_signals(
-            ws, status=SignalStatus.ACCEPTED, kind=SignalKind.PRECEDENT_FEEDBACK
-        )
-    ]
+    found = signals.list_signals(
+        ws, status=SignalStatus.ACCEPTED, kind=SignalKind.PRECEDENT_FEEDBACK
+    )
+    return [s.payload for s in found if isinstance(s.payload, PrecedentFeedback)]
 
 
 def rerank_with_feedback(
@@ -224,8 +229,8 @@ def _history(ws: Workspace, keys: list[str]) -> list[IncidentRemediation]:
     version = signals.latest_set_version(ws)
     accepted = signals.signals_of_set(ws, version) if version else {}
     labels: dict[str, list[str]] = {}
-    for signal in accepted.get(SignalKind.REMEDIATION_LABEL, []):
-        labels.setdefault(signal.payload.incident_key, []).append(signal.payload.label)
+    for _, remedy in payloads(accepted, SignalKind.REMEDIATION_LABEL, RemediationLabel):
+        labels.setdefault(remedy.incident_key, []).append(remedy.label)
     out = []
     with ws.transaction() as session:
         for key in keys:

@@ -231,7 +231,7 @@ def _replace_timeline(
     ]
     if stored:
         session.execute(
-            insert(TimelineEventRow.__table__),
+            insert(TimelineEventRow),
             [
                 {"review_id": review_id, "position": position, **fields}
                 for position, fields in enumerate(stored)
