@@ -152,3 +152,29 @@ def test_too_few_incidents_is_one_input_error_and_changes_nothing(workspace):
     assert caught.value.field == "incidents"
     assert signals.latest_set_version(workspace) is None
     assert registry.list_versions(workspace, task=ModelTask.PRECEDENT) == []
+
+
+def test_triage_ranks_precedents_with_the_registered_model_and_its_learned_verdicts(workspace):
+    from lessonloop.services import knowledge
+    from lessonloop.services.triage import triage
+
+    keys = _build(workspace, 12)
+    knowledge.reindex(workspace)
+    before = triage(workspace, keys[9])
+    assert before.precedent_model_version is None
+    assert [p.incident_key for p in before.precedents.precedents][:2] == [keys[5], keys[1]]
+
+    record_precedent_feedback(workspace, keys[9], keys[5], helpful=False)
+    signals.cut(workspace)
+    version = train_precedent_retriever(workspace)
+    after = triage(workspace, keys[9])
+    assert after.precedent_model_version == version.id
+    ranked = [p.incident_key for p in after.precedents.precedents]
+    assert ranked.index(keys[1]) < ranked.index(keys[5])
+    # only incidents that started before the query are precedents
+    assert all(int(key.split("-")[1]) < 9 for key in ranked)
+    demoted = next(p for p in after.precedents.precedents if p.incident_key == keys[5])
+    assert f"ranked by precedent model version {version.id}" in demoted.why
+    assert any("learned reviewer verdicts" in line for line in demoted.why)
+    # the verdict is in the model already: it is not applied a second time
+    assert not any(line.startswith("reviewers marked") for line in demoted.why)

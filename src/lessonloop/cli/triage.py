@@ -25,6 +25,7 @@ def triage(
     report = run_triage(workspace(), incident, limit=limit)
     if as_json:
         print_json({"incident": report.incident_key, "model_version": report.model_version,
+                    "precedent_model_version": report.precedent_model_version,
                     "suggestions": [vars(s) for s in report.suggestions],
                     "precedents": report.precedents,
                     "remediations": [{"remediation": r.remediation, "score": r.score,
@@ -38,7 +39,9 @@ def triage(
                 [(s.label, f"{s.probability:.2f}", "yes" if s.suggested else "",
                   ", ".join([*s.keyword_hits, *s.top_terms][:5])) for s in report.suggestions
                  if s.suggested or s.probability >= 0.2])
-    print_table("Precedents", ["incident", "score", "why", "what was done"],
+    ranked_by = (f"precedent model version {report.precedent_model_version}"
+                 if report.precedent_model_version else "knowledge base + reviewer verdicts")
+    print_table(f"Precedents ({ranked_by})", ["incident", "score", "why", "what was done"],
                 [(p.incident_key, f"{p.score:.2f}", "; ".join(p.why[:3]),
                   ", ".join(p.remediations) or "; ".join(
                       f"{a.title} ({'done' if a.completed else a.status})" for a in p.actions[:2]))

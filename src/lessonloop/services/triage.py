@@ -34,6 +34,7 @@ from lessonloop.storage import reviews as review_store
 from lessonloop.storage import signals as signal_store
 from lessonloop.text.classifier import FailureModeClassifier
 from lessonloop.text.evidence import FailureModeSuggestion
+from lessonloop.text.precedents import PrecedentRetriever
 from lessonloop.text.remediation import (
     ActionItemRecord,
     IncidentRemediation,
@@ -60,6 +61,7 @@ class TriageReport:
     suggestions: list[FailureModeSuggestion]
     precedents: PrecedentResults
     remediations: list[RemediationSuggestion] = field(default_factory=list)
+    precedent_model_version: int | None = None
 
 
 def _taxonomy(ws: Workspace) -> Taxonomy:
@@ -129,10 +131,15 @@ def train_failure_mode_classifier(ws: Workspace) -> ModelVersionRead:
         )
 
 
-def _classifier(ws: Workspace) -> tuple[FailureModeClassifier, int | None]:
-    versions = registry.list_versions(ws, task=ModelTask.FAILURE_MODE)
+def _chosen_version(ws: Workspace, task: ModelTask) -> ModelVersionRead | None:
+    """The task's champion, else its newest version with an artifact, else none."""
+    versions = [v for v in registry.list_versions(ws, task=task) if v.artifact_path]
     champions = [v for v in versions if v.status == ModelStatus.CHAMPION]
-    chosen = champions[0] if champions else (versions[-1] if versions else None)
+    return champions[0] if champions else (versions[-1] if versions else None)
+
+
+def _classifier(ws: Workspace) -> tuple[FailureModeClassifier, int | None]:
+    chosen = _chosen_version(ws, ModelTask.FAILURE_MODE)
     taxonomy = _taxonomy(ws)
     if chosen is None or not chosen.artifact_path:
         classifier = FailureModeClassifier(taxonomy, inner_folds=3)
@@ -248,16 +255,89 @@ def _history(ws: Workspace, keys: list[str]) -> list[IncidentRemediation]:
     return out
 
 
+def _retriever(ws: Workspace) -> tuple[PrecedentRetriever, int] | None:
+    """The registered precedent retriever (champion, else newest), verified, or none."""
+    chosen = _chosen_version(ws, ModelTask.PRECEDENT)
+    if chosen is None or not chosen.artifact_path:
+        return None
+    from lessonloop.registry.artifacts import verify_artifact
+
+    verify_artifact(Path(chosen.artifact_path), chosen.artifact_hash or "")
+    return PrecedentRetriever.load(chosen.artifact_path), chosen.id
+
+
+def _model_precedents(
+    ws: Workspace,
+    incident_key: str,
+    text: str,
+    retriever: PrecedentRetriever,
+    model_id: int,
+    label_probabilities: dict[str, float],
+    limit: int,
+) -> PrecedentResults:
+    """Precedents ordered by the registered retriever, explained by the knowledge base.
+
+    Only incidents that started before this one are eligible (the knowledge base decides);
+    verdicts the model has not learned yet (accepted after it was trained) re-rank on top.
+    """
+    candidates = knowledge.find_precedents(ws, incident_key=incident_key, limit=100)
+    details = {p.incident_key: p for p in candidates.precedents}
+    ranked = retriever.search(
+        text,
+        k=len(retriever.documents_),
+        exclude=[incident_key],
+        label_probabilities=label_probabilities,
+    )
+    chosen = []
+    for hit in ranked:
+        precedent = details.get(hit.incident_id)
+        if precedent is None or hit.score <= 0:
+            continue
+        precedent.score = round(hit.score, 4)
+        precedent.why.append(f"ranked by precedent model version {model_id}")
+        if hit.feedback_adjustment:
+            precedent.why.append(
+                f"the model learned reviewer verdicts ({hit.feedback_adjustment:+.2f})"
+            )
+        chosen.append(precedent)
+    learned = {(query, key) for query, key, _ in retriever.feedback_records()}
+    texts: dict[str, str] = {}
+    newer = []
+    for verdict in _feedback(ws):
+        if verdict.incident_key not in texts:
+            texts[verdict.incident_key] = incident_text(ws, verdict.incident_key)
+        if (texts[verdict.incident_key], verdict.precedent_key) not in learned:
+            newer.append(verdict)
+    candidates.precedents = chosen[: limit * 2]
+    found = rerank_with_feedback(candidates, newer, incident_key)
+    found.precedents = found.precedents[:limit]
+    return found
+
+
 def triage(ws: Workspace, incident_key: str, *, limit: int = 5) -> TriageReport:
-    """Suggestions for an incident in progress or under review."""
+    """Suggestions for an incident in progress or under review.
+
+    Precedents come from the registered precedent model when there is one (its ranking
+    includes the reviewer verdicts it was trained on), else from the knowledge base re-ranked
+    by every accepted verdict.
+    """
     classifier, version = _classifier(ws)
     text = incident_text(ws, incident_key)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         suggestions = classifier.suggest(text)
-    found = precedents_with_feedback(ws, incident_key=incident_key, limit=limit)
+    model = _retriever(ws)
+    if model is None:
+        found = precedents_with_feedback(ws, incident_key=incident_key, limit=limit)
+        model_id = None
+    else:
+        retriever, model_id = model
+        probabilities = {s.label: s.probability for s in suggestions}
+        found = _model_precedents(
+            ws, incident_key, text, retriever, model_id, probabilities, limit
+        )
     remediations = _remediations(ws, found)
-    return TriageReport(incident_key, version, suggestions, found, remediations)
+    return TriageReport(incident_key, version, suggestions, found, remediations, model_id)
 
 
 def _remediations(ws: Workspace, found: PrecedentResults) -> list[RemediationSuggestion]:
