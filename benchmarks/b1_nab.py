@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from lessonloop.services.benchmark_nab import run_b1
+from lessonloop.services.benchmark_nab import B1_LEARNERS, DEFAULT_LEARNER, run_b1
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,6 +24,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("b1_nab.json"))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--dask-scheduler", default=None, help="dask.distributed address")
+    parser.add_argument("--learner", choices=B1_LEARNERS, default=DEFAULT_LEARNER)
     args = parser.parse_args()
     peers = None if str(args.peers).lower() == "none" else args.peers
     document = run_b1(
@@ -31,6 +32,7 @@ def main() -> None:
         peers.resolve() if peers else None,
         jobs=args.jobs,
         dask_scheduler=args.dask_scheduler,
+        learner=args.learner,
         progress=lambda message: print(f"  {message}", flush=True),
     )
     args.out.write_text(json.dumps(document, indent=1))

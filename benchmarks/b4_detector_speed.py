@@ -1,14 +1,23 @@
 """B4 (detectors): scoring throughput on the whole NAB corpus, learners included.
 
-Reports points/s of (1) the no-feedback detector (score + threshold + debounce), (2) the
-feedback learner (fit across all series for one profile, then score + detect), and the ratio of
-each time to a plain NumPy rolling z-score over the same data measured in the same run.
+Reports, each as seconds, points/s and ratio to a plain NumPy rolling z-score over the same
+data measured in the same run:
+
+- ``surprise_ensemble``: the no-feedback detector (score + threshold + debounce);
+- ``fitted_learner_score``: the detector the feedback learner produced, scoring and detecting
+  on every series (what runs in production on new points);
+- ``learner_fit``: learning from feedback across all series (one profile), on its own;
+- ``learner_fit_and_score``: both, serially and with ``--jobs`` workers for the scoring.
+
+Feedback is B1's: labels before the split, verdicts on the no-feedback detector's alerts, and
+the corpus category as the group of similar series.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import time
 from collections.abc import Callable
@@ -18,6 +27,7 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from lessonloop.detectors import (
+    Detector,
     FalsePositiveVerdict,
     LabelWindow,
     SeriesFeedback,
@@ -41,14 +51,24 @@ def numpy_rolling_zscore(values: np.ndarray, window: int = 128) -> np.ndarray:
     return np.abs(values - mean) / (std + 1e-9)
 
 
-def best_time(task: Callable[[], object], repeats: int) -> float:
-    """Fastest of `repeats` runs, in seconds."""
-    times = []
+def best_times(
+    tasks: dict[str, Callable[[], object]], repeats: int
+) -> dict[str, tuple[float, float]]:
+    """Fastest of `repeats` runs of each task: (wall seconds, CPU seconds of this process).
+
+    Rounds interleave the tasks, which spreads the load of other processes evenly over the
+    tasks compared; CPU time is the figure least disturbed by that load (it excludes joblib
+    workers, so it is only meaningful for serial tasks).
+    """
+    wall: dict[str, list[float]] = {name: [] for name in tasks}
+    cpu: dict[str, list[float]] = {name: [] for name in tasks}
     for _ in range(repeats):
-        started = time.perf_counter()
-        task()
-        times.append(time.perf_counter() - started)
-    return min(times)
+        for name, task in tasks.items():
+            started, started_cpu = time.perf_counter(), time.process_time()
+            task()
+            wall[name].append(time.perf_counter() - started)
+            cpu[name].append(time.process_time() - started_cpu)
+    return {name: (min(wall[name]), min(cpu[name])) for name in tasks}
 
 
 def feedback_of(files: list[CorpusFile], baseline: dict[str, np.ndarray]) -> list[SeriesFeedback]:
@@ -59,10 +79,34 @@ def feedback_of(files: list[CorpusFile], baseline: dict[str, np.ndarray]) -> lis
         alerts = baseline[f.name][baseline[f.name] < f.split]
         outside = [r for r in alerts if not any(w.start_index <= r <= w.end_index for w in windows)]
         verdicts = tuple(FalsePositiveVerdict(int(r)) for r in outside)
+        group = f.name.split("/")[0]
         items.append(
-            SeriesFeedback(f.name, f.values, f.split, windows, verdicts, warmup=f.probation)
+            SeriesFeedback(
+                f.name, f.values, f.split, windows, verdicts, warmup=f.probation, group=group
+            )
         )
     return items
+
+
+def timing(
+    measured: tuple[float, float], points: int, floor: tuple[float, float]
+) -> dict[str, float]:
+    """Seconds, points/s and ratio to the z-score floor measured in the same run (wall, CPU)."""
+    seconds, cpu_seconds = measured
+    return {
+        "seconds": seconds,
+        "points_per_second": points / seconds,
+        "ratio_to_floor": seconds / floor[0],
+        "cpu_seconds": cpu_seconds,
+        "cpu_ratio_to_floor": cpu_seconds / floor[1],
+    }
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process and of its (joblib) children, MiB (Linux units)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
 
 
 def main() -> None:
@@ -79,54 +123,53 @@ def main() -> None:
     files = load_corpus(args.corpus.resolve())
     points = sum(f.truth.n_rows for f in files)
     detector = SurpriseEnsemble()
-    floor = best_time(lambda: [numpy_rolling_zscore(f.values) for f in files], args.repeats)
-    plain = best_time(
-        lambda: [detector.detect(f.values, start_row=f.probation) for f in files], args.repeats
-    )
     baseline = {f.name: detector.detect(f.values, start_row=f.probation) for f in files}
     feedback = feedback_of(files, baseline)
+    fitted = make_detector(args.learner).fit(feedback)
 
-    def learn_and_detect(jobs: int) -> None:
-        learner = make_detector(args.learner).fit(feedback)
+    def score_with(learner: Detector, jobs: int) -> None:
+        if jobs == 1:
+            for f, fb in zip(files, feedback, strict=True):
+                learner.detect(f.values, feedback=fb, start_row=f.probation)
+            return
         Parallel(n_jobs=jobs)(
             delayed(learner.detect)(f.values, feedback=fb, start_row=f.probation)
             for f, fb in zip(files, feedback, strict=True)
         )
 
-    learner_serial = best_time(lambda: learn_and_detect(1), args.repeats)
-    learner_parallel = best_time(lambda: learn_and_detect(args.jobs), args.repeats)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    result = {
-        "benchmark": "B4-detectors",
-        "points": points,
-        "learner": args.learner,
-        "numpy_rolling_zscore": {"seconds": floor, "points_per_second": points / floor},
-        "surprise_ensemble": {
-            "seconds": plain,
-            "points_per_second": points / plain,
-            "ratio_to_floor": plain / floor,
-        },
-        "feedback_learner_serial": {
-            "seconds": learner_serial,
-            "points_per_second": points / learner_serial,
-            "ratio_to_floor": learner_serial / floor,
-        },
-        f"feedback_learner_jobs{args.jobs}": {
-            "seconds": learner_parallel,
-            "points_per_second": points / learner_parallel,
-            "ratio_to_floor": learner_parallel / floor,
-        },
-        "peak_rss_mib": peak,
+    tasks: dict[str, Callable[[], object]] = {
+        "numpy_rolling_zscore": lambda: [numpy_rolling_zscore(f.values) for f in files],
+        "surprise_ensemble": lambda: [
+            detector.detect(f.values, start_row=f.probation) for f in files
+        ],
+        "fitted_learner_score": lambda: score_with(fitted, 1),
+        "learner_fit": lambda: make_detector(args.learner).fit(feedback),
+        "learner_fit_and_score": lambda: score_with(make_detector(args.learner).fit(feedback), 1),
+        f"learner_fit_and_score_jobs{args.jobs}": lambda: score_with(
+            make_detector(args.learner).fit(feedback), args.jobs
+        ),
     }
+    measured = best_times(tasks, args.repeats)
+    floor = measured["numpy_rolling_zscore"]
+    peak = peak_rss_mib()
+    result: dict[str, object] = {"benchmark": "B4-detectors", "points": points}
+    result["learner"] = args.learner
+    result["learned_config"] = getattr(fitted, "config_", None)
+    result.update({name: timing(value, points, floor) for name, value in measured.items()})
+    result["peak_rss_mib"] = peak
+    result["load_average"] = os.getloadavg()
     args.out.write_text(json.dumps(result, indent=1))
     print(f"B4 detectors on {points} points (best of {args.repeats}), learner {args.learner}")
-    for name, entry in result.items():
-        if isinstance(entry, dict):
-            ratio = entry.get("ratio_to_floor")
-            extra = f"  ratio {ratio:.1f}x" if ratio else ""
-            rate = f"{entry['points_per_second']:>14,.0f} pts/s"
-            print(f"  {name:<28}{entry['seconds']:8.3f} s {rate}{extra}")
-    print(f"  peak RSS {peak:.0f} MiB")
+    print(f"  {'':<30}{'wall s':>8} {'points/s':>14}  {'ratio':>6}  {'CPU s':>7}  {'ratio':>6}")
+    for name, value in measured.items():
+        entry = timing(value, points, floor)
+        print(
+            f"  {name:<30}{entry['seconds']:8.4f} {entry['points_per_second']:>14,.0f}"
+            f"  {entry['ratio_to_floor']:5.1f}x  {entry['cpu_seconds']:7.4f}"
+            f"  {entry['cpu_ratio_to_floor']:5.1f}x"
+        )
+    print(f"  peak RSS {peak:.0f} MiB, load average {os.getloadavg()[0]:.2f}")
+    print("  (CPU figures exclude joblib workers: ignore them for the jobs row)")
 
 
 if __name__ == "__main__":

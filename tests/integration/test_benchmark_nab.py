@@ -181,3 +181,12 @@ def test_gaps_duplicates_and_constant_series_are_accepted(tmp_path: Path) -> Non
     assert result["results"]["timestamp_warnings"] == {"beta/c.csv": 1}
     for variant in ("without_feedback", "with_feedback"):
         assert result["detections"][variant]["standard"]["beta/c.csv"] == []
+
+
+def test_learner_is_selectable_and_unknown_learner_is_rejected(corpus: Path) -> None:
+    result = run_b1(corpus, None, jobs=1, learner="sequence_aware_ensemble")
+    for entry in result["results"]["profiles"].values():
+        assert entry["with_feedback"]["learner"] == "sequence_aware_ensemble"
+    with pytest.raises(InputError) as caught:
+        run_b1(corpus, None, jobs=1, learner="rolling_zscore")
+    assert caught.value.field == "learner"

@@ -25,6 +25,13 @@ def nab(
     ),
     jobs: Annotated[int, typer.Option(min=1)] = 2,
     out: Annotated[Path | None, typer.Option(help="Write the re-scorable JSON result.")] = None,
+    learner: Annotated[
+        str,
+        typer.Option(
+            help="Feedback learner: record_aware_ensemble (default), sequence_aware_ensemble "
+            "(adds window novelty; about 40x slower) or feedback_calibrated_ensemble."
+        ),
+    ] = "record_aware_ensemble",
 ) -> None:
     """B1: NAB holdout with and without feedback, peers side by side."""
     from lessonloop.errors import InputError
@@ -41,6 +48,7 @@ def nab(
         peers if peers and peers.exists() else None,
         jobs=jobs,
         dask_scheduler=settings().dask_scheduler,
+        learner=learner,
         progress=lambda message: console.print(f"[dim]{message}[/]"),
     )
     rows = []

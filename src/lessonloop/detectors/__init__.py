@@ -22,6 +22,7 @@ from lessonloop.detectors.feedback import (
 )
 from lessonloop.detectors.learners import FeedbackCalibratedEnsemble
 from lessonloop.detectors.record_learner import RecordAwareEnsemble
+from lessonloop.detectors.seq_learner import SequenceAwareEnsemble as SequenceAwareEnsemble
 from lessonloop.detectors.thresholding import debounce, detections_from_scores, operator_utility
 
 __all__ = [

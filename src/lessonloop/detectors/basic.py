@@ -11,12 +11,7 @@ import numpy.typing as npt
 
 from lessonloop.detectors.base import Detector, as_series, register_detector
 from lessonloop.detectors.feedback import SeriesFeedback
-from lessonloop.detectors.rolling import (
-    noise_floor,
-    previous_occurrences,
-    trailing_mean,
-    trailing_mean_std,
-)
+from lessonloop.detectors.rolling import TrailingStatistics, previous_occurrences
 
 __all__ = [
     "RollingZScore",
@@ -36,19 +31,50 @@ def _after_warmup(feature: Array, rows: int) -> Array:
     return feature
 
 
-def spike_feature(values: Array, window: int) -> Array:
-    """|x - mean of the previous `window` rows| / (their std + noise floor)."""
-    mean, std = trailing_mean_std(values, window)
-    return _after_warmup(np.abs(values - mean) / (std + noise_floor(values) + 1e-12), window)
+def _statistics(values: Array, shared: TrailingStatistics | None) -> TrailingStatistics:
+    return shared if shared is not None and shared.values is values else TrailingStatistics(values)
 
 
-def shift_feature(values: Array, short: int, long: int) -> Array:
+def spike_feature(
+    values: Array, window: int, statistics: TrailingStatistics | None = None
+) -> Array:
+    """|x - mean of the previous `window` rows| / (their std + noise floor).
+
+    `statistics` (of the same `values`) shares prefix sums between features.
+    """
+    stats = _statistics(values, statistics)
+    mean, std = stats.mean_std(window)
+    spread = std + stats.noise_floor()
+    spread += 1e-12
+    distance = values - mean
+    np.abs(distance, out=distance)
+    distance /= spread
+    return _after_warmup(distance, window)
+
+
+def shift_feature(
+    values: Array, short: int, long: int, statistics: TrailingStatistics | None = None
+) -> Array:
     """|mean of the last `short` rows - mean of the `long` rows before them| / their spread."""
-    recent = trailing_mean(values, short)
-    mean, std = trailing_mean_std(values, long)
-    before = np.maximum(np.arange(values.size) - short + 1, 0)
-    spread = std[before] + noise_floor(values)[before] + 1e-12
-    return _after_warmup(np.abs(recent - mean[before]) / spread, long)
+    stats = _statistics(values, statistics)
+    recent = stats.mean(short)
+    mean, std = stats.mean_std(long)
+    floor = stats.noise_floor()
+    feature = np.zeros(values.size)
+    lag = max(short - 1, 0)
+    begin = min(max(long, 0), values.size)
+    cut = min(max(lag, begin), values.size)
+    if begin < cut:
+        spread_at_start = std[0] + floor[0] + 1e-12
+        feature[begin:cut] = np.abs(recent[begin:cut] - mean[0]) / spread_at_start
+    if cut < values.size:
+        before = slice(cut - lag, values.size - lag)
+        spread = std[before] + floor[before]
+        spread += 1e-12
+        change = recent[cut:] - mean[before]
+        np.abs(change, out=change)
+        np.divide(change, spread, out=feature[cut:])
+    return feature
 
 
 def record_feature(values: Array, warmup: int) -> Array:
@@ -58,17 +84,34 @@ def record_feature(values: Array, warmup: int) -> Array:
     """
     if values.size == 0:
         return values.copy()
-    highest = np.maximum.accumulate(np.concatenate(([values[0]], values[:-1])))
-    lowest = np.minimum.accumulate(np.concatenate(([values[0]], values[:-1])))
-    span = np.maximum(highest - lowest, 1e-12)
-    beyond = np.maximum(np.maximum(values - highest, lowest - values), 0.0) / span
-    return _after_warmup(np.where(highest > lowest, beyond, 0.0), warmup)
+    highest = np.empty(values.size)
+    highest[0] = values[0]
+    np.maximum.accumulate(values[:-1], out=highest[1:])
+    lowest = np.empty(values.size)
+    lowest[0] = values[0]
+    np.minimum.accumulate(values[:-1], out=lowest[1:])
+    beyond = values - highest
+    np.maximum(beyond, lowest - values, out=beyond)
+    np.maximum(beyond, 0.0, out=beyond)
+    inside = ~(highest > lowest)
+    span = np.subtract(highest, lowest, out=highest)
+    np.maximum(span, 1e-12, out=span)
+    beyond /= span
+    np.copyto(beyond, 0.0, where=inside)
+    return _after_warmup(beyond, warmup)
 
 
-def novelty_feature(values: Array, window: int, bins: int, order: int) -> Array:
+def novelty_feature(
+    values: Array,
+    window: int,
+    bins: int,
+    order: int,
+    statistics: TrailingStatistics | None = None,
+) -> Array:
     """Surprise of the last `order` quantised z-scores: -log of how often that pattern occurred."""
-    mean, std = trailing_mean_std(values, window)
-    z = (values - mean) / (std + noise_floor(values) + 1e-12)
+    stats = _statistics(values, statistics)
+    mean, std = stats.mean_std(window)
+    z = (values - mean) / (std + stats.noise_floor() + 1e-12)
     level = np.clip(np.floor((z + 3.0) / 6.0 * bins), 0, bins - 1).astype(np.int64)
     code = np.zeros(values.size, dtype=np.int64)
     for lag in range(order):

@@ -18,7 +18,7 @@ from lessonloop.detectors.basic import (
     spike_feature,
 )
 from lessonloop.detectors.feedback import SeriesFeedback
-from lessonloop.detectors.rolling import trailing_max
+from lessonloop.detectors.rolling import TrailingStatistics, trailing_max
 
 __all__ = ["SurpriseEnsemble", "member_features", "member_surprise", "surprise", "MEMBER_NAMES"]
 
@@ -29,15 +29,16 @@ MEMBER_NAMES = ("spike", "shift", "novelty", "record")
 def member_features(
     values: Array, members: tuple[str, ...], spike_window: int, shift_short: int, shift_long: int
 ) -> dict[str, Array]:
-    """Raw base scores by member name."""
+    """Raw base scores by member name (rolling sums shared between members)."""
     features: dict[str, Array] = {}
+    statistics = TrailingStatistics(values)
     for member in members:
         if member == "spike":
-            features[member] = spike_feature(values, spike_window)
+            features[member] = spike_feature(values, spike_window, statistics)
         elif member == "shift":
-            features[member] = shift_feature(values, shift_short, shift_long)
+            features[member] = shift_feature(values, shift_short, shift_long, statistics)
         elif member == "novelty":
-            features[member] = novelty_feature(values, 512, 5, 3)
+            features[member] = novelty_feature(values, 512, 5, 3, statistics)
         elif member == "record":
             features[member] = record_feature(values, spike_window)
         else:
@@ -47,8 +48,11 @@ def member_features(
 
 def surprise(feature: Array, memory: int, floor: float) -> Array:
     """feature / its max over the previous `memory` rows, zero where feature < floor."""
-    ratio = feature / np.maximum(trailing_max(feature, memory), 1e-12)
-    return np.where(feature >= floor, ratio, 0.0)
+    ratio = trailing_max(feature, memory)
+    np.maximum(ratio, 1e-12, out=ratio)
+    np.divide(feature, ratio, out=ratio)
+    np.copyto(ratio, 0.0, where=~(feature >= floor))
+    return ratio
 
 
 def record_surprise(feature: Array, margin: float = 0.05) -> Array:
@@ -106,7 +110,7 @@ class SurpriseEnsemble(Detector):
         series = as_series(values)
         combined = np.zeros(series.size)
         for member, feature in self.features(series).items():
-            combined = np.maximum(
-                combined, member_surprise(member, feature, self.memory, self.floor)
+            np.maximum(
+                combined, member_surprise(member, feature, self.memory, self.floor), out=combined
             )
         return combined

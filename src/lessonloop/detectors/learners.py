@@ -27,13 +27,12 @@ import numpy as np
 import numpy.typing as npt
 
 from lessonloop.detectors.base import Detector, as_series, register_detector
+from lessonloop.detectors.candidate_grid import SurpriseRatios, candidate_utility_table
 from lessonloop.detectors.ensemble import member_features, member_surprise
 from lessonloop.detectors.feedback import OperatorProfile, SeriesFeedback
 from lessonloop.detectors.selection import first_near_best
 from lessonloop.detectors.thresholding import (
-    SeriesUtilities,
     WindowUtility,
-    debounce,
     detections_from_scores,
 )
 
@@ -89,7 +88,7 @@ def combined_surprise(
     """Max over members of their surprise (see `member_surprise`)."""
     combined = np.zeros(next(iter(features.values())).size)
     for member in members:
-        combined = np.maximum(combined, member_surprise(member, features[member], memory, floor))
+        np.maximum(combined, member_surprise(member, features[member], memory, floor), out=combined)
     return combined
 
 
@@ -170,59 +169,37 @@ class FeedbackCalibratedEnsemble(Detector):
         configs: list[Config],
         features: list[dict[str, Array]],
         series: Sequence[SeriesFeedback],
+        ratios: SurpriseRatios | None = None,
+        utilities: Sequence[WindowUtility] | None = None,
     ) -> npt.NDArray[np.float64]:
-        """Utility of every candidate configuration on every series (configs x series)."""
-        profile = self._profile()
-        table = np.zeros((len(configs), len(series)))
-        gap = max(c["debounce"] for c in configs) + 1
-        laid_out = SeriesUtilities([feedback_utility(item, profile) for item in series], gap)
-        lowest = min(c["threshold"] for c in configs)
-        ratios: dict[tuple[str, int], list[Array]] = {}
-        candidates: dict[tuple[Any, ...], tuple[npt.NDArray[np.int64], Array]] = {}
-        for row, config in enumerate(configs):
-            members, memory, floor = tuple(config["members"]), config["memory"], config["floor"]
-            key = (members, memory, floor)
-            if key not in candidates:
-                for member in members:
-                    if (member, memory) not in ratios:
-                        ratios[(member, memory)] = [
-                            member_surprise(member, f[member], memory, 0.0) for f in features
-                        ]
-                positions, heights = [], []
-                for k, (f, item) in enumerate(zip(features, series, strict=True)):
-                    combined = np.max(
-                        [
-                            ratios[(m, memory)][k]
-                            if m == "record"
-                            else np.where(f[m] >= floor, ratios[(m, memory)][k], 0.0)
-                            for m in members
-                        ],
-                        axis=0,
-                    )
-                    rows = np.flatnonzero(combined[item.warmup :] >= lowest) + item.warmup
-                    positions.append(laid_out.positions(k, rows.astype(np.int64)))
-                    heights.append(combined[rows])
-                candidates[key] = (np.concatenate(positions), np.concatenate(heights))
-            positions_all, peaks = candidates[key]
-            firing = peaks >= config["threshold"]
-            found = debounce(
-                positions_all[firing],
-                config["debounce"],
-                peaks=peaks[firing],
-                escalation=self.escalation,
-            )
-            table[row] = laid_out(found)
-        return table
+        """Utility of every candidate configuration on every series (configs x series).
+
+        `ratios` (of these `features`) and `utilities` (`feedback_utility` of each series) let
+        the caller share them with `_fit_suppression`.
+        """
+        if utilities is None:
+            utilities = [feedback_utility(item, self._profile()) for item in series]
+        shared = ratios if ratios is not None else SurpriseRatios(features)
+        return candidate_utility_table(configs, shared, series, utilities, self.escalation)
+
+    def _member_features(self, values: Array, members: Sequence[str]) -> dict[str, Array]:
+        """Raw member scores of one series (subclasses add members of their own)."""
+        return member_features(values, tuple(members), 128, 8, 256)
 
     def fit(self, series: Sequence[SeriesFeedback]) -> Self:
         """Choose a global configuration, group refinements and per-series suppression."""
         everyone = tuple(sorted({m for ms in self.member_sets for m in ms} | {"spike", "shift"}))
-        features = [
-            member_features(as_series(s.values)[: s.feedback_end], everyone, 128, 8, 256)
-            for s in series
-        ]
         configs = self._candidates()
-        table = self._utility_table(configs, features, series)
+        ratios = SurpriseRatios(
+            [
+                self._member_features(as_series(item.values)[: item.feedback_end], everyone)
+                for item in series
+            ],
+            memories=[c["memory"] for c in configs],
+        )
+        features = ratios.features
+        utilities = [feedback_utility(item, self._profile()) for item in series]
+        table = self._utility_table(configs, features, series, ratios, utilities)
         totals = table.sum(axis=1)
         best = first_near_best(table, self.tie_tolerance)
         chosen = best if totals[best] - totals[0] >= self.margin else 0
@@ -244,7 +221,7 @@ class FeedbackCalibratedEnsemble(Detector):
                     **configs[group_best],
                     "utility": float(group_totals[group_best]),
                 }
-        self._fit_suppression(series, features)
+        self._fit_suppression(series, features, ratios, utilities)
         return self
 
     def config_for(self, feedback: SeriesFeedback | None) -> Config:
@@ -254,31 +231,45 @@ class FeedbackCalibratedEnsemble(Detector):
         return self.config_
 
     def _fit_suppression(
-        self, series: Sequence[SeriesFeedback], features: list[dict[str, Array]]
+        self,
+        series: Sequence[SeriesFeedback],
+        features: list[dict[str, Array]],
+        ratios: SurpriseRatios | None = None,
+        utilities: Sequence[WindowUtility] | None = None,
     ) -> None:
         """Pick the strength by predicting late feedback utility from early verdicts."""
-        profile = self._profile()
         setups = [self.config_for(item) for item in series]
-        combined = [
-            combined_surprise(f, c["members"], c["memory"], c["floor"])
-            for f, c in zip(features, setups, strict=True)
-        ]
+        if ratios is None:
+            combined = [
+                combined_surprise(f, c["members"], c["memory"], c["floor"])
+                for f, c in zip(features, setups, strict=True)
+            ]
+        else:
+            combined = [
+                ratios.series_combined(k, c["members"], c["memory"], c["floor"])
+                for k, c in enumerate(setups)
+            ]
+        middles = [(item.warmup + item.feedback_end) // 2 for item in series]
+        if utilities is None:
+            utilities = [feedback_utility(item, self._profile()) for item in series]
+        lates = [u.from_row(middle) for u, middle in zip(utilities, middles, strict=True)]
         best_strength, best_utility = 0.0, -np.inf
         for strength in self.suppression_strengths:
             utility = 0.0
-            for scores, item, config in zip(combined, series, setups, strict=True):
-                middle = (item.warmup + item.feedback_end) // 2
+            for scores, item, config, middle, late in zip(
+                combined, series, setups, middles, lates, strict=True
+            ):
                 early = sum(1 for v in item.verdicts if v.index < middle)
                 threshold = config["threshold"] * (1.0 + strength * early / (early + 5.0))
-                utility += labelled_utility(
+                rows = detections_from_scores(
                     scores,
-                    item,
                     threshold,
-                    config["debounce"],
-                    profile,
-                    start=middle,
+                    debounce_rows=config["debounce"],
+                    start_row=late.start_row,
+                    end_row=item.feedback_end,
                     escalation=self.escalation,
                 )
+                utility += late(rows)
             if utility > best_utility + 1e-9:
                 best_strength, best_utility = strength, utility
         self.strength_ = float(best_strength)
@@ -291,8 +282,10 @@ class FeedbackCalibratedEnsemble(Detector):
         """Learned-ensemble surprise per row, boosted where a threshold hint is crossed."""
         series = as_series(values)
         config = self.config_for(feedback)
-        features = member_features(series, tuple(config["members"]), 128, 8, 256)
+        features = self._member_features(series, tuple(config["members"]))
         combined = combined_surprise(features, config["members"], config["memory"], config["floor"])
+        if feedback is None or not feedback.hints:
+            return combined
         return np.where(hint_mask(series, feedback), combined * self.hint_boost, combined)
 
     def decision_threshold(self, feedback: SeriesFeedback | None = None) -> float:

@@ -13,50 +13,17 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from lessonloop.detectors.debouncing import debounce, debounce_sorted
 from lessonloop.detectors.feedback import LabelWindow, OperatorProfile
 
 __all__ = [
     "SeriesUtilities",
     "WindowUtility",
     "debounce",
+    "debounce_sorted",
     "detections_from_scores",
     "operator_utility",
 ]
-
-
-def debounce(
-    candidates: npt.ArrayLike,
-    quiet_rows: int,
-    *,
-    peaks: npt.ArrayLike | None = None,
-    escalation: float = float("inf"),
-) -> npt.NDArray[np.int64]:
-    """Keep the first candidate row, drop those within `quiet_rows` after each kept one.
-
-    With `peaks` (the score of each candidate), a candidate inside the quiet period still
-    fires when its score is at least `escalation` times the score of the last kept row:
-    a much stronger anomaly re-alerts. The loop runs once per kept row, not per row.
-    """
-    rows = np.asarray(candidates, dtype=np.int64)
-    heights = None if peaks is None else np.asarray(peaks, dtype=np.float64)
-    if rows.size > 1 and np.any(rows[1:] <= rows[:-1]):
-        rows, first = np.unique(rows, return_index=True)
-        heights = None if heights is None else heights[first]
-    if quiet_rows <= 0 or rows.size == 0:
-        return rows
-    escalating = heights is not None and np.isfinite(escalation)
-    kept: list[int] = []
-    position = 0
-    while position < rows.size:
-        row = int(rows[position])
-        kept.append(row)
-        after = int(np.searchsorted(rows, row + quiet_rows, side="left"))
-        if escalating and heights is not None:
-            louder = np.flatnonzero(heights[position + 1 : after] >= escalation * heights[position])
-            if louder.size:
-                after = position + 1 + int(louder[0])
-        position = after
-    return np.asarray(kept, dtype=np.int64)
 
 
 def detections_from_scores(
@@ -101,6 +68,7 @@ class WindowUtility:
         self.end_row = max(end_row, start_row)
         self.fn_weight = profile.fn_weight
         ordered = sorted(windows, key=lambda w: w.start_index)
+        self.window_ends = [w.end_index for w in ordered]
         self.counted = sum(1 for w in ordered if w.end_index >= start_row)
         rows = np.arange(self.start_row, self.end_row, dtype=np.int64)
         self.value = np.full(rows.size, -profile.fp_weight)
@@ -120,6 +88,22 @@ class WindowUtility:
         timing = _sigmoid(-(rights[safe] - rows + 1) / widths[safe]) / _sigmoid(np.array(-1.0))
         self.value = np.where(inside, profile.tp_weight * timing, fp_value)
         self.window_of = np.where(inside, owner, -1)
+
+    def from_row(self, start_row: int) -> WindowUtility:
+        """The same utility counting only rows >= `start_row` (shares this one's row values).
+
+        Equal to building a new one with `start_row` (when it is >= this one's start).
+        """
+        begin = max(start_row, self.start_row)
+        later = WindowUtility([], OperatorProfile(fn_weight=self.fn_weight), start_row=0, end_row=0)
+        later.start_row = begin
+        later.end_row = max(self.end_row, begin)
+        later.window_ends = self.window_ends
+        later.counted = sum(1 for end in self.window_ends if end >= begin)
+        offset = min(begin, self.end_row) - self.start_row
+        later.value = self.value[offset:]
+        later.window_of = self.window_of[offset:]
+        return later
 
     def __call__(self, detections: npt.ArrayLike) -> float:
         """Utility of sorted detection rows."""
@@ -181,6 +165,34 @@ class SeriesUtilities:
         caught = np.bincount(hit_owner, weights=values[~outside][first], minlength=n_series)
         hits = np.bincount(hit_owner, minlength=n_series)
         result: npt.NDArray[np.float64] = noise + caught - self.fn_weight * (self.counted - hits)
+        return result
+
+    def per_segment(
+        self, positions: npt.NDArray[np.int64], stride: int, segments: int
+    ) -> npt.NDArray[np.float64]:
+        """`__call__` for many detection sets at once (segments x series).
+
+        Set c is given at positions shifted by ``c * stride`` (stride >= the laid-out length),
+        all in one sorted array; each set's row equals calling this object on it alone.
+        """
+        segment = positions // stride
+        local = positions - segment * stride
+        n_series = self.bases.size
+        owner = segment * n_series + np.searchsorted(self.bases, local, side="right") - 1
+        windows = self.window_of[local]
+        values = self.value[local]
+        outside = windows < 0
+        size = segments * n_series
+        noise = np.bincount(owner[outside], weights=values[outside], minlength=size)
+        hit = windows[~outside] + segment[~outside] * (int(self.window_of.max(initial=0)) + 1)
+        first = np.concatenate(([True], hit[1:] != hit[:-1])) if hit.size else hit.astype(bool)
+        hit_owner = owner[~outside][first]
+        caught = np.bincount(hit_owner, weights=values[~outside][first], minlength=size)
+        hits = np.bincount(hit_owner, minlength=size).reshape(segments, n_series)
+        missed = self.fn_weight * (self.counted - hits)
+        result: npt.NDArray[np.float64] = (
+            noise.reshape(segments, n_series) + caught.reshape(segments, n_series) - missed
+        )
         return result
 
 

@@ -32,10 +32,11 @@ from joblib import Parallel, delayed, parallel_config
 from lessonloop.detectors import (
     Detector,
     FalsePositiveVerdict,
+    FeedbackCalibratedEnsemble,
     LabelWindow,
-    RecordAwareEnsemble,
     SeriesFeedback,
     SurpriseEnsemble,
+    make_detector,
 )
 from lessonloop.errors import ConfigurationError, InputError
 from lessonloop.evaluation import (
@@ -50,7 +51,14 @@ from lessonloop.evaluation import (
     window_rows,
 )
 
-__all__ = ["CorpusFile", "load_corpus", "load_peers", "run_b1"]
+__all__ = ["B1_LEARNERS", "DEFAULT_LEARNER", "CorpusFile", "load_corpus", "load_peers", "run_b1"]
+
+DEFAULT_LEARNER = "record_aware_ensemble"
+B1_LEARNERS = (
+    "record_aware_ensemble",
+    "sequence_aware_ensemble",
+    "feedback_calibrated_ensemble",
+)
 
 Progress = Callable[[str], None]
 
@@ -263,13 +271,21 @@ def run_b1(
     jobs: int = 1,
     dask_scheduler: str | None = None,
     progress: Progress | None = None,
+    learner: str = DEFAULT_LEARNER,
 ) -> dict[str, Any]:
     """Run protocol B1 on a NAB-layout corpus; returns the --out JSON document.
+
+    `learner` names the feedback learner (one of B1_LEARNERS); the default is the one whose
+    figures the README quotes.
 
     Per-file scoring runs on `jobs` local processes, or on the Dask cluster at `dask_scheduler`
     (ConfigurationError when unreachable); the learners' fit runs in the caller. `progress`
     receives one short message per step. Bad corpus input raises InputError (module docstring).
     """
+    if learner not in B1_LEARNERS:
+        raise InputError(
+            f"unknown learner {learner!r}; choose one of {', '.join(B1_LEARNERS)}", field="learner"
+        )
     say = progress or (lambda message: None)
     started = time.perf_counter()
     files = load_corpus(corpus)
@@ -297,9 +313,13 @@ def run_b1(
             feedback = _feedback(files, baseline)
             learned = {}
             for name, profile in nab_profiles().items():
-                learner = RecordAwareEnsemble(profile.tp, profile.fn, profile.fp)
-                learner.fit(feedback)
-                learned[name] = (learner, _detect_all(learner, files, feedback, jobs))
+                model = make_detector(
+                    learner, tp_weight=profile.tp, fn_weight=profile.fn, fp_weight=profile.fp
+                )
+                if not isinstance(model, FeedbackCalibratedEnsemble):
+                    raise InputError(f"{learner!r} is not a feedback learner", field="learner")
+                model.fit(feedback)
+                learned[name] = (model, _detect_all(model, files, feedback, jobs))
                 say(f"learned and scored with feedback ({name})")
     finally:
         if client is not None:
@@ -307,7 +327,7 @@ def run_b1(
     results: dict[str, Any] = {"files": len(files), "rows": sum(f.truth.n_rows for f in files)}
     profiles: dict[str, Any] = {}
     for name, profile in nab_profiles().items():
-        learner, detected = learned[name]
+        model, detected = learned[name]
         without = score_corpus(truths, baseline, profile, first_scored_rows=splits)
         with_fb = score_corpus(truths, detected, profile, first_scored_rows=splits)
         peers_scored = {
@@ -324,10 +344,10 @@ def run_b1(
             },
             "with_feedback": {
                 "holdout": with_fb.normalised,
-                "learner": learner.name,
-                "learned": learner.config_,
-                "suppression_strength": learner.strength_,
-                "group_configs": learner.group_configs_,
+                "learner": model.name,
+                "learned": model.config_,
+                "suppression_strength": model.strength_,
+                "group_configs": model.group_configs_,
             },
             "lift": _lift(files, with_fb, without, profile.fn),
             "holdout_windows": without.perfect / profile.tp,
