@@ -14,6 +14,7 @@ from typing import Any
 
 from lessonloop.errors import LessonloopError
 from lessonloop.services.benchmark_text import run_b2
+from lessonloop.text.frontmatter import DOCUMENT_TEXT_MODES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "datasets" / "postmortems" / "data"
@@ -33,21 +34,40 @@ def main(argv: list[str] | None = None) -> int:
         default={},
         help="JSON of FailureModeClassifier arguments, e.g. '{\"min_positive\": 5}'",
     )
+    parser.add_argument(
+        "--document-text",
+        choices=DOCUMENT_TEXT_MODES,
+        default="title+summary",
+        help="classifier text: title+summary (the B2 protocol) or all-fields (keywords, body)",
+    )
+    parser.add_argument(
+        "--extra-cv-seeds",
+        type=int,
+        default=0,
+        help="also run this many more fold splits (seed+1, ...) and report the curve's spread",
+    )
     parser.add_argument("--out", type=Path, help="write the JSON result here")
     args = parser.parse_args(argv)
     split_mode = args.train_corpus is not None or args.test_corpus is not None
-    try:
-        result = run_b2(
+    params = {k: tuple(v) if isinstance(v, list) else v for k, v in args.classifier_params.items()}
+
+    def run(seed: int) -> dict[str, Any]:
+        return run_b2(
             None if split_mode else args.corpus,
             train_corpus=args.train_corpus,
             test_corpus=args.test_corpus,
-            seed=args.seed,
+            seed=seed,
             semantic=args.semantic,
-            classifier_params={
-                k: tuple(v) if isinstance(v, list) else v for k, v in args.classifier_params.items()
-            },
+            classifier_params=params,
             progress=lambda message: print(message, file=sys.stderr),
+            document_text=args.document_text,
         )
+
+    try:
+        result = run(args.seed)
+        if args.extra_cv_seeds > 0 and not split_mode:
+            extra = [run(args.seed + i) for i in range(1, args.extra_cv_seeds + 1)]
+            result["results"]["over_cv_seeds"] = curve_over_seeds([result, *extra])
     except LessonloopError as error:
         print(f"error: {error}", file=sys.stderr)
         return getattr(error, "exit_code", 1)
@@ -55,6 +75,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
     return 0
+
+
+def curve_over_seeds(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Macro- and micro-F1 per fold split (CV seed) and their mean, per curve fraction."""
+    per_seed = {
+        metric: [[step[metric] for step in r["results"]["curve"]] for r in results]
+        for metric in ("macro_f1", "micro_f1")
+    }
+    return {
+        "seeds": [r["config"]["seed"] for r in results],
+        "fractions": [step["fraction"] for step in results[0]["results"]["curve"]],
+        "per_seed": per_seed,
+        "mean": {
+            metric: [round(sum(column) / len(column), 4) for column in zip(*rows, strict=True)]
+            for metric, rows in per_seed.items()
+        },
+        "runtime_seconds": round(sum(r["runtime_seconds"] for r in results), 2),
+    }
 
 
 def print_table(result: dict[str, Any]) -> None:
@@ -74,6 +112,12 @@ def print_table(result: dict[str, Any]) -> None:
     for variant, scores in results["retrieval"]["variants"].items():
         print(f"retrieval {variant:12} P@5 {scores['precision_at_5']:.3f}  MRR {scores['mrr']:.3f}")
     print(f"anchor RCACopilot macro-F1 0.53; runtime {result['runtime_seconds']} s")
+    spread = results.get("over_cv_seeds")
+    if spread:
+        print(f"macro-F1 per CV seed {spread['seeds']} (fractions {spread['fractions']}):")
+        for seed, row in zip(spread["seeds"], spread["per_seed"]["macro_f1"], strict=True):
+            print(f"  seed {seed}: " + " / ".join(f"{x:.3f}" for x in row))
+        print("  mean:   " + " / ".join(f"{x:.3f}" for x in spread["mean"]["macro_f1"]))
 
 
 if __name__ == "__main__":

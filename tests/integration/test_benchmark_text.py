@@ -78,6 +78,33 @@ def test_b2_train_on_one_directory_test_on_another(tmp_path: Path) -> None:
     assert result["results"]["curve"][-1]["micro_f1"] > 0.9
 
 
+def test_b2_all_fields_mode_feeds_the_body_to_the_classifier(tmp_path: Path) -> None:
+    # Titles and summaries say nothing; only the body names the failure mode.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for label, template in TEMPLATES.items():
+        for service in SERVICES[:5]:
+            (corpus / f"{label}-{service}.md").write_text(
+                f"---\ntitle: {service} incident\ncategories:\n- {label}\n"
+                f"summary: Something went wrong.\n---\n\n{template.format(x=service)}\n",
+                encoding="utf-8",
+            )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        results = {
+            mode: run_b2(corpus, reveal_repeats=1, fractions=(1.0,), document_text=mode)
+            for mode in ("title+summary", "all-fields")
+        }
+    assert results["all-fields"]["config"]["document_text"] == "all-fields"
+    per_label = {
+        mode: result["results"]["curve"][0]["per_category_f1"] for mode, result in results.items()
+    }
+    assert all(per_label["all-fields"][label] > 0.9 for label in TEMPLATES)
+    assert sum(per_label["all-fields"][x] for x in TEMPLATES) > sum(
+        per_label["title+summary"][x] for x in TEMPLATES
+    )
+
+
 def test_b2_reports_broken_file_and_bad_arguments(tmp_path: Path) -> None:
     corpus = write_corpus(tmp_path / "corpus", SERVICES[:2])
     (corpus / "zz-broken.md").write_text("---\ntitle: x\n  nested: {a: 1}\n---\n")

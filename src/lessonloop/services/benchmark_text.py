@@ -19,7 +19,7 @@ from sklearn.model_selection import KFold
 
 from lessonloop.errors import InputError
 from lessonloop.text.classifier import FailureModeClassifier
-from lessonloop.text.frontmatter import PostmortemDocument, parse_postmortem
+from lessonloop.text.frontmatter import PostmortemDocument, parse_postmortem, with_document_text
 from lessonloop.text.precedents import PrecedentDocument, PrecedentRetriever
 from lessonloop.text.scoring import (
     curve_point,
@@ -154,10 +154,13 @@ def run_b2(
     reveal_repeats: int = 3,
     fractions: Sequence[float] = CURVE_FRACTIONS,
     classifier_params: dict[str, Any] | None = None,
+    document_text: str = "title+summary",
 ) -> dict[str, Any]:
     """Run B2 and return the JSON-ready result (curve, retrieval, raw predictions, runtime).
 
-    Per-label "keywords only" warnings are expected at small label fractions and silenced.
+    ``document_text="all-fields"`` (outside the protocol) also feeds keywords, product and
+    body to the classifier and the queries. Per-label "keywords only" warnings are expected
+    at small label fractions and silenced.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -171,6 +174,7 @@ def run_b2(
             reveal_repeats,
             fractions,
             dict(classifier_params or {}),
+            document_text,
         )
 
 
@@ -184,6 +188,7 @@ def _run_b2_quietly(
     reveal_repeats: int,
     fractions: Sequence[float],
     classifier_params: dict[str, Any],
+    document_text: str,
 ) -> dict[str, Any]:
     """The B2 run itself (see ``run_b2``)."""
     started = time.perf_counter()
@@ -195,6 +200,11 @@ def _run_b2_quietly(
     documents = read_postmortem_directory(corpus) if train_corpus is None and corpus else None
     train_documents = read_postmortem_directory(train_corpus) if train_corpus else None
     test_documents = read_postmortem_directory(test_corpus) if test_corpus else None
+    if document_text != "title+summary":
+        documents, train_documents, test_documents = (
+            [with_document_text(d, document_text) for d in group] if group else group
+            for group in (documents, train_documents, test_documents)
+        )
     everything = documents or (train_documents or []) + (test_documents or [])
     taxonomy = _corpus_taxonomy(everything)
     labels = taxonomy.labels
@@ -272,6 +282,7 @@ def _run_b2_quietly(
             "reveal_repeats": reveal_repeats,
             "semantic": semantic,
             "classifier_params": classifier_params,
+            "document_text": document_text,
             "labels": list(labels),
         },
         "data": {

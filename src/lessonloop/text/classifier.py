@@ -2,10 +2,10 @@
 
 With no labels it is a keyword matcher (useful on day one). As reviewers label incidents, each
 label gets a TF-IDF (word + character, optionally sentence-embedding) logistic regression whose
-regularisation, Platt calibration, blend with the keyword prior and decision threshold (by
-default half the best out-of-fold F1) are chosen by cross-validation inside the training data.
-Measured options, off by default (docs/experiments/b2-log.md): one pooled pseudo-count that
-shrinks rare labels toward their keywords, label co-occurrence stacking, self-training.
+regularisation, Platt calibration, blend with the keyword prior, decision threshold and
+threshold rule are chosen by cross-validation inside the training data. Measured options, off
+by default (docs/experiments/b2-log.md): pooled shrinkage toward keywords, label co-occurrence
+stacking, self-training, feature-view selection, neighbour votes, repeated inner CV.
 A label with fewer than ``min_positive`` examples keeps using its keywords (with a warning).
 Labels seen in training but not in the taxonomy are ignored (warning); a saved model loaded
 with a taxonomy that no longer has one of its labels drops that label (warning); a taxonomy
@@ -29,11 +29,20 @@ import numpy as np
 import scipy.sparse as sp
 
 from lessonloop.errors import InputError
-from lessonloop.text.cooccurrence import LabelStack, apply_label_stacks, fit_label_stacks
+from lessonloop.text.cooccurrence import LabelStack, apply_label_stacks, stack_fitted_labels
+from lessonloop.text.design_selection import (
+    FeatureView,
+    choose_feature_view,
+    rethreshold_by_inner_cv,
+)
 from lessonloop.text.evidence import FailureModeSuggestion, explain_labels
-from lessonloop.text.features import TextFeatures, clean_text, keyword_prior
-from lessonloop.text.label_model import THRESHOLD_RULES, LabelModel, fit_label_model
-from lessonloop.text.shrinkage import fit_shrunk_label_models
+from lessonloop.text.features import TextFeatures, clean_text, in_view, keyword_prior
+from lessonloop.text.label_fitting import fit_label_models
+from lessonloop.text.label_model import (
+    THRESHOLD_RULES,
+    has_enough_examples,
+)
+from lessonloop.text.neighbour_vote import mix_votes, neighbour_votes
 from lessonloop.text.taxonomy import Taxonomy, default_failure_taxonomy
 
 __all__ = ["FailureModeClassifier", "FailureModeSuggestion"]
@@ -60,7 +69,10 @@ class FailureModeClassifier:
         pseudo_count_grid: tuple[float, ...] = (),
         label_stacking: bool = False,
         self_training_confidence: float = 0.0,
-        threshold_rule: str = "half_best_f1",
+        threshold_rule: str = "inner_cv",
+        feature_views: tuple[tuple[float, float], ...] = ((1.0, 1.0),),
+        neighbour_k: int = 0,
+        inner_repeats: int = 1,
         seed: int = 0,
     ) -> None:
         self.taxonomy = taxonomy
@@ -79,6 +91,9 @@ class FailureModeClassifier:
         self.label_stacking = label_stacking
         self.self_training_confidence = self_training_confidence
         self.threshold_rule = threshold_rule
+        self.feature_views = feature_views
+        self.neighbour_k = neighbour_k
+        self.inner_repeats = inner_repeats
         self.seed = seed
 
     @property
@@ -99,7 +114,8 @@ class FailureModeClassifier:
 
     def _features(self, texts: list[str], prior: np.ndarray) -> sp.csr_matrix:
         keyword_block = sp.csr_matrix(prior * self.keyword_feature_weight)
-        return sp.hstack([self.features_.transform(texts), keyword_block], format="csr")
+        matrix = sp.hstack([self.features_.transform(texts), keyword_block], format="csr")
+        return in_view(matrix, self.features_, getattr(self, "feature_view_", (1.0, 1.0)))
 
     def fit(
         self,
@@ -112,7 +128,7 @@ class FailureModeClassifier:
         """Learn from labelled texts (may be none); unlabelled texts only shape the vocabulary."""
         if len(texts) != len(label_sets):
             raise InputError("texts and label_sets differ in length", field="label_sets")
-        if self.threshold_rule not in THRESHOLD_RULES:
+        if self.threshold_rule not in (*THRESHOLD_RULES, "inner_cv"):
             raise InputError(
                 f"unknown threshold rule {self.threshold_rule!r}", field="threshold_rule"
             )
@@ -134,26 +150,37 @@ class FailureModeClassifier:
             semantic_weight=self.semantic_weight,
         ).fit(cleaned + self._clean(unlabeled_texts))
         prior = self._prior(cleaned, taxonomy)
-        matrix = self._features(cleaned, prior)
-        self.label_models_ = self._fit_labels(taxonomy, matrix, truth, prior)
+        self.feature_view_: FeatureView = (1.0, 1.0)
+        unscaled = self._features(cleaned, prior)
+        views = tuple((float(w), float(c)) for w, c in self.feature_views) or ((1.0, 1.0),)
+        self.feature_view_, chosen = choose_feature_view(
+            {view: in_view(unscaled, self.features_, view) for view in views},
+            truth,
+            c_grid=self.c_grid,
+            inner_folds=self.inner_folds,
+            min_positive=self.min_positive,
+            seed=self.seed,
+            repeats=self.inner_repeats,
+        )
+        matrix = in_view(unscaled, self.features_, self.feature_view_)
+        learnable = np.array([has_enough_examples(t, self.min_positive) for t in truth.T], bool)
+        votes = neighbour_votes(matrix, matrix, truth, k=self.neighbour_k, leave_one_out=True)
+        model_prior = mix_votes(prior, votes, learnable) if self.neighbour_k > 0 else prior
+        self.label_models_ = fit_label_models(
+            self, taxonomy.labels, matrix, truth, model_prior, chosen
+        )
+        self.threshold_rule_ = self.threshold_rule
+        if self.threshold_rule == "inner_cv":
+            self.threshold_rule_ = rethreshold_by_inner_cv(
+                list(self.label_models_.values()), truth, folds=self.inner_folds, seed=self.seed
+            )
         for label, model in self.label_models_.items():
             if model.mode == "keywords" and len(cleaned):
                 self._warn(f"label {label!r} has {model.n_positive} examples: keywords only")
         self.label_stacks_: dict[str, LabelStack] = {}
         if self.label_stacking and len(cleaned):
-            out_of_fold = np.column_stack(
-                [
-                    m.out_of_fold if m.out_of_fold is not None else prior[:, column]
-                    for column, m in enumerate(self.label_models_.values())
-                ]
-            )
-            self.label_stacks_ = fit_label_stacks(
-                taxonomy.labels,
-                out_of_fold,
-                truth,
-                min_positive=self.min_positive,
-                inner_folds=self.inner_folds,
-                seed=self.seed,
+            self.label_stacks_ = stack_fitted_labels(
+                self.label_models_, prior, truth, self.min_positive, self.inner_folds, self.seed
             )
         self.train_matrix_ = matrix
         self.train_truth_ = truth
@@ -169,40 +196,6 @@ class FailureModeClassifier:
             self_train(self, texts, label_sets, unlabeled_texts)
         return self
 
-    def _fit_labels(
-        self, taxonomy: Taxonomy, matrix: sp.csr_matrix, truth: np.ndarray, prior: np.ndarray
-    ) -> dict[str, LabelModel]:
-        """One model per label: blend chosen per label, or one pooled pseudo-count."""
-        if not self.pseudo_count_grid:
-            return {
-                label: fit_label_model(
-                    label,
-                    matrix,
-                    truth[:, column],
-                    prior[:, column],
-                    c_grid=self.c_grid,
-                    blend_grid=self.blend_grid,
-                    inner_folds=self.inner_folds,
-                    min_positive=self.min_positive,
-                    prior_threshold=0.5,
-                    seed=self.seed,
-                    threshold_rule=self.threshold_rule,
-                )
-                for column, label in enumerate(taxonomy.labels)
-            }
-        return fit_shrunk_label_models(
-            taxonomy.labels,
-            matrix,
-            truth,
-            prior,
-            pseudo_count_grid=self.pseudo_count_grid,
-            c_grid=self.c_grid,
-            inner_folds=self.inner_folds,
-            min_positive=self.min_positive,
-            seed=self.seed,
-            threshold_rule=self.threshold_rule,
-        )
-
     def _warn(self, message: str) -> None:
         self.warnings_.append(message)
         warnings.warn(message, UserWarning, stacklevel=3)
@@ -214,6 +207,12 @@ class FailureModeClassifier:
         trained = self.training_taxonomy_
         prior = self._prior(cleaned, trained)
         matrix = self._features(cleaned, prior)
+        if self.neighbour_k > 0:
+            learned = np.array([self.label_models_[x].mode == "model" for x in trained.labels])
+            votes = neighbour_votes(
+                matrix, self.train_matrix_, self.train_truth_, k=self.neighbour_k
+            )
+            prior = mix_votes(prior, votes, learned)
         active = self._active_taxonomy()
         new_labels = [label for label in active.labels if label not in self.label_models_]
         new_prior = (

@@ -15,9 +15,14 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from lessonloop.text.label_model import choose_threshold, has_enough_examples, log_loss
+from lessonloop.text.label_model import (
+    LabelModel,
+    choose_threshold,
+    has_enough_examples,
+    log_loss,
+)
 
-__all__ = ["LabelStack", "apply_label_stacks", "fit_label_stacks"]
+__all__ = ["LabelStack", "apply_label_stacks", "fit_label_stacks", "stack_fitted_labels"]
 
 
 @dataclass(frozen=True)
@@ -85,3 +90,28 @@ def apply_label_stacks(
         if label in stacks:
             out[:, column] = stacks[label].probability(logits)
     return out
+
+
+def stack_fitted_labels(
+    models: dict[str, LabelModel],
+    prior: np.ndarray,
+    truth: np.ndarray,
+    min_positive: int,
+    inner_folds: int,
+    seed: int,
+) -> dict[str, LabelStack]:
+    """Stacks over fitted label models' out-of-fold probabilities (keyword prior where none)."""
+    out_of_fold = np.column_stack(
+        [
+            m.out_of_fold if m.out_of_fold is not None else prior[:, column]
+            for column, m in enumerate(models.values())
+        ]
+    )
+    return fit_label_stacks(
+        tuple(models),
+        out_of_fold,
+        truth,
+        min_positive=min_positive,
+        inner_folds=inner_folds,
+        seed=seed,
+    )

@@ -12,7 +12,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from lessonloop.text.taxonomy import Taxonomy
 
-__all__ = ["TextFeatures", "clean_text", "keyword_prior"]
+__all__ = ["TextFeatures", "clean_text", "in_view", "keyword_prior"]
 
 _LINK = re.compile(r"\]\([^)]*\)|https?://\S+")
 
@@ -106,6 +106,15 @@ class TextFeatures:
         )
         return sp.hstack([word, char, self._semantic_block(safe)], format="csr")
 
+    def block_scale(self, word_weight: float, char_weight: float) -> np.ndarray:
+        """Per-column multipliers that weight the word and character blocks (a feature view)."""
+        words = len(self.word_.vocabulary_) if self.word_ is not None else 0
+        chars = len(self.char_.vocabulary_) if self.char_ is not None else 0
+        dimensions = self._semantic_block([" "]).shape[1] if self.semantic_weight > 0 else 0
+        return np.concatenate(
+            [np.full(words, word_weight), np.full(chars, char_weight), np.ones(dimensions)]
+        )
+
     def feature_names(self) -> list[str]:
         """Names aligned with ``transform`` columns (character n-grams quoted)."""
         words = (
@@ -116,3 +125,16 @@ class TextFeatures:
         )
         dimensions = self._semantic_block([" "]).shape[1] if self.semantic_weight > 0 else 0
         return words + chars + [f"embedding:{i}" for i in range(dimensions)]
+
+
+def in_view(
+    matrix: sp.csr_matrix, features: TextFeatures, view: tuple[float, float]
+) -> sp.csr_matrix:
+    """``matrix`` with its word and character blocks weighted by ``view`` (extra columns kept)."""
+    if tuple(view) == (1.0, 1.0):
+        return matrix
+    blocks = features.block_scale(*view)
+    scale = np.concatenate([blocks, np.ones(matrix.shape[1] - len(blocks))])
+    scaled = sp.csr_matrix(matrix @ sp.diags(scale))
+    scaled.eliminate_zeros()
+    return scaled

@@ -10,11 +10,19 @@ naming the file and line, so a broken file is reported instead of half-read.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lessonloop.errors import InputError
 
-__all__ = ["PostmortemDocument", "parse_front_matter", "parse_postmortem"]
+__all__ = [
+    "DOCUMENT_TEXT_MODES",
+    "PostmortemDocument",
+    "parse_front_matter",
+    "parse_postmortem",
+    "with_document_text",
+]
+
+DOCUMENT_TEXT_MODES = ("title+summary", "all-fields")
 
 _KEY_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_\-]*)\s*:(?:\s+(.*))?$")
 _FENCE = "---"
@@ -210,3 +218,18 @@ def parse_postmortem(text: str, name: str) -> PostmortemDocument:
         body=body,
         metadata=mapping,
     )
+
+
+def with_document_text(document: PostmortemDocument, mode: str) -> PostmortemDocument:
+    """The document with its learning text rebuilt: "title+summary" (B2) or "all-fields".
+
+    "all-fields" adds the front matter's keywords and product and the (machine-expanded) body;
+    it is outside the B2 protocol and only measured to show what longer review text buys.
+    """
+    if mode == "title+summary":
+        return document
+    if mode != "all-fields":
+        raise InputError(f"unknown document text mode {mode!r}", field="document_text")
+    product = _as_text(document.metadata.get("product")).strip()
+    parts = (document.text, " ".join(document.keywords), product, document.body.strip())
+    return replace(document, text="\n".join(part for part in parts if part))

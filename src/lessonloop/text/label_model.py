@@ -112,6 +112,7 @@ class OutOfFold:
     platt_slope: float
     platt_intercept: float
     calibrated: np.ndarray
+    average_precision: float = 0.0
 
 
 def label_out_of_fold(
@@ -121,26 +122,35 @@ def label_out_of_fold(
     c_grid: Sequence[float],
     inner_folds: int,
     seed: int,
+    repeats: int = 1,
 ) -> OutOfFold:
-    """Pick C by out-of-fold average precision and Platt-scale its out-of-fold scores."""
+    """Pick C by out-of-fold average precision and Platt-scale its out-of-fold scores.
+
+    With ``repeats`` > 1 the inner CV is repeated over reshuffled folds and each text's
+    out-of-fold score is the mean over repeats (steadier C, calibration and thresholds).
+    """
     n_positive = int(truth.sum())
     n_negative = int(len(truth) - n_positive)
-    folds = StratifiedKFold(
-        min(inner_folds, n_positive, n_negative), shuffle=True, random_state=seed
-    )
-    splits = list(folds.split(np.zeros(len(truth)), truth))
+    splits = [
+        split
+        for repeat in range(max(repeats, 1))
+        for split in StratifiedKFold(
+            min(inner_folds, n_positive, n_negative), shuffle=True, random_state=seed + repeat
+        ).split(np.zeros(len(truth)), truth)
+    ]
     best_c, best_scores, best_quality = c_grid[0], np.zeros(len(truth)), -1.0
     for c in c_grid:
         out_of_fold = np.zeros(len(truth))
         for train, valid in splits:
             model = _new_estimator(c, seed).fit(features[train], truth[train])
-            out_of_fold[valid] = model.decision_function(features[valid])
+            out_of_fold[valid] += model.decision_function(features[valid]) / max(repeats, 1)
         quality = float(average_precision_score(truth, out_of_fold))
         if quality > best_quality + 1e-9:
             best_c, best_scores, best_quality = c, out_of_fold, quality
     platt = LogisticRegression(C=100.0).fit(best_scores.reshape(-1, 1), truth)
     slope, intercept = float(platt.coef_[0, 0]), float(platt.intercept_[0])
-    return OutOfFold(float(best_c), slope, intercept, _sigmoid(slope * best_scores + intercept))
+    calibrated = _sigmoid(slope * best_scores + intercept)
+    return OutOfFold(float(best_c), slope, intercept, calibrated, best_quality)
 
 
 def has_enough_examples(truth: np.ndarray, min_positive: int) -> bool:
@@ -193,11 +203,19 @@ def fit_label_model(
     prior_threshold: float,
     seed: int,
     threshold_rule: str = "plateau",
+    out_of_fold: OutOfFold | None = None,
+    inner_repeats: int = 1,
 ) -> LabelModel:
-    """Fit one label; too few positives (or negatives) fall back to the keyword prior."""
+    """Fit one label; too few positives (or negatives) fall back to the keyword prior.
+
+    ``out_of_fold``, when given, is this label's inner-CV result already computed on
+    ``features`` (saves refitting it).
+    """
     if not has_enough_examples(truth, min_positive):
         return LabelModel(label, "keywords", int(truth.sum()), threshold=prior_threshold)
-    oof = label_out_of_fold(features, truth, c_grid=c_grid, inner_folds=inner_folds, seed=seed)
+    oof = out_of_fold or label_out_of_fold(
+        features, truth, c_grid=c_grid, inner_folds=inner_folds, seed=seed, repeats=inner_repeats
+    )
     blend = min(
         blend_grid, key=lambda w: (log_loss(w * oof.calibrated + (1 - w) * prior, truth), -w)
     )

@@ -64,6 +64,8 @@ def save_classifier(classifier: FailureModeClassifier, directory: str | Path) ->
         "training_taxonomy": classifier.training_taxonomy_.to_mapping(),
         "labels": label_choices,
         "train_ids": classifier.train_ids_,
+        "feature_view": list(getattr(classifier, "feature_view_", (1.0, 1.0))),
+        "threshold_rule": getattr(classifier, "threshold_rule_", classifier.threshold_rule),
         "label_stacks": {
             label: {
                 "coefficients": list(stack.coefficients),
@@ -125,6 +127,9 @@ def load_classifier(
     classifier.train_matrix_ = state["train_matrix"]
     classifier.train_truth_ = state["train_truth"]
     classifier.train_ids_ = list(config["train_ids"])
+    word_weight, char_weight = config.get("feature_view", [1.0, 1.0])
+    classifier.feature_view_ = (float(word_weight), float(char_weight))
+    classifier.threshold_rule_ = str(config.get("threshold_rule", classifier.threshold_rule))
     classifier.label_models_ = {}
     for label, choice in config["labels"].items():
         classifier.label_models_[label] = LabelModel(

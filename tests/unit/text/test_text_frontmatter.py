@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lessonloop.errors import InputError
-from lessonloop.text.frontmatter import parse_front_matter, parse_postmortem
+from lessonloop.text.frontmatter import parse_front_matter, parse_postmortem, with_document_text
 
 GOOD = """---
 uuid: 1
@@ -44,6 +44,18 @@ def test_document_text_is_title_and_summary() -> None:
     assert document.text == "Clock skew: leap second\nA leap second made clocks jump."
     assert document.categories == ("time", "cloud")
     assert document.is_labeled
+
+
+def test_all_fields_text_adds_keywords_and_body_and_bad_mode_is_rejected() -> None:
+    document = parse_postmortem(GOOD, "good.md")
+    assert with_document_text(document, "title+summary") is document
+    full = with_document_text(document, "all-fields")
+    assert full.text.startswith(document.text)
+    assert "ntp leap, second" in full.text
+    assert full.text.endswith("Second paragraph.")
+    assert full.categories == document.categories
+    with pytest.raises(InputError):
+        with_document_text(document, "body-only")
 
 
 def test_missing_summary_uses_first_body_paragraph_and_empty_categories_are_unlabeled() -> None:
