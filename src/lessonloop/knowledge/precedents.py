@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
+from collections.abc import Collection
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -158,13 +159,25 @@ def _profile(
 
 
 def find_precedents(
-    session: Session, *, incident_key: str | None = None, text: str | None = None, limit: int = 5
+    session: Session,
+    *,
+    incident_key: str | None = None,
+    text: str | None = None,
+    limit: int = 5,
+    only: Collection[str] | None = None,
 ) -> PrecedentResults:
-    """The ``limit`` most similar earlier incidents, each with its evidence and follow-up."""
+    """The ``limit`` most similar earlier incidents, each with its evidence and follow-up.
+
+    With ``only``, the candidates are those incidents (still only earlier ones), each explained
+    even when nothing matches: a ranker of its own chose them and wants the evidence.
+    """
     if not 1 <= limit <= 100:
         raise InputError("limit must be between 1 and 100", field="limit")
     query, services, modes, alerts, before = _profile(session, incident_key, text)
     candidates = _candidates(session, incident_key, before)
+    if only is not None:
+        wanted = set(only)
+        candidates = {key: entry for key, entry in candidates.items() if key in wanted}
     lexical = bm25_scores(query, {k: c["tf"] for k, c in candidates.items()})
     best = max((score for score, _ in lexical.values()), default=0.0) or 1.0
     ranked = []
@@ -180,7 +193,7 @@ def find_precedents(
             + WEIGHTS["failure_mode"] * (1.0 if shared_modes else 0.0)
             + WEIGHTS["alerts"] * _jaccard(alerts, set(facets.get("alert", [])))
         )
-        if score > 0:
+        if score > 0 or only is not None:
             terms = [t for t, _ in sorted(parts.items(), key=lambda p: (-p[1], p[0]))[:6]]
             ranked.append((score, key, lex, terms, shared_services, shared_modes, shared_alerts))
     ranked.sort(key=lambda r: (-r[0], -(_ts(candidates[r[1]]["started_at"])), r[1]))

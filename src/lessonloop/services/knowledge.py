@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from lessonloop.knowledge import index, precedents, search, taxonomy
 from lessonloop.knowledge.index import IndexOutcome
@@ -33,12 +33,20 @@ def search_knowledge(
 
 
 def find_precedents(
-    ws: Workspace, *, incident_key: str | None = None, text: str | None = None, limit: int = 5
+    ws: Workspace,
+    *,
+    incident_key: str | None = None,
+    text: str | None = None,
+    limit: int = 5,
+    only: Collection[str] | None = None,
 ) -> PrecedentResults:
-    """Similar past incidents for an incident (or free text), with why and what was done."""
+    """Similar past incidents for an incident (or free text), with why and what was done.
+
+    ``only`` restricts the candidates to those incidents (see `precedents.find_precedents`).
+    """
     with ws.transaction() as session:
         return precedents.find_precedents(
-            session, incident_key=incident_key, text=text, limit=limit
+            session, incident_key=incident_key, text=text, limit=limit, only=only
         )
 
 

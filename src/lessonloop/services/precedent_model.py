@@ -29,7 +29,7 @@ from lessonloop.domain.signals import FailureModeLabel, PrecedentFeedback
 from lessonloop.errors import InputError
 from lessonloop.evaluation.bootstrap import bootstrap_interval, paired_comparison
 from lessonloop.services import registry, signals
-from lessonloop.services.triage import incident_text
+from lessonloop.services.incident_texts import incident_text
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import incidents as incident_store
 from lessonloop.text.precedents import PrecedentDocument, PrecedentRetriever
@@ -39,6 +39,7 @@ __all__ = [
     "PrecedentTrainingData",
     "fit_precedent_retriever",
     "learn_precedents",
+    "precedent_documents",
     "precedent_training_data",
     "train_precedent_retriever",
 ]
@@ -97,11 +98,11 @@ def precedent_training_data(ws: Workspace) -> PrecedentTrainingData:
     )
 
 
-def fit_precedent_retriever(
-    data: PrecedentTrainingData, keys: Sequence[str], *, use_feedback: bool = True
-) -> tuple[PrecedentRetriever, int]:
-    """Index ``keys``; add the verdicts whose query and precedent are both among them."""
-    documents = [
+def precedent_documents(
+    data: PrecedentTrainingData, keys: Sequence[str]
+) -> list[PrecedentDocument]:
+    """What the retriever indexes for each incident: title, the rest of its text, labels."""
+    return [
         PrecedentDocument(
             incident_id=key,
             title=data.titles[key],
@@ -110,7 +111,13 @@ def fit_precedent_retriever(
         )
         for key in keys
     ]
-    retriever = PrecedentRetriever().fit(documents)
+
+
+def fit_precedent_retriever(
+    data: PrecedentTrainingData, keys: Sequence[str], *, use_feedback: bool = True
+) -> tuple[PrecedentRetriever, int]:
+    """Index ``keys``; add the verdicts whose query and precedent are both among them."""
+    retriever = PrecedentRetriever().fit(precedent_documents(data, keys))
     indexed = set(keys)
     used = 0
     for verdict in data.feedback if use_feedback else []:
@@ -127,6 +134,8 @@ def train_precedent_retriever(
 ) -> ModelVersionRead:
     """Fit on every incident plus the newest set's verdicts; register a PRECEDENT candidate."""
     data = data or precedent_training_data(ws)
+    if not data.keys:
+        raise InputError("the workspace has no incidents to index yet", field="incidents")
     retriever, used = fit_precedent_retriever(data, data.keys)
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp) / "model"

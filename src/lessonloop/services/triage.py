@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lessonloop.domain.enums import ModelStatus, ModelTask, SignalKind, SignalStatus
+from lessonloop.domain.enums import ModelTask, SignalKind, SignalStatus
 from lessonloop.domain.models import ModelVersionCreate, ModelVersionRead
 from lessonloop.domain.signals import (
     FailureModeLabel,
@@ -27,14 +27,20 @@ from lessonloop.errors import InputError
 from lessonloop.knowledge.precedents import PrecedentResults
 from lessonloop.knowledge.taxonomy import list_terms
 from lessonloop.services import knowledge, registry, signals
+from lessonloop.services.incident_texts import incident_text
 from lessonloop.services.learning import payloads
+from lessonloop.services.precedent_ranking import (
+    model_precedents,
+    rerank_with_feedback,
+    usable_version,
+    verified_artifact,
+)
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import incidents as incident_store
 from lessonloop.storage import reviews as review_store
 from lessonloop.storage import signals as signal_store
 from lessonloop.text.classifier import FailureModeClassifier
 from lessonloop.text.evidence import FailureModeSuggestion
-from lessonloop.text.precedents import PrecedentRetriever
 from lessonloop.text.remediation import (
     ActionItemRecord,
     IncidentRemediation,
@@ -73,23 +79,6 @@ def _taxonomy(ws: Workspace) -> Taxonomy:
             for t in terms
         }
     )
-
-
-def incident_text(ws: Workspace, key: str) -> str:
-    """What a classifier reads about an incident: title, summary, review prose and insights."""
-    with ws.transaction() as session:
-        incident = incident_store.get(key, session=session)
-        review = review_store.get_by_incident(key, session=session)
-    parts = [incident.title, incident.summary]
-    if review is not None:
-        parts += [
-            review.summary,
-            review.impact,
-            review.detection,
-            *review.contributing_factors,
-            *(i.text for i in review.insights),
-        ]
-    return "\n".join(p for p in parts if p)
 
 
 def _labelled(ws: Workspace) -> tuple[list[str], list[str], list[tuple[str, ...]], int | None]:
@@ -131,60 +120,24 @@ def train_failure_mode_classifier(ws: Workspace) -> ModelVersionRead:
         )
 
 
-def _chosen_version(ws: Workspace, task: ModelTask) -> ModelVersionRead | None:
-    """The task's champion, else its newest version with an artifact, else none."""
-    versions = [v for v in registry.list_versions(ws, task=task) if v.artifact_path]
-    champions = [v for v in versions if v.status == ModelStatus.CHAMPION]
-    return champions[0] if champions else (versions[-1] if versions else None)
-
-
 def _classifier(ws: Workspace) -> tuple[FailureModeClassifier, int | None]:
-    chosen = _chosen_version(ws, ModelTask.FAILURE_MODE)
+    """The registered classifier (champion, else newest usable), else taxonomy keywords."""
+    chosen = usable_version(ws, ModelTask.FAILURE_MODE)
     taxonomy = _taxonomy(ws)
-    if chosen is None or not chosen.artifact_path:
-        classifier = FailureModeClassifier(taxonomy, inner_folds=3)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            classifier.fit([], [])
-        return classifier, None
-    from lessonloop.registry.artifacts import verify_artifact
-
-    verify_artifact(Path(chosen.artifact_path), chosen.artifact_hash or "")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return FailureModeClassifier.load(chosen.artifact_path, taxonomy=taxonomy), chosen.id
+        if chosen is None:
+            return FailureModeClassifier(taxonomy, inner_folds=3).fit([], []), None
+        path = verified_artifact(chosen)
+        return FailureModeClassifier.load(str(path), taxonomy=taxonomy), chosen.id
 
 
 def _feedback(ws: Workspace) -> list[PrecedentFeedback]:
+    """Every accepted precedent verdict."""
     found = signals.list_signals(
         ws, status=SignalStatus.ACCEPTED, kind=SignalKind.PRECEDENT_FEEDBACK
     )
     return [s.payload for s in found if isinstance(s.payload, PrecedentFeedback)]
-
-
-def rerank_with_feedback(
-    results: PrecedentResults, feedback: list[PrecedentFeedback], query_key: str | None
-) -> PrecedentResults:
-    """Raise precedents reviewers found helpful and lower the others.
-
-    Feedback on this very incident counts fully; feedback given for other incidents counts a
-    little (a precedent that helped elsewhere is more likely to help again).
-    """
-    for precedent in results.precedents:
-        about = [f for f in feedback if f.precedent_key == precedent.incident_key]
-        if not about:
-            continue
-        direct = sum(1 if f.helpful else -1 for f in about if f.incident_key == query_key)
-        general = sum(1 if f.helpful else -1 for f in about if f.incident_key != query_key)
-        factor = min(3.0, max(0.1, 1 + 0.6 * direct + 0.15 * general))
-        precedent.score = round(precedent.score * factor, 4)
-        helpful = sum(f.helpful for f in about)
-        precedent.why.append(
-            f"reviewers marked it helpful {helpful} time(s), not helpful "
-            f"{len(about) - helpful} time(s)"
-        )
-    results.precedents.sort(key=lambda p: -p.score)
-    return results
 
 
 def record_precedent_feedback(
@@ -255,87 +208,24 @@ def _history(ws: Workspace, keys: list[str]) -> list[IncidentRemediation]:
     return out
 
 
-def _retriever(ws: Workspace) -> tuple[PrecedentRetriever, int] | None:
-    """The registered precedent retriever (champion, else newest), verified, or none."""
-    chosen = _chosen_version(ws, ModelTask.PRECEDENT)
-    if chosen is None or not chosen.artifact_path:
-        return None
-    from lessonloop.registry.artifacts import verify_artifact
-
-    verify_artifact(Path(chosen.artifact_path), chosen.artifact_hash or "")
-    return PrecedentRetriever.load(chosen.artifact_path), chosen.id
-
-
-def _model_precedents(
-    ws: Workspace,
-    incident_key: str,
-    text: str,
-    retriever: PrecedentRetriever,
-    model_id: int,
-    label_probabilities: dict[str, float],
-    limit: int,
-) -> PrecedentResults:
-    """Precedents ordered by the registered retriever, explained by the knowledge base.
-
-    Only incidents that started before this one are eligible (the knowledge base decides);
-    verdicts the model has not learned yet (accepted after it was trained) re-rank on top.
-    """
-    candidates = knowledge.find_precedents(ws, incident_key=incident_key, limit=100)
-    details = {p.incident_key: p for p in candidates.precedents}
-    ranked = retriever.search(
-        text,
-        k=len(retriever.documents_),
-        exclude=[incident_key],
-        label_probabilities=label_probabilities,
-    )
-    chosen = []
-    for hit in ranked:
-        precedent = details.get(hit.incident_id)
-        if precedent is None or hit.score <= 0:
-            continue
-        precedent.score = round(hit.score, 4)
-        precedent.why.append(f"ranked by precedent model version {model_id}")
-        if hit.feedback_adjustment:
-            precedent.why.append(
-                f"the model learned reviewer verdicts ({hit.feedback_adjustment:+.2f})"
-            )
-        chosen.append(precedent)
-    learned = {(query, key) for query, key, _ in retriever.feedback_records()}
-    texts: dict[str, str] = {}
-    newer = []
-    for verdict in _feedback(ws):
-        if verdict.incident_key not in texts:
-            texts[verdict.incident_key] = incident_text(ws, verdict.incident_key)
-        if (texts[verdict.incident_key], verdict.precedent_key) not in learned:
-            newer.append(verdict)
-    candidates.precedents = chosen[: limit * 2]
-    found = rerank_with_feedback(candidates, newer, incident_key)
-    found.precedents = found.precedents[:limit]
-    return found
-
-
 def triage(ws: Workspace, incident_key: str, *, limit: int = 5) -> TriageReport:
     """Suggestions for an incident in progress or under review.
 
-    Precedents come from the registered precedent model when there is one (its ranking
-    includes the reviewer verdicts it was trained on), else from the knowledge base re-ranked
-    by every accepted verdict.
+    Precedents come from the registered precedent model when there is one (see
+    `precedent_ranking`), else from the knowledge base re-ranked by every accepted verdict.
     """
     classifier, version = _classifier(ws)
     text = incident_text(ws, incident_key)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         suggestions = classifier.suggest(text)
-    model = _retriever(ws)
-    if model is None:
+    probabilities = {s.label: s.probability for s in suggestions}
+    ranked = model_precedents(ws, incident_key, text, probabilities, limit=limit)
+    if ranked is None:
         found = precedents_with_feedback(ws, incident_key=incident_key, limit=limit)
         model_id = None
     else:
-        retriever, model_id = model
-        probabilities = {s.label: s.probability for s in suggestions}
-        found = _model_precedents(
-            ws, incident_key, text, retriever, model_id, probabilities, limit
-        )
+        found, model_id = ranked
     remediations = _remediations(ws, found)
     return TriageReport(incident_key, version, suggestions, found, remediations, model_id)
 
