@@ -30,6 +30,27 @@ THEMES = [
 ]
 
 
+def _create_incident(session, number: int, service: str, title: str) -> str:
+    key = f"INC-{number:03d}"
+    incidents.create(
+        IncidentCreate(
+            key=key,
+            title=f"{title} (#{number})",
+            services=[service],
+            started_at=T0 + dt.timedelta(days=number),
+            summary=f"Incident {number}: {title.lower()}.",
+        ),
+        session=session,
+        actor="t",
+    )
+    return key
+
+
+def _add_incident(ws, number: int, service: str, title: str) -> str:
+    with ws.transaction() as session:
+        return _create_incident(session, number, service, title)
+
+
 def _build(ws, n_incidents: int = 16) -> list[str]:
     """Incidents cycling through four themes, oldest first, each with one accepted label."""
     keys = []
@@ -40,18 +61,7 @@ def _build(ws, n_incidents: int = 16) -> list[str]:
             )
         for number in range(n_incidents):
             service, label, title = THEMES[number % len(THEMES)]
-            key = f"INC-{number:03d}"
-            incidents.create(
-                IncidentCreate(
-                    key=key,
-                    title=f"{title} (#{number})",
-                    services=[service],
-                    started_at=T0 + dt.timedelta(days=number),
-                    summary=f"Incident {number}: {title.lower()}.",
-                ),
-                session=session,
-                actor="t",
-            )
+            key = _create_incident(session, number, service, title)
             made, _ = signal_store.create_proposal(
                 SignalCreate(
                     payload=FailureModeLabel(incident_key=key, label=label),
@@ -152,23 +162,6 @@ def test_too_few_incidents_is_one_input_error_and_changes_nothing(workspace):
     assert caught.value.field == "incidents"
     assert signals.latest_set_version(workspace) is None
     assert registry.list_versions(workspace, task=ModelTask.PRECEDENT) == []
-
-
-def _add_incident(ws, number: int, service: str, title: str) -> str:
-    key = f"INC-{number:03d}"
-    with ws.transaction() as session:
-        incidents.create(
-            IncidentCreate(
-                key=key,
-                title=f"{title} (#{number})",
-                services=[service],
-                started_at=T0 + dt.timedelta(days=number),
-                summary=f"Incident {number}: {title.lower()}.",
-            ),
-            session=session,
-            actor="t",
-        )
-    return key
 
 
 def test_triage_ranks_precedents_with_the_registered_model_and_its_learned_verdicts(workspace):
