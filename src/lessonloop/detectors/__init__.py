@@ -22,7 +22,8 @@ from lessonloop.detectors.feedback import (
 )
 from lessonloop.detectors.learners import FeedbackCalibratedEnsemble
 from lessonloop.detectors.record_learner import RecordAwareEnsemble
-from lessonloop.detectors.seq_learner import SequenceAwareEnsemble as SequenceAwareEnsemble
+from lessonloop.detectors.seq_learner import SequenceAwareEnsemble
+from lessonloop.detectors.seq_window import WindowNovelty
 from lessonloop.detectors.thresholding import debounce, detections_from_scores, operator_utility
 
 __all__ = [
@@ -35,10 +36,12 @@ __all__ = [
     "PatternNovelty",
     "RecordAwareEnsemble",
     "RollingZScore",
+    "SequenceAwareEnsemble",
     "SeriesFeedback",
     "SupervisedCombiner",
     "SurpriseEnsemble",
     "ThresholdHint",
+    "WindowNovelty",
     "debounce",
     "detections_from_scores",
     "detector_names",

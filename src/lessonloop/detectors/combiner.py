@@ -26,7 +26,7 @@ Array = npt.NDArray[np.float64]
 
 def combiner_features(values: Array, memory: int) -> Array:
     """Per-row features for the supervised combiner: log base scores and their surprise."""
-    raw = member_features(values, ("spike", "shift", "novelty"), 128, 8, 256)
+    raw = member_features(values, ("spike", "shift", "novelty"))
     columns = [np.log1p(f) for f in raw.values()]
     columns += [np.minimum(surprise(f, memory, 0.0), 5.0) for f in raw.values()]
     return np.column_stack(columns)

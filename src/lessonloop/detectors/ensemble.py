@@ -27,9 +27,16 @@ MEMBER_NAMES = ("spike", "shift", "novelty", "record")
 
 
 def member_features(
-    values: Array, members: tuple[str, ...], spike_window: int, shift_short: int, shift_long: int
+    values: Array,
+    members: tuple[str, ...],
+    spike_window: int = 128,
+    shift_short: int = 8,
+    shift_long: int = 256,
 ) -> dict[str, Array]:
-    """Raw base scores by member name (rolling sums shared between members)."""
+    """Raw base scores by member name (rolling sums shared between members).
+
+    The window defaults are `SurpriseEnsemble`'s; the learners use them as they are.
+    """
     features: dict[str, Array] = {}
     statistics = TrailingStatistics(values)
     for member in members:

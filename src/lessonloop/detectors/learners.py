@@ -35,6 +35,7 @@ from lessonloop.detectors.thresholding import (
     WindowUtility,
     detections_from_scores,
 )
+from lessonloop.errors import InputError
 
 __all__ = ["FeedbackCalibratedEnsemble", "feedback_utility", "hint_mask", "labelled_utility"]
 
@@ -184,10 +185,12 @@ class FeedbackCalibratedEnsemble(Detector):
 
     def _member_features(self, values: Array, members: Sequence[str]) -> dict[str, Array]:
         """Raw member scores of one series (subclasses add members of their own)."""
-        return member_features(values, tuple(members), 128, 8, 256)
+        return member_features(values, tuple(members))
 
     def fit(self, series: Sequence[SeriesFeedback]) -> Self:
         """Choose a global configuration, group refinements and per-series suppression."""
+        if not series:
+            raise InputError("no series to learn from", field="series")
         everyone = tuple(sorted({m for ms in self.member_sets for m in ms} | {"spike", "shift"}))
         configs = self._candidates()
         ratios = SurpriseRatios(

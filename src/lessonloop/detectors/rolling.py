@@ -6,6 +6,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import maximum_filter1d
 
+from lessonloop.errors import InputError
+
 __all__ = [
     "TrailingStatistics",
     "trailing_mean_std",
@@ -55,6 +57,8 @@ class TrailingStatistics:
 
     def _window_sums(self, prefix: Array, window: int, current: bool) -> Array:
         """Sum over the trailing `window` rows before each row (and the row itself if current)."""
+        if int(window) < 1:
+            raise InputError(f"a trailing window needs at least one row, got {window}")
         size = self.values.size
         lag = max(int(window), 0)
         end = prefix[1:] if current else prefix[:size]

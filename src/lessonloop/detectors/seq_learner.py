@@ -29,7 +29,7 @@ SEQUENCE_MEMBERS = ("window",)
 def sequence_member_features(values: Array, members: Sequence[str]) -> dict[str, Array]:
     """Raw member scores, the sequence members included (base members as the ensemble has them)."""
     base = tuple(m for m in members if m not in SEQUENCE_MEMBERS)
-    features = member_features(values, base, 128, 8, 256) if base else {}
+    features = member_features(values, base) if base else {}
     if "window" in members:
         features["window"] = window_novelty_feature(values)
     return features

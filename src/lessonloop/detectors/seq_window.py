@@ -18,6 +18,7 @@ from scipy.spatial.distance import cdist
 from lessonloop.detectors.base import Detector, as_series, register_detector
 from lessonloop.detectors.ensemble import surprise
 from lessonloop.detectors.feedback import SeriesFeedback
+from lessonloop.errors import InputError
 
 __all__ = ["WindowNovelty", "block_summaries", "window_novelty_feature"]
 
@@ -93,6 +94,15 @@ class WindowNovelty(Detector):
         debounce: int = 100,
         escalation: float = 3.0,
     ) -> None:
+        for name, value, least in (
+            ("block", block, 1),
+            ("length", length, 1),
+            ("horizon", horizon, length + 1),
+            ("memory", memory, 1),
+            ("debounce", debounce, 0),
+        ):
+            if value < least:
+                raise InputError(f"{name} must be at least {least}, got {value}", field=name)
         self.block = block
         self.length = length
         self.horizon = horizon

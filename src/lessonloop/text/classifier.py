@@ -203,6 +203,8 @@ class FailureModeClassifier:
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities, one column per label in ``self.labels`` order."""
         self._check_fitted()
+        if len(texts) == 0:
+            return np.zeros((0, len(self.labels)))
         cleaned = self._clean(texts)
         trained = self.training_taxonomy_
         prior = self._prior(cleaned, trained)

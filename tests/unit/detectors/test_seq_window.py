@@ -84,3 +84,22 @@ def test_learner_without_labels_keeps_the_ensemble_defaults() -> None:
     learner = SequenceAwareEnsemble().fit(unlabelled)
     assert learner.config_["members"] == ["spike", "shift"]
     assert learner.config_["floor"] == 3.0 and learner.config_["debounce"] == 200
+
+
+def test_bad_hyper_parameters_and_empty_feedback_are_input_errors() -> None:
+    import pytest
+
+    from lessonloop.detectors.rolling import trailing_mean
+    from lessonloop.detectors.seq_window import WindowNovelty
+    from lessonloop.errors import InputError
+
+    for bad in ({"block": 0}, {"length": -1}, {"horizon": 8}, {"memory": 0}, {"debounce": -5}):
+        with pytest.raises(InputError) as caught:
+            WindowNovelty(**bad)
+        assert caught.value.field == next(iter(bad))
+    with pytest.raises(InputError):
+        trailing_mean(np.arange(10.0), 0)
+    for learner in (RecordAwareEnsemble(), SequenceAwareEnsemble()):
+        with pytest.raises(InputError) as caught:
+            learner.fit([])
+        assert caught.value.field == "series"

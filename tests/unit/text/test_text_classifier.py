@@ -154,3 +154,9 @@ def test_same_seed_same_probabilities() -> None:
         second = FailureModeClassifier(inner_folds=3, seed=7).fit(texts, labels)
     probe = ["a leaked token", "disk fault", "clock jump"]
     np.testing.assert_array_equal(first.predict_proba(probe), second.predict_proba(probe))
+
+
+def test_no_texts_give_an_empty_probability_table(fitted: FailureModeClassifier) -> None:
+    table = fitted.predict_proba([])
+    assert table.shape == (0, len(fitted.labels))
+    assert fitted.predict([]) == []
