@@ -28,13 +28,10 @@ from joblib import Parallel, delayed
 
 from lessonloop.detectors import (
     Detector,
-    FalsePositiveVerdict,
-    LabelWindow,
-    SeriesFeedback,
     SurpriseEnsemble,
     make_detector,
 )
-from lessonloop.services.benchmark_nab import CorpusFile, load_corpus
+from lessonloop.services.benchmark_nab import b1_feedback, load_corpus
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,23 +66,6 @@ def best_times(
             wall[name].append(time.perf_counter() - started)
             cpu[name].append(time.process_time() - started_cpu)
     return {name: (min(wall[name]), min(cpu[name])) for name in tasks}
-
-
-def feedback_of(files: list[CorpusFile], baseline: dict[str, np.ndarray]) -> list[SeriesFeedback]:
-    """Feedback as in B1 (labels before the split, verdicts on baseline alerts)."""
-    items = []
-    for f in files:
-        windows = tuple(LabelWindow(a, b) for a, b in f.truth.windows if b < f.split)
-        alerts = baseline[f.name][baseline[f.name] < f.split]
-        outside = [r for r in alerts if not any(w.start_index <= r <= w.end_index for w in windows)]
-        verdicts = tuple(FalsePositiveVerdict(int(r)) for r in outside)
-        group = f.name.split("/")[0]
-        items.append(
-            SeriesFeedback(
-                f.name, f.values, f.split, windows, verdicts, warmup=f.probation, group=group
-            )
-        )
-    return items
 
 
 def timing(
@@ -124,7 +104,7 @@ def main() -> None:
     points = sum(f.truth.n_rows for f in files)
     detector = SurpriseEnsemble()
     baseline = {f.name: detector.detect(f.values, start_row=f.probation) for f in files}
-    feedback = feedback_of(files, baseline)
+    feedback = b1_feedback(files, baseline)
     fitted = make_detector(args.learner).fit(feedback)
 
     def score_with(learner: Detector, jobs: int) -> None:

@@ -51,7 +51,15 @@ from lessonloop.evaluation import (
     window_rows,
 )
 
-__all__ = ["B1_LEARNERS", "DEFAULT_LEARNER", "CorpusFile", "load_corpus", "load_peers", "run_b1"]
+__all__ = [
+    "B1_LEARNERS",
+    "DEFAULT_LEARNER",
+    "CorpusFile",
+    "b1_feedback",
+    "load_corpus",
+    "load_peers",
+    "run_b1",
+]
 
 DEFAULT_LEARNER = "record_aware_ensemble"
 B1_LEARNERS = (
@@ -201,7 +209,7 @@ def _detect_all(
     return {f.name: rows for f, rows in zip(files, found, strict=True)}
 
 
-def _feedback(files: list[CorpusFile], baseline: dict[str, np.ndarray]) -> list[SeriesFeedback]:
+def b1_feedback(files: list[CorpusFile], baseline: dict[str, np.ndarray]) -> list[SeriesFeedback]:
     """What a learner may see: labels ending before the split, and verdicts on its own alerts."""
     items = []
     for f in files:
@@ -310,7 +318,7 @@ def run_b1(
         with context:
             baseline = _detect_all(SurpriseEnsemble(), files, None, jobs)
             say("scored without feedback")
-            feedback = _feedback(files, baseline)
+            feedback = b1_feedback(files, baseline)
             learned = {}
             for name, profile in nab_profiles().items():
                 model = make_detector(
