@@ -92,6 +92,7 @@ def test_classifier_records_its_choices_and_keeps_them_through_save_load(tmp_pat
     classifier.save(str(tmp_path))
     loaded = FailureModeClassifier.load(str(tmp_path))
     assert loaded.feature_view_ == classifier.feature_view_
+    assert loaded.threshold_rule_ == classifier.threshold_rule_
     probe = ["disk died in the rack", "clock jumped", "token leaked"]
     assert np.allclose(loaded.predict_proba(probe), classifier.predict_proba(probe))
     assert np.array_equal(loaded.thresholds(), classifier.thresholds())
