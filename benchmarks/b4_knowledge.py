@@ -10,6 +10,9 @@ Part 2 measures ``knowledge.search.search`` (ranking, snippets and facet counts,
 tables are bulk-loaded directly with one generated document per review (the review's whole
 text: summary, timeline, factors, insights, action items) plus its facets; that is what the
 index would hold for the review document, without the per-entity documents.
+
+The machine's load average (1, 5 and 15 minutes) is recorded at the start and at the end,
+since the figures move with whatever else the (shared) machine is doing.
 """
 
 from __future__ import annotations
@@ -360,6 +363,15 @@ def _drop_postgres_database(server_url: str, url: str) -> None:
     admin.dispose()
 
 
+def _loadavg() -> list[float]:
+    """The 1, 5 and 15 minute load averages (empty where /proc is missing)."""
+    try:
+        fields = Path("/proc/loadavg").read_text(encoding="utf-8").split()[:3]
+    except OSError:
+        return []
+    return [float(value) for value in fields]
+
+
 def main() -> None:
     """Run both parts and write the JSON result."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -375,7 +387,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    result: dict[str, Any] = {"benchmark": "b4_knowledge"}
+    result: dict[str, Any] = {"benchmark": "b4_knowledge", "loadavg_start": _loadavg()}
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         ws = init_workspace(
@@ -398,6 +410,7 @@ def main() -> None:
             ws.close()
             if name == "postgresql":
                 _drop_postgres_database(args.postgres_url, url)
+    result["loadavg_end"] = _loadavg()
     result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     result["note"] = (
         "import: generated reviews redacted with the workspace Redactor, stored and indexed "

@@ -11,7 +11,7 @@ from lessonloop.domain.actions import ActionItemCreate
 from lessonloop.domain.enums import ActionStatus, InsightKind, Severity
 from lessonloop.domain.incidents import IncidentCreate
 from lessonloop.domain.insights import InsightCreate
-from lessonloop.domain.reviews import AlertNote, ReviewCreate, TimelineEvent
+from lessonloop.domain.reviews import AlertNote, DecisionPoint, ReviewCreate, TimelineEvent
 from lessonloop.domain.services import ServiceCreate
 from lessonloop.errors import InputError, NotFound
 from lessonloop.ingest.review_format import ParsedReview
@@ -227,6 +227,48 @@ def test_indexing_is_idempotent_and_current(corpus_ws) -> None:
     assert count == 20
     with pytest.raises(NotFound), corpus_ws.transaction() as session:
         index_incident(session, "INC-404")
+
+
+def _rich_review(key: str, summary: str) -> ParsedReview:
+    """A review using every indexed part, whose front matter creates its incident."""
+    review = ReviewCreate(
+        incident_key=key,
+        title="Queue backlog after broker failover",
+        summary=summary,
+        impact="Orders were delayed.",
+        detection="Customers noticed first.",
+        timeline=[TimelineEvent(at=T0, kind="detection", text="Backlog alert fired")],
+        decision_points=[DecisionPoint(decision="Drain the queue", alternatives="Scale consumers")],
+        alert_notes=[AlertNote(alert="QueueBacklog", verdict="actionable", reason="real")],
+        contributing_factors=["Broker failover dropped consumer offsets"],
+        went_well=["Rollback was quick"],
+        went_wrong=["Runbook was stale"],
+        got_lucky=["Low traffic"],
+        extra_sections={"Follow-up": "Rehearse failover quarterly"},
+        insights=[InsightCreate(kind=InsightKind.OBSERVATION, text="Offsets need a check")],
+        action_items=[ActionItemCreate(title="Alert on consumer lag", status="open")],
+        signal_blocks=[{"kind": "failure_mode_label", "incident_key": key, "label": "Overload"}],
+    )
+    return ParsedReview(
+        review=review,
+        incident={"severity": "SEV2", "services": ["search"], "started_at": T0, "tags": ["kafka"]},
+    )
+
+
+def test_import_indexes_what_a_reindex_from_the_database_would(workspace) -> None:
+    """Import indexes from the rows it just wrote: a later reindex finds nothing to change."""
+    catalog.add_service(workspace, ServiceCreate(name="search", domain="discovery"))
+    import_parsed_review(
+        workspace, _rich_review("INC-9", "Broker failover."), as_of=T0, create_incident=True
+    )
+    import_parsed_review(workspace, _rich_review("INC-9", "Broker failover, again."), as_of=T0)
+    with workspace.transaction() as session:
+        again = reindex_all(session)
+        assert again.written == 0 and again.removed == 0 and again.unchanged == 4
+    found = knowledge.search_knowledge(workspace, "quarterly rehearse", limit=5)
+    assert [(h.incident_key, h.entity_type) for h in found.hits] == [("INC-9", "review")]
+    assert dict(found.facets["failure_mode"]) == {"overload": 1}
+    assert dict(found.facets["alert"]) == {"QueueBacklog": 1}
 
 
 def test_precedents_for_incident_only_look_back(corpus_ws) -> None:

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from pydantic import BaseModel
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from lessonloop.domain.common import content_hash
+from lessonloop.domain.incidents import IncidentRead
+from lessonloop.domain.reviews import ReviewRead
 from lessonloop.knowledge.taxonomy import TaxonomyTerm, cached_terms, matching_terms
 from lessonloop.storage import search as search_store
 from lessonloop.storage.incidents import get_row as get_incident_row
@@ -30,7 +34,13 @@ from lessonloop.storage.tables import (
     TimelineEventRow,
 )
 
-__all__ = ["IndexOutcome", "incident_documents", "index_incident", "reindex_all"]
+__all__ = [
+    "IndexOutcome",
+    "SavedReview",
+    "incident_documents",
+    "index_incident",
+    "reindex_all",
+]
 
 LABEL_KINDS = ("failure_mode_label", "remediation_label")
 
@@ -51,6 +61,33 @@ class IndexOutcome:
         )
 
 
+@dataclass(frozen=True)
+class SavedReview:
+    """An incident and its review as just saved, so indexing need not read them back.
+
+    ``new_review`` (no signal can point at it yet) and ``new_incident`` (no alert can) skip
+    the queries whose answer is known to be empty.
+    """
+
+    incident: IncidentRead
+    review: ReviewRead
+    new_review: bool = False
+    new_incident: bool = False
+
+
+IncidentLike = IncidentRow | IncidentRead
+ReviewLike = ReviewRow | ReviewRead
+
+
+def _as_dicts(items: Any) -> list[dict[str, Any]]:
+    """Stored JSON objects (a row's) or models (a schema's) as JSON dicts."""
+    return [
+        item.model_dump(mode="json") if isinstance(item, BaseModel) else item
+        for item in items or []
+        if isinstance(item, dict | BaseModel)
+    ]
+
+
 def _joined(*parts: Any) -> str:
     out: list[str] = []
     for part in parts:
@@ -61,20 +98,26 @@ def _joined(*parts: Any) -> str:
     return "\n".join(out)
 
 
-def _labels(review: ReviewRow | None, session: Session) -> dict[str, list[str]]:
+def _labels(
+    review: ReviewLike | None, session: Session, *, has_signals: bool = True
+) -> dict[str, list[str]]:
     """Failure-mode and remediation labels a reviewer gave (signal blocks and kept signals)."""
     found: dict[str, list[str]] = {kind: [] for kind in LABEL_KINDS}
     if review is None:
         return found
-    for block in review.signal_blocks or []:
-        if isinstance(block, dict) and block.get("kind") in LABEL_KINDS and block.get("label"):
+    for block in _as_dicts(review.signal_blocks):
+        if block.get("kind") in LABEL_KINDS and block.get("label"):
             found[block["kind"]].append(str(block["label"]).lower())
-    signals = session.execute(
-        select(SignalRow.kind, SignalRow.payload).where(
-            SignalRow.review_id == review.id,
-            SignalRow.kind.in_(LABEL_KINDS),
-            SignalRow.status != "rejected",
+    signals = (
+        session.execute(
+            select(SignalRow.kind, SignalRow.payload).where(
+                SignalRow.review_id == review.id,
+                SignalRow.kind.in_(LABEL_KINDS),
+                SignalRow.status != "rejected",
+            )
         )
+        if has_signals
+        else ()
     )
     for kind, payload in signals:
         if isinstance(payload, dict) and payload.get("label"):
@@ -82,27 +125,27 @@ def _labels(review: ReviewRow | None, session: Session) -> dict[str, list[str]]:
     return {kind: sorted(set(values)) for kind, values in found.items()}
 
 
-def _review_body(review: ReviewRow, session: Session) -> str:
-    timeline = session.scalars(
-        select(TimelineEventRow.text)
-        .where(TimelineEventRow.review_id == review.id)
-        .order_by(TimelineEventRow.position)
+def _timeline_texts(review: ReviewRow, session: Session) -> list[str]:
+    return list(
+        session.scalars(
+            select(TimelineEventRow.text)
+            .where(TimelineEventRow.review_id == review.id)
+            .order_by(TimelineEventRow.position)
+        )
     )
+
+
+def _review_body(review: ReviewLike, timeline: list[str]) -> str:
     decisions = [
         _joined(d.get("decision"), d.get("alternatives"), d.get("outcome"))
-        for d in review.decision_points or []
-        if isinstance(d, dict)
+        for d in _as_dicts(review.decision_points)
     ]
-    alerts = [
-        _joined(a.get("alert"), a.get("reason"))
-        for a in review.alert_notes or []
-        if isinstance(a, dict)
-    ]
+    alerts = [_joined(a.get("alert"), a.get("reason")) for a in _as_dicts(review.alert_notes)]
     return _joined(
         review.summary,
         review.impact,
         review.detection,
-        list(timeline),
+        timeline,
         decisions,
         review.contributing_factors,
         review.went_well,
@@ -123,27 +166,78 @@ def _classified(
     return inferred, "keywords" if inferred else "none"
 
 
-def incident_documents(
-    session: Session, incident_key: str, terms: list[TaxonomyTerm] | None = None
-) -> list[dict[str, Any]]:
-    """The search documents of one incident, ready for ``storage.search.write_documents``."""
+def _children(
+    review: ReviewLike, session: Session
+) -> tuple[list[str], list[tuple[int, str]], list[tuple[int, str, str]]]:
+    """Timeline texts, insights (id, text) and action items (id, title, type), in order."""
+    if isinstance(review, ReviewRead):
+        return (
+            [event.text for event in review.timeline],
+            [(insight.id, insight.text) for insight in review.insights],
+            [(action.id, action.title, str(action.type)) for action in review.action_items],
+        )
+    insights = session.execute(
+        select(InsightRow.id, InsightRow.text)
+        .where(InsightRow.review_id == review.id)
+        .order_by(InsightRow.position)
+    )
+    actions = session.execute(
+        select(ActionItemRow.id, ActionItemRow.title, ActionItemRow.type)
+        .where(ActionItemRow.review_id == review.id)
+        .order_by(ActionItemRow.position)
+    )
+    return (
+        _timeline_texts(review, session),
+        [(row_id, text) for row_id, text in insights],
+        [(row_id, title, kind) for row_id, title, kind in actions],
+    )
+
+
+def _sources(
+    session: Session, incident_key: str, saved: SavedReview | None
+) -> tuple[IncidentLike, ReviewLike | None]:
+    """The incident and its review: as just saved, or read from the database."""
+    if saved is not None and saved.incident.key == incident_key:
+        return saved.incident, saved.review
     incident = get_incident_row(incident_key, session=session)
-    terms = terms if terms is not None else cached_terms(session)
-    service_rows = session.execute(
+    return incident, session.scalar(select(ReviewRow).where(ReviewRow.incident_id == incident.id))
+
+
+@cache
+def _services_of_incident() -> Select[str, str | None]:
+    """Names and domains of incident ``:incident_id``'s services, in order (built once)."""
+    return (
         select(ServiceRow.name, ServiceRow.domain)
         .join(IncidentServiceRow, IncidentServiceRow.service_id == ServiceRow.id)
-        .where(IncidentServiceRow.incident_id == incident.id)
+        .where(IncidentServiceRow.incident_id == bindparam("incident_id"))
         .order_by(IncidentServiceRow.position)
     )
+
+
+def incident_documents(
+    session: Session,
+    incident_key: str,
+    terms: list[TaxonomyTerm] | None = None,
+    *,
+    saved: SavedReview | None = None,
+) -> list[dict[str, Any]]:
+    """The search documents of one incident, ready for ``storage.search.write_documents``.
+
+    ``saved`` (the incident's review as just saved) gives the same documents with fewer
+    queries.
+    """
+    incident, review = _sources(session, incident_key, saved)
+    terms = terms if terms is not None else cached_terms(session)
+    service_rows = session.execute(_services_of_incident(), {"incident_id": incident.id})
     services, domains = [], []
     for name, domain in service_rows:
         services.append(name)
         if domain:
             domains.append(domain)
-    review = session.scalar(select(ReviewRow).where(ReviewRow.incident_id == incident.id))
     tags = [str(t).lower() for t in incident.tags or []]
-    labels = _labels(review, session)
-    review_body = _review_body(review, session) if review is not None else ""
+    labels = _labels(review, session, has_signals=saved is None or not saved.new_review)
+    timeline, insights, actions = _children(review, session) if review is not None else ([], [], [])
+    review_body = _review_body(review, timeline) if review is not None else ""
     text = _joined(incident.title, incident.summary, review_body)
     explicit_modes = labels["failure_mode_label"] + [
         t.value for t in terms if t.taxonomy == "failure_mode" and t.value in tags
@@ -158,24 +252,23 @@ def incident_documents(
     remediations, remediation_source = _classified(
         terms, "remediation", labels["remediation_label"], review_body
     )
+    alert_rows = (
+        ()
+        if saved is not None and saved.new_incident
+        else session.execute(select(AlertRow.name).where(AlertRow.incident_id == incident.id))
+    )
     alert_names = sorted(
-        {
-            a.name
-            for a in session.execute(
-                select(AlertRow.name).where(AlertRow.incident_id == incident.id)
-            )
-            if a.name
-        }
+        {a.name for a in alert_rows if a.name}
         | {
             str(a.get("alert"))
-            for a in (review.alert_notes if review is not None else [])
-            if isinstance(a, dict) and a.get("alert")
+            for a in (_as_dicts(review.alert_notes) if review is not None else [])
+            if a.get("alert")
         }
     )
     facets = {
         "service": services,
         "domain": sorted(set(domains)),
-        "severity": [incident.severity],
+        "severity": [str(incident.severity)],
         "failure_mode": failure_modes,
         "incident_type": incident_types,
         "remediation": remediations,
@@ -188,25 +281,12 @@ def incident_documents(
     ]
     if review is not None:
         docs.append(("review", incident.key, review.title, review_body))
-        for insight in session.execute(
-            select(InsightRow.id, InsightRow.text)
-            .where(InsightRow.review_id == review.id)
-            .order_by(InsightRow.position)
-        ):
-            docs.append(("insight", str(insight.id), "", insight.text))
-        for action in session.execute(
-            select(ActionItemRow.id, ActionItemRow.title, ActionItemRow.type)
-            .where(ActionItemRow.review_id == review.id)
-            .order_by(ActionItemRow.position)
-        ):
-            docs.append(
-                (
-                    "action",
-                    str(action.id),
-                    action.title,
-                    f"{action.type} action item",  # status is read live, never stale
-                )
-            )
+        docs.extend(("insight", str(row_id), "", said) for row_id, said in insights)
+        docs.extend(
+            # status is read live, never stale
+            ("action", str(row_id), title, f"{kind} action item")
+            for row_id, title, kind in actions
+        )
     out = []
     for entity_type, entity_id, title, body in docs:
         doc_facets = {**facets, "entity_type": [entity_type]}
@@ -225,10 +305,17 @@ def incident_documents(
 
 
 def index_incident(
-    session: Session, incident_key: str, terms: list[TaxonomyTerm] | None = None
+    session: Session,
+    incident_key: str,
+    terms: list[TaxonomyTerm] | None = None,
+    *,
+    saved: SavedReview | None = None,
 ) -> IndexOutcome:
-    """Bring the index of one incident up to date; unchanged documents are left alone."""
-    documents = incident_documents(session, incident_key, terms)
+    """Bring the index of one incident up to date; unchanged documents are left alone.
+
+    ``saved``: the incident's review as just saved in this session (fewer queries).
+    """
+    documents = incident_documents(session, incident_key, terms, saved=saved)
     existing = search_store.existing_hashes(incident_key, session=session)
     changed = [
         d

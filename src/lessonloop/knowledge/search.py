@@ -10,12 +10,15 @@ A query first takes its newest ``WINDOW`` matching documents (by index order, wh
 engines read straight from their index), then ranks them and counts their facets. Below
 ``WINDOW`` matches that is exact; above it, a very broad query is answered from its most
 recent matches, which keeps latency flat as the corpus grows (``total_is_lower_bound``).
+On PostgreSQL all of that is one statement, planned for its actual terms (see
+``_run_postgres``), over vectors stored inline in the row (migration 0003).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -171,74 +174,98 @@ def _sqlite_sql(
 
 def _postgres_sql(
     terms: list[str], mode: str, params: dict[str, Any], filters: SearchFilters
-) -> tuple[str, str]:
-    """(window query, ranking query) for PostgreSQL.
+) -> str:
+    """One statement for PostgreSQL: window, ranking, snippets and facet counts.
 
-    For a text query the window query is empty: the ranking query takes the window, ranks it
-    in the same pass (each document's ``tsvector`` is read once) and returns the window's ids
-    with the top rows.
+    The window is read in id order (or from the GIN index for rare terms) and ranked in the
+    same pass, carrying only narrow columns, so each document's inline ``tsvector`` is read
+    once and nothing wide is sorted. Snippets are computed for the rows shown only, and the
+    facets are counted over the window's ids without sending them to the client.
     """
     where = _filter_sql(filters, params, "d.id")
     if mode == "none":
-        return (
-            f"SELECT d.id FROM search_documents d WHERE 1 = 1{where} ORDER BY d.id DESC LIMIT :cap",
-            f"SELECT {COLUMNS}, 0.0 AS score, substr(d.body, 1, 200) AS snippet "
-            f"FROM search_documents d WHERE d.id = ANY(:ids) {ORDER} LIMIT :limit",
+        match, score, snippet = "TRUE", "0.0", "substr(d.body, 1, 200)"
+    else:
+        params["q"] = " ".join(terms) if mode == "all" else " | ".join(terms)
+        tsquery = f"{'plainto_tsquery' if mode == 'all' else 'to_tsquery'}('english', :q)"
+        match = f"d.tsv @@ {tsquery}"
+        score = f"ts_rank_cd('{{0.1, 0.2, 0.4, 1.0}}', d.tsv, {tsquery}, 1)"
+        snippet = (
+            f"ts_headline('english', CASE WHEN d.body = '' THEN d.title ELSE d.body END, "
+            f"{tsquery}, 'StartSel={MARK}, StopSel={MARK}, MaxWords=24, "
+            f'MinWords=8, MaxFragments=2, FragmentDelimiter=" … "\')'
         )
-    params["q"] = " ".join(terms) if mode == "all" else " | ".join(terms)
-    function = "plainto_tsquery" if mode == "all" else "to_tsquery"
-    headline = (
-        f"ts_headline('english', CASE WHEN d.body = '' THEN d.title ELSE d.body END, "
-        f"{function}('english', :q), 'StartSel={MARK}, StopSel={MARK}, MaxWords=24, "
-        f'MinWords=8, MaxFragments=2, FragmentDelimiter=" … "\')'
-    )
-    # the query is written inline (not in a CTE) so the planner sees it and can pick the
-    # GIN index for rare terms or the id order for common ones
+    narrow = COLUMNS.replace(", d.title", "")  # the window carries no text, only keys
     return (
-        "",
-        f"WITH win AS MATERIALIZED (SELECT {COLUMNS}, d.tsv FROM search_documents d "
-        f"WHERE d.tsv @@ {function}('english', :q){where} ORDER BY d.id DESC LIMIT :cap), "
-        f"top AS (SELECT {COLUMNS.replace('d.', 'win.')}, "
-        "ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', win.tsv, "
-        f"{function}('english', :q), 1) AS score FROM win {ORDER} LIMIT :limit) "
-        # headline only the rows shown: ts_headline re-parses the document
-        f"SELECT top.*, {headline} AS snippet, (SELECT array_agg(id) FROM win) AS window_ids "
-        f"FROM top JOIN search_documents d ON d.id = top.id {ORDER}",
+        f"WITH win AS MATERIALIZED (SELECT {narrow}, {score} AS score "
+        f"FROM search_documents d WHERE {match}{where} ORDER BY d.id DESC LIMIT :cap), "
+        f"top AS (SELECT * FROM win {ORDER} LIMIT :limit), "
+        "counts AS (SELECT facet, value, count(*) AS n FROM search_facets "
+        "WHERE document_id = ANY(ARRAY(SELECT id FROM win)) GROUP BY facet, value) "
+        f"SELECT top.*, d.title, {snippet} AS snippet, "
+        "(SELECT count(*) FROM win) AS window_size, "
+        "(SELECT json_agg(json_build_array(facet, value, n)) FROM counts) AS facet_counts "
+        f"FROM top JOIN search_documents d ON d.id = top.id {ORDER}"
     )
 
 
-def _run(
-    session: Session, terms: list[str], mode: str, filters: SearchFilters, limit: int
-) -> tuple[list[Any], dict[str, list[tuple[str, int]]], int]:
-    """Hits, facet counts and window size: the newest WINDOW matches are ranked and counted."""
-    dialect = session.get_bind().dialect.name
-    params: dict[str, Any] = {"limit": limit, "cap": WINDOW}
-    build = _sqlite_sql if dialect == "sqlite" else _postgres_sql
-    window_sql, rank_sql = build(terms, mode, params, filters)
-    if window_sql:
-        ids = list(session.scalars(_statement(window_sql, params, filters.since), params))
-        if not ids:
-            return [], {}, 0
-        params["low"], params["ids"] = min(ids), ids
-        rows = list(session.execute(_statement(rank_sql, params, filters.since), params))
-    else:  # the ranking query found its own window
-        rows = list(session.execute(_statement(rank_sql, params, filters.since), params))
-        if not rows:
-            return [], {}, 0
-        ids = list(rows[0].window_ids)
-    facet_sql = (
-        "SELECT facet, value, count(*) FROM search_facets WHERE document_id "
-        + ("IN (SELECT value FROM json_each(:id_list))" if dialect == "sqlite" else "= ANY(:ids)")
-        + " GROUP BY facet, value"
-    )
-    facets: dict[str, list[tuple[str, int]]] = {}
-    for facet, value, count in session.execute(
-        text(facet_sql), {"ids": ids, "id_list": json.dumps(ids)}
-    ):
+FacetCounts = dict[str, list[tuple[str, int]]]
+
+
+def _sorted_facets(counts: Iterable[tuple[str, str, int]]) -> FacetCounts:
+    """Facet counts grouped by facet, most frequent value first (ties by value)."""
+    facets: FacetCounts = {}
+    for facet, value, count in counts:
         facets.setdefault(facet, []).append((value, int(count)))
     for values in facets.values():
         values.sort(key=lambda item: (-item[1], item[0]))
-    return rows, facets, len(ids)
+    return facets
+
+
+def _run_sqlite(
+    session: Session, terms: list[str], mode: str, filters: SearchFilters, limit: int
+) -> tuple[list[Any], FacetCounts, int]:
+    """Window ids from FTS5, then ranking and snippets above the window's lowest id."""
+    params: dict[str, Any] = {"limit": limit, "cap": WINDOW}
+    window_sql, rank_sql = _sqlite_sql(terms, mode, params, filters)
+    ids = list(session.scalars(_statement(window_sql, params, filters.since), params))
+    if not ids:
+        return [], {}, 0
+    params["low"] = min(ids)
+    rows = list(session.execute(_statement(rank_sql, params, filters.since), params))
+    counts = session.execute(
+        text(
+            "SELECT facet, value, count(*) FROM search_facets WHERE document_id "
+            "IN (SELECT value FROM json_each(:id_list)) GROUP BY facet, value"
+        ),
+        {"id_list": json.dumps(ids)},
+    )
+    return rows, _sorted_facets(counts), len(ids)
+
+
+def _run_postgres(
+    session: Session, terms: list[str], mode: str, filters: SearchFilters, limit: int
+) -> tuple[list[Any], FacetCounts, int]:
+    """Everything in one statement, planned for its actual parameters.
+
+    psycopg prepares a statement it has run five times, and PostgreSQL may then switch to a
+    generic plan that cannot see how common the terms are (a bitmap scan over every match
+    instead of reading the newest rows in id order: many times slower for common terms), so
+    the transaction is set to plan each execution (``plan_cache_mode``), and not to JIT-compile
+    (its compile time alone exceeds a search's budget). Both settings end with the transaction.
+    """
+    params: dict[str, Any] = {"limit": limit, "cap": WINDOW}
+    sql = _postgres_sql(terms, mode, params, filters)
+    session.execute(
+        text(
+            "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+            "set_config('jit', 'off', true)"
+        )
+    )
+    rows = list(session.execute(_statement(sql, params, filters.since), params))
+    if not rows:
+        return [], {}, 0
+    return rows, _sorted_facets(rows[0].facet_counts or []), int(rows[0].window_size)
 
 
 def search(
@@ -255,8 +282,9 @@ def search(
     facets: dict[str, list[tuple[str, int]]] = {}
     mode = modes[0]
     window = 0
+    run = _run_sqlite if session.get_bind().dialect.name == "sqlite" else _run_postgres
     for mode in modes:
-        rows, facets, window = _run(session, terms, mode, filters, limit)
+        rows, facets, window = run(session, terms, mode, filters, limit)
         if rows:
             break
     keys = sorted({row.incident_key for row in rows})

@@ -13,7 +13,7 @@ from lessonloop.errors import Conflict, InputError, NotFound
 from lessonloop.ingest.markdown_blocks import decode_text, split_document
 from lessonloop.ingest.review_format import ParsedReview, parse_review, render_review
 from lessonloop.ingest.templates import ReviewTemplate, load_template
-from lessonloop.knowledge.index import index_incident
+from lessonloop.knowledge.index import SavedReview, index_incident
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import incidents, reviews
 
@@ -117,6 +117,7 @@ def import_parsed_review(
     key = parsed.review.incident_key
     try:
         existing = incidents.get(key, session=session)
+        stored = existing
     except NotFound:
         if not create_incident:
             raise InputError(
@@ -133,7 +134,7 @@ def import_parsed_review(
                 field="started_at",
             ) from None
         try:
-            incidents.create(
+            stored = incidents.create(
                 IncidentCreate.model_validate(
                     {"key": key, "title": parsed.review.title, **parsed.incident}
                 ),
@@ -152,7 +153,7 @@ def import_parsed_review(
             if changes.model_dump(exclude_unset=True) != {
                 k: v for k, v in current.items() if k in changes.model_fields_set
             }:
-                incidents.update(key, changes, session=session, actor=ws.actor)
+                stored = incidents.update(key, changes, session=session, actor=ws.actor)
         except ValueError as exc:
             raise InputError(_first_error(exc), file=source, line=2, field="front matter") from exc
         except InputError as exc:
@@ -163,8 +164,11 @@ def import_parsed_review(
     is_new = existing is None or not reviews.exists_for_incident(key, session=session)
     if is_new:
         _check_due_dates(parsed, as_of, source)
-    saved = reviews.save(parsed.review, session=session, actor=ws.actor)
-    index_incident(session, key)
+    saved = reviews.save(parsed.review, session=session, actor=ws.actor, incident_id=stored.id)
+    written = SavedReview(
+        stored, saved[0], new_review=saved[1] == "created", new_incident=existing is None
+    )
+    index_incident(session, key, saved=written)
     return saved
 
 

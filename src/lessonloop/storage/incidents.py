@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from functools import cache
+from typing import Literal, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, Table, bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from lessonloop.domain.common import content_hash, utc_now
@@ -26,8 +27,28 @@ __all__ = ["get", "get_row", "list_incidents", "create", "update", "upsert", "to
 UpsertOutcome = Literal["created", "updated", "unchanged"]
 
 
+@cache
+def _by_key() -> Select[IncidentRow]:
+    """The incident with key ``:key`` (built once: imports look incidents up per file)."""
+    return select(IncidentRow).where(IncidentRow.key == bindparam("key"))
+
+
+@cache
+def _id_by_key() -> Select[int]:
+    """The id of the incident with key ``:key``."""
+    return select(IncidentRow.id).where(IncidentRow.key == bindparam("key"))
+
+
+@cache
+def _service_ids() -> Select[str, int]:
+    """Names and ids of the services named in ``:names``."""
+    return select(ServiceRow.name, ServiceRow.id).where(
+        ServiceRow.name.in_(bindparam("names", expanding=True))
+    )
+
+
 def get_row(key: str, *, session: Session) -> IncidentRow:
-    row = session.scalar(select(IncidentRow).where(IncidentRow.key == key))
+    row = session.scalar(_by_key(), {"key": key})
     if row is None:
         raise NotFound(f"unknown incident {key!r}")
     return row
@@ -103,19 +124,27 @@ def _set_services(
 ) -> list[str]:
     """Link the services (one lookup for all of them); their names in position order."""
     unique = list(dict.fromkeys(names))
-    query = select(ServiceRow.name, ServiceRow.id).where(ServiceRow.name.in_(unique))
     found: dict[str, int] = (
-        {name: service_id for name, service_id in session.execute(query)} if unique else {}
+        {
+            name: service_id
+            for name, service_id in session.execute(_service_ids(), {"names": unique})
+        }
+        if unique
+        else {}
     )
     for name in names:
         if name not in found:  # raises the usual NotFound
             found[name] = get_service_row(name, session=session).id
     if not fresh:
         session.execute(delete(IncidentServiceRow).where(IncidentServiceRow.incident_id == row.id))
-    session.add_all(
-        IncidentServiceRow(incident_id=row.id, service_id=found[name], position=position)
-        for position, name in enumerate(unique)
-    )
+    if unique:  # one statement, without the unit of work's bookkeeping
+        session.execute(
+            insert(cast(Table, IncidentServiceRow.__table__)),
+            [
+                {"incident_id": row.id, "service_id": found[name], "position": position}
+                for position, name in enumerate(unique)
+            ],
+        )
     return unique
 
 
@@ -124,14 +153,12 @@ def _fingerprint(data: IncidentCreate | IncidentRead) -> str:
 
 
 def create(data: IncidentCreate, *, session: Session, actor: str) -> IncidentRead:
-    if session.scalar(select(IncidentRow.id).where(IncidentRow.key == data.key)) is not None:
+    if session.scalar(_id_by_key(), {"key": data.key}) is not None:
         raise Conflict(f"incident {data.key!r} already exists")
     now = utc_now()
     values = data.model_dump(exclude={"services"})
     row = IncidentRow(**values, created_at=now, updated_at=now)
     session.add(row)
-    session.flush()
-    services = _set_services(row, data.services, session=session, fresh=True)
     audit.record(
         session=session,
         actor=actor,
@@ -140,7 +167,8 @@ def create(data: IncidentCreate, *, session: Session, actor: str) -> IncidentRea
         entity_id=data.key,
         after_hash=_fingerprint(data),
     )
-    session.flush()
+    session.flush()  # the row and its audit event in one flush
+    services = _set_services(row, data.services, session=session, fresh=True)
     return to_read(row, session=session, services=services)
 
 

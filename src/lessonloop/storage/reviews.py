@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Sequence
+from functools import cache
+from typing import Any, Literal, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Row, Select, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from lessonloop.domain.actions import ActionItemRead
+from lessonloop.domain.actions import ActionItemCreate, ActionItemRead
 from lessonloop.domain.common import content_hash, utc_now
 from lessonloop.domain.enums import ActionStatus, ReviewStatus
 from lessonloop.domain.insights import InsightRead
@@ -68,7 +70,7 @@ def review_hash(data: ReviewCreate) -> str:
     return content_hash(data.model_dump(mode="json", exclude={"source_file"}))
 
 
-def action_to_read(row: ActionItemRow, incident_key: str) -> ActionItemRead:
+def action_to_read(row: ActionItemRow | Row[Any], incident_key: str) -> ActionItemRead:
     return ActionItemRead.model_validate(
         {
             "id": row.id,
@@ -117,11 +119,11 @@ def _to_read(row: ReviewRow, *, session: Session) -> ReviewRead:
 
 
 def _assemble(
-    row: ReviewRow,
+    row: ReviewRow | Row[Any],
     incident_key: str,
     timeline: list[dict[str, Any]],
-    insights: list[InsightRow],
-    actions: list[ActionItemRow],
+    insights: Sequence[InsightRow | Row[Any]],
+    actions: Sequence[ActionItemRow | Row[Any]],
 ) -> ReviewRead:
     """A ReviewRead from rows already at hand (children in position order)."""
     data: dict[str, Any] = {name: getattr(row, name) for name in _SCALARS}
@@ -231,7 +233,7 @@ def _replace_timeline(
     ]
     if stored:
         session.execute(
-            insert(TimelineEventRow),
+            insert(cast(Table, TimelineEventRow.__table__)),
             [
                 {"review_id": review_id, "position": position, **fields}
                 for position, fields in enumerate(stored)
@@ -240,10 +242,33 @@ def _replace_timeline(
     return stored
 
 
+def _insert_children(
+    row_class: type[InsightRow] | type[ActionItemRow],
+    rows: list[dict[str, Any]],
+    *,
+    session: Session,
+) -> list[Any]:
+    """A new review's insights or action items in one statement: the stored rows, in order."""
+    if not rows:
+        return []
+    table = cast(Table, row_class.__table__)
+    stored = session.execute(insert(table).returning(*table.c), rows)
+    return sorted(stored, key=lambda row: int(row.position))
+
+
 def _sync_insights(
     review_id: int, data: ReviewCreate, *, session: Session, fresh: bool
-) -> list[InsightRow]:
+) -> list[Any]:
     """Update insights in place by position so signal provenance keeps pointing at them."""
+    if fresh:
+        return _insert_children(
+            InsightRow,
+            [
+                {"review_id": review_id, "position": position, **insight.model_dump(mode="json")}
+                for position, insight in enumerate(data.insights)
+            ],
+            session=session,
+        )
     existing = (
         {}
         if fresh
@@ -271,10 +296,31 @@ def _sync_insights(
     return kept
 
 
+def _new_action(review_id: int, position: int, item: ActionItemCreate) -> dict[str, Any]:
+    """The stored fields of a new action item (one marked done is completed now)."""
+    return {
+        **item.model_dump(mode="json"),
+        "due": item.due,
+        "review_id": review_id,
+        "position": position,
+        "completed_at": utc_now() if item.status == ActionStatus.DONE else None,
+        "outcome_evidence": {},
+    }
+
+
 def _sync_actions(
     review_id: int, data: ReviewCreate, *, session: Session, fresh: bool
-) -> list[ActionItemRow]:
+) -> list[Any]:
     """Update action items by position; progress recorded outside the file is never undone."""
+    if fresh:
+        return _insert_children(
+            ActionItemRow,
+            [
+                _new_action(review_id, position, item)
+                for position, item in enumerate(data.action_items)
+            ],
+            session=session,
+        )
     existing = (
         {}
         if fresh
@@ -291,14 +337,7 @@ def _sync_actions(
         values["due"] = item.due
         row = existing.pop(position, None)
         if row is None:
-            completed = utc_now() if item.status == ActionStatus.DONE else None
-            row = ActionItemRow(
-                review_id=review_id,
-                position=position,
-                completed_at=completed,
-                outcome_evidence={},
-                **values,
-            )
+            row = ActionItemRow(**_new_action(review_id, position, item))
             session.add(row)
             kept.append(row)
             continue
@@ -319,13 +358,23 @@ def exists_for_incident(incident_key: str, *, session: Session) -> bool:
     return found is not None
 
 
-def save(data: ReviewCreate, *, session: Session, actor: str) -> tuple[ReviewRead, SaveOutcome]:
+@cache
+def _by_incident() -> Select[ReviewRow]:
+    """The review of incident ``:incident_id`` (built once: saved per imported file)."""
+    return select(ReviewRow).where(ReviewRow.incident_id == bindparam("incident_id"))
+
+
+def save(
+    data: ReviewCreate, *, session: Session, actor: str, incident_id: int | None = None
+) -> tuple[ReviewRead, SaveOutcome]:
     """Create the incident's review, or update it in place (re-import never duplicates).
 
-    The returned review is assembled from the rows just written (no read-back queries).
+    ``incident_id`` (of ``data.incident_key``, when the caller has it) saves a lookup. The
+    returned review is assembled from the rows just written (no read-back queries).
     """
-    incident = get_incident_row(data.incident_key, session=session)
-    row = session.scalar(select(ReviewRow).where(ReviewRow.incident_id == incident.id))
+    if incident_id is None:
+        incident_id = get_incident_row(data.incident_key, session=session).id
+    row = session.scalar(_by_incident(), {"incident_id": incident_id})
     digest = review_hash(data)
     now = utc_now()
     values: dict[str, Any] = {name: getattr(data, name) for name in _SCALARS}
@@ -340,19 +389,23 @@ def save(data: ReviewCreate, *, session: Session, actor: str) -> tuple[ReviewRea
             row.source_file = data.source_file
         return _to_read(row, session=session), "unchanged"
     fresh = row is None
+    stored: ReviewRow | Row[Any]
     if row is None:
-        row = ReviewRow(
-            incident_id=incident.id,
-            status=ReviewStatus.DRAFT.value,
-            content_hash=digest,
-            created_at=now,
-            updated_at=now,
-            status_changed_at=now,
-            status_changed_by=actor,
-            **values,
-        )
-        session.add(row)
-        session.flush()
+        # a new review and its children go in as plain INSERTs (no unit-of-work bookkeeping)
+        table = cast(Table, ReviewRow.__table__)
+        stored = session.execute(
+            insert(table).returning(*table.c),
+            {
+                "incident_id": incident_id,
+                "status": ReviewStatus.DRAFT.value,
+                "content_hash": digest,
+                "created_at": now,
+                "updated_at": now,
+                "status_changed_at": now,
+                "status_changed_by": actor,
+                **values,
+            },
+        ).one()
         outcome: SaveOutcome = "created"
         before = None
     else:
@@ -361,23 +414,24 @@ def save(data: ReviewCreate, *, session: Session, actor: str) -> tuple[ReviewRea
             setattr(row, key, value)
         row.content_hash = digest
         row.updated_at = now
+        stored = row
         outcome = "updated"
-    timeline = _replace_timeline(row.id, data.timeline, session=session, fresh=fresh)
-    insights = _sync_insights(row.id, data, session=session, fresh=fresh)
-    actions = _sync_actions(row.id, data, session=session, fresh=fresh)
+    timeline = _replace_timeline(stored.id, data.timeline, session=session, fresh=fresh)
+    insights = _sync_insights(stored.id, data, session=session, fresh=fresh)
+    actions = _sync_actions(stored.id, data, session=session, fresh=fresh)
     action = "review.create" if before is None else "review.update"
     audit.record(
         session=session,
         actor=actor,
         action=action,
         entity_type="review",
-        entity_id=row.id,
+        entity_id=stored.id,
         before_hash=before,
         after_hash=digest,
         details={"incident": data.incident_key},
     )
     session.flush()
-    return _assemble(row, incident.key, timeline, insights, actions), outcome
+    return _assemble(stored, data.incident_key, timeline, insights, actions), outcome
 
 
 def transition(review_id: int, target: ReviewStatus, *, session: Session, actor: str) -> ReviewRead:

@@ -3,12 +3,15 @@
 The index is derived data (rebuilt by ``lessonloop.knowledge.index.reindex_all``), so its
 tables live in their own metadata and are not part of the workspace dump. SQLite keeps an
 FTS5 table in step with ``search_documents`` through triggers; PostgreSQL keeps a generated
-``tsvector`` column with a GIN index.
+``tsvector`` column with a GIN index, stored inline in the row with the other short columns
+(only the body goes out of line; migration 0003), so a search reads no TOAST for the rows it
+checks and ranks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -17,10 +20,12 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     delete,
     insert,
     select,
@@ -100,18 +105,22 @@ POSTGRES_DDL: tuple[str, ...] = (
 )
 
 
+@cache
+def _documents_of_incident() -> Select[str, str, int, str]:
+    """Keys, row ids and hashes of incident ``:incident_key``'s documents (built once)."""
+    return select(
+        search_documents.c.entity_type,
+        search_documents.c.entity_id,
+        search_documents.c.id,
+        search_documents.c.content_hash,
+    ).where(search_documents.c.incident_key == bindparam("incident_key"))
+
+
 def existing_hashes(
     incident_key: str, *, session: Session
 ) -> dict[tuple[str, str], tuple[int, str]]:
     """Row id and content hash of each indexed document of an incident, by (type, id)."""
-    rows = session.execute(
-        select(
-            search_documents.c.entity_type,
-            search_documents.c.entity_id,
-            search_documents.c.id,
-            search_documents.c.content_hash,
-        ).where(search_documents.c.incident_key == incident_key)
-    )
+    rows = session.execute(_documents_of_incident(), {"incident_key": incident_key})
     return {(kind, ident): (row_id, digest) for kind, ident, row_id, digest in rows}
 
 
@@ -169,17 +178,20 @@ def write_documents(
         for row in _facet_rows(existing[(doc["entity_type"], doc["entity_id"])][0], doc["facets"])
     ]
     if fresh:
-        created = (
-            session.execute(
+        # matched back by key, not by order: one multi-row INSERT on every engine
+        created = {
+            (kind, ident): row_id
+            for row_id, kind, ident in session.execute(
                 insert(search_documents).returning(
-                    search_documents.c.id, sort_by_parameter_order=True
+                    search_documents.c.id,
+                    search_documents.c.entity_type,
+                    search_documents.c.entity_id,
                 ),
                 fresh,
             )
-            .scalars()
-            .all()
-        )
-        for row_id, doc in zip(created, fresh, strict=True):
+        }
+        for doc in fresh:
+            row_id = created[(doc["entity_type"], doc["entity_id"])]
             facet_rows.extend(_facet_rows(row_id, doc["facets"]))
     if facet_rows:
         session.execute(insert(search_facets), facet_rows)
