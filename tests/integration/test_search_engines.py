@@ -8,17 +8,21 @@ import pytest
 from sqlalchemy import func, select
 
 from lessonloop.domain.actions import ActionItemCreate
+from lessonloop.domain.alerts import AlertCreate
 from lessonloop.domain.enums import ActionStatus, InsightKind, Severity
 from lessonloop.domain.incidents import IncidentCreate
 from lessonloop.domain.insights import InsightCreate
 from lessonloop.domain.reviews import AlertNote, DecisionPoint, ReviewCreate, TimelineEvent
 from lessonloop.domain.services import ServiceCreate
+from lessonloop.domain.signals import FailureModeLabel, SignalCreate, SignalProvenance
 from lessonloop.errors import InputError, NotFound
 from lessonloop.ingest.review_format import ParsedReview
 from lessonloop.knowledge.index import index_incident, reindex_all
 from lessonloop.knowledge.search import SearchFilters
 from lessonloop.services import catalog, knowledge
 from lessonloop.services.reviews import import_parsed_review
+from lessonloop.storage import alerts, incidents
+from lessonloop.storage import signals as signal_store
 from lessonloop.storage.search import search_documents
 
 T0 = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
@@ -255,20 +259,63 @@ def _rich_review(key: str, summary: str) -> ParsedReview:
     )
 
 
-def test_import_indexes_what_a_reindex_from_the_database_would(workspace) -> None:
-    """Import indexes from the rows it just wrote: a later reindex finds nothing to change."""
-    catalog.add_service(workspace, ServiceCreate(name="search", domain="discovery"))
-    import_parsed_review(
-        workspace, _rich_review("INC-9", "Broker failover."), as_of=T0, create_incident=True
-    )
-    import_parsed_review(workspace, _rich_review("INC-9", "Broker failover, again."), as_of=T0)
+def _nothing_to_reindex(workspace) -> None:
     with workspace.transaction() as session:
         again = reindex_all(session)
-        assert again.written == 0 and again.removed == 0 and again.unchanged == 4
+    assert (again.written, again.removed) == (0, 0)
+
+
+def test_import_indexes_what_a_reindex_from_the_database_would(workspace) -> None:
+    """Import indexes from the rows it just wrote: a later reindex finds nothing to change.
+
+    Checked after every import: a new review on a new incident, a new review on an incident
+    that already has a stored alert, and an update of a review that has an accepted label.
+    """
+    catalog.add_service(workspace, ServiceCreate(name="search", domain="discovery"))
+    first, _ = import_parsed_review(
+        workspace, _rich_review("INC-9", "Broker failover."), as_of=T0, create_incident=True
+    )
+    _nothing_to_reindex(workspace)
+
+    with workspace.transaction() as session:
+        incidents.create(
+            IncidentCreate(key="INC-10", title="Queue stall", services=["search"], started_at=T0),
+            session=session,
+            actor="t",
+        )
+        alerts.upsert(
+            AlertCreate(
+                fingerprint="fp-10", name="ConsumerLagHigh", starts_at=T0, incident_key="INC-10"
+            ),
+            session=session,
+        )
+    import_parsed_review(workspace, _rich_review("INC-10", "Queue stall."), as_of=T0)
+    _nothing_to_reindex(workspace)
+    stalled = knowledge.search_knowledge(workspace, "queue stall", limit=5)
+    assert dict(stalled.facets["alert"]) == {"ConsumerLagHigh": 2, "QueueBacklog": 2}
+
+    with workspace.transaction() as session:
+        made, _ = signal_store.create_proposal(
+            SignalCreate(
+                payload=FailureModeLabel(incident_key="INC-9", label="dependency"),
+                provenance=SignalProvenance(
+                    incident_key="INC-9", review_id=first.id, extractor="test"
+                ),
+            ),
+            session=session,
+            actor="t",
+        )
+        signal_store.accept(made.id, session=session, actor="t")
+    import_parsed_review(workspace, _rich_review("INC-9", "Broker failover, again."), as_of=T0)
+    _nothing_to_reindex(workspace)
     found = knowledge.search_knowledge(workspace, "quarterly rehearse", limit=5)
-    assert [(h.incident_key, h.entity_type) for h in found.hits] == [("INC-9", "review")]
-    assert dict(found.facets["failure_mode"]) == {"overload": 1}
-    assert dict(found.facets["alert"]) == {"QueueBacklog": 1}
+    assert sorted((h.incident_key, h.entity_type) for h in found.hits) == [
+        ("INC-10", "review"),
+        ("INC-9", "review"),
+    ]
+    assert dict(found.facets["failure_mode"]) == {"overload": 2, "dependency": 1}
+    assert dict(found.facets["alert"]) == {"QueueBacklog": 2, "ConsumerLagHigh": 1}
+    assert list(found.facets) == sorted(found.facets)  # same order on both engines
 
 
 def test_precedents_for_incident_only_look_back(corpus_ws) -> None:
@@ -395,3 +442,21 @@ def test_taxonomy_is_seeded_once_and_exported(corpus_ws) -> None:
         lines = [line for line in export_rows(session) if '"taxonomy_terms"' in line]
     assert any('"memory leak"' in line for line in lines)
     assert not any('"value":"dns"' in line for line in lines)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgres_planner_settings_do_not_outlive_the_search(workspace) -> None:
+    """Search plans per query with JIT off, then gives the caller's settings back."""
+    from sqlalchemy import text
+
+    from lessonloop.knowledge.search import search
+
+    catalog.add_service(workspace, ServiceCreate(name="search", domain="discovery"))
+    import_parsed_review(
+        workspace, _rich_review("INC-9", "Broker failover."), as_of=T0, create_incident=True
+    )
+    with workspace.transaction() as session:
+        session.execute(text("SELECT set_config('jit', 'on', true)"))
+        assert search(session, "broker failover").hits
+        assert session.scalar(text("SHOW plan_cache_mode")) == "auto"
+        assert session.scalar(text("SHOW jit")) == "on"

@@ -213,13 +213,17 @@ FacetCounts = dict[str, list[tuple[str, int]]]
 
 
 def _sorted_facets(counts: Iterable[tuple[str, str, int]]) -> FacetCounts:
-    """Facet counts grouped by facet, most frequent value first (ties by value)."""
+    """Facet counts by facet name (alphabetical), most frequent value first (ties by value).
+
+    The order is fixed here, not by the engine: PostgreSQL's ``json_agg`` over a hashed group
+    comes back in any order.
+    """
     facets: FacetCounts = {}
     for facet, value, count in counts:
         facets.setdefault(facet, []).append((value, int(count)))
     for values in facets.values():
         values.sort(key=lambda item: (-item[1], item[0]))
-    return facets
+    return dict(sorted(facets.items()))
 
 
 def _run_sqlite(
@@ -243,6 +247,14 @@ def _run_sqlite(
     return rows, _sorted_facets(counts), len(ids)
 
 
+def _set_planner(session: Session, plan_cache_mode: str, jit: str) -> None:
+    """Set the plan cache mode and JIT for the rest of the current transaction."""
+    session.execute(
+        text("SELECT set_config('plan_cache_mode', :mode, true), set_config('jit', :jit, true)"),
+        {"mode": plan_cache_mode, "jit": jit},
+    )
+
+
 def _run_postgres(
     session: Session, terms: list[str], mode: str, filters: SearchFilters, limit: int
 ) -> tuple[list[Any], FacetCounts, int]:
@@ -252,17 +264,19 @@ def _run_postgres(
     generic plan that cannot see how common the terms are (a bitmap scan over every match
     instead of reading the newest rows in id order: many times slower for common terms), so
     the transaction is set to plan each execution (``plan_cache_mode``), and not to JIT-compile
-    (its compile time alone exceeds a search's budget). Both settings end with the transaction.
+    (its compile time alone exceeds a search's budget). The caller's settings are put back
+    right after the search statement, so later statements of its transaction are unaffected.
     """
     params: dict[str, Any] = {"limit": limit, "cap": WINDOW}
     sql = _postgres_sql(terms, mode, params, filters)
-    session.execute(
-        text(
-            "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
-            "set_config('jit', 'off', true)"
-        )
-    )
-    rows = list(session.execute(_statement(sql, params, filters.since), params))
+    saved = session.execute(
+        text("SELECT current_setting('plan_cache_mode'), current_setting('jit')")
+    ).one()
+    _set_planner(session, "force_custom_plan", "off")
+    try:
+        rows = list(session.execute(_statement(sql, params, filters.since), params))
+    finally:
+        _set_planner(session, saved[0], saved[1])
     if not rows:
         return [], {}, 0
     return rows, _sorted_facets(rows[0].facet_counts or []), int(rows[0].window_size)

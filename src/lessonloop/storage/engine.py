@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lessonloop.errors import ConfigurationError
 
-__all__ = ["make_engine", "make_sessionmaker", "transaction", "upgrade_database", "schema_revision"]
+__all__ = [
+    "make_engine",
+    "make_sessionmaker",
+    "transaction",
+    "upgrade_database",
+    "downgrade_database",
+    "schema_revision",
+]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -81,6 +88,13 @@ def upgrade_database(engine: Engine) -> None:
     from alembic import command
 
     command.upgrade(_alembic_config(engine), "head")
+
+
+def downgrade_database(engine: Engine, revision: str) -> None:
+    """Undo migrations down to ``revision`` (an Alembic revision id, or "base")."""
+    from alembic import command
+
+    command.downgrade(_alembic_config(engine), revision)
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -1,0 +1,44 @@
+"""Schema migrations go down and up again on a database with data, on both engines."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from tests.factories import populate
+
+from lessonloop.services import knowledge
+from lessonloop.storage.engine import downgrade_database, schema_revision, upgrade_database
+
+HEAD = "0003"
+
+
+def _vector_storage(workspace) -> str | None:
+    """PostgreSQL's storage strategy of the search vector column (None on SQLite)."""
+    if workspace.engine.dialect.name != "postgresql":
+        return None
+    with workspace.engine.connect() as connection:
+        return connection.scalar(
+            text(
+                "SELECT attstorage FROM pg_attribute "
+                "WHERE attrelid = 'search_documents'::regclass AND attname = 'tsv'"
+            )
+        )
+
+
+def test_newest_migration_goes_down_and_up_keeping_data_and_search(workspace) -> None:
+    with workspace.transaction() as session:
+        keys = populate(session, 6)
+    knowledge.reindex(workspace)
+    assert schema_revision(workspace.engine) == HEAD
+    postgres = workspace.engine.dialect.name == "postgresql"
+    assert _vector_storage(workspace) == ("m" if postgres else None)  # MAIN: kept inline
+
+    downgrade_database(workspace.engine, "0002")
+    assert schema_revision(workspace.engine) == "0002"
+    assert _vector_storage(workspace) == ("x" if postgres else None)  # EXTENDED: the default
+    assert knowledge.search_knowledge(workspace, "degraded").hits
+
+    upgrade_database(workspace.engine)
+    assert schema_revision(workspace.engine) == HEAD
+    assert _vector_storage(workspace) == ("m" if postgres else None)
+    hits = knowledge.search_knowledge(workspace, "degraded", limit=50).hits
+    assert {h.incident_key for h in hits} == set(keys)
