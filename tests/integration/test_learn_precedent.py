@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lessonloop.domain import IncidentCreate, IncidentUpdate, ServiceCreate
-from lessonloop.domain.enums import ModelTask
+from lessonloop.domain.enums import ModelTask, SignalKind, SignalStatus
 from lessonloop.domain.signals import FailureModeLabel, SignalCreate, SignalProvenance
 from lessonloop.errors import InputError
 from lessonloop.services import registry, signals
@@ -177,6 +177,8 @@ def test_triage_ranks_precedents_with_the_registered_model_and_its_learned_verdi
     record_precedent_feedback(workspace, keys[9], keys[5], helpful=False)
     signals.cut(workspace)
     version = train_precedent_retriever(workspace)
+    assert triage(workspace, keys[9]).precedent_model_version is None  # a candidate: not used
+    registry.approve_version(workspace, version.id, reason="reviewed")
     after = triage(workspace, keys[9])
     assert after.precedent_model_version == version.id
     ranked = [p.incident_key for p in after.precedents.precedents]
@@ -198,6 +200,7 @@ def test_triage_finds_incidents_newer_than_the_model_and_applies_newer_verdicts(
     record_precedent_feedback(workspace, keys[5], keys[1], helpful=True)
     signals.cut(workspace)
     version = train_precedent_retriever(workspace)
+    registry.approve_version(workspace, version.id, reason="reviewed")
     newer = _add_incident(workspace, 20, "edge", "DNS resolution failures at the edge resolver")
     query = _add_incident(workspace, 21, "edge", "DNS resolution failures at the edge resolver")
     knowledge.reindex(workspace)
@@ -224,7 +227,7 @@ def test_editing_an_incident_does_not_count_a_learned_verdict_twice(workspace):
     keys = _build(workspace, 8)
     record_precedent_feedback(workspace, keys[5], keys[1], helpful=False)
     signals.cut(workspace)
-    train_precedent_retriever(workspace)
+    registry.approve_version(workspace, train_precedent_retriever(workspace).id, reason="ok")
     with workspace.transaction() as session:
         incidents.update(
             keys[5],
@@ -248,5 +251,66 @@ def test_rejected_precedent_model_is_not_used_and_empty_workspace_cannot_train(w
     keys = _build(workspace, 8)
     knowledge.reindex(workspace)
     version = train_precedent_retriever(workspace)
+    registry.approve_version(workspace, version.id, reason="ok")
+    assert triage(workspace, keys[6]).precedent_model_version == version.id
     registry.reject_version(workspace, version.id, reason="worse than BM25")
     assert triage(workspace, keys[6]).precedent_model_version is None
+
+
+def test_a_verdict_needs_an_earlier_precedent_and_a_reversal_replaces_the_first(workspace):
+    keys = _build(workspace, 6)
+    for later in (keys[4], keys[2]):
+        with pytest.raises(InputError) as caught:
+            record_precedent_feedback(workspace, keys[2], later, helpful=True)
+        assert caught.value.field == "precedent"
+    first = record_precedent_feedback(workspace, keys[4], keys[1], helpful=True)
+    assert record_precedent_feedback(workspace, keys[4], keys[1], helpful=True) == first
+    second = record_precedent_feedback(workspace, keys[4], keys[1], helpful=False)
+    accepted = {
+        s.id
+        for s in signals.list_signals(
+            workspace, status=SignalStatus.ACCEPTED, kind=SignalKind.PRECEDENT_FEEDBACK
+        )
+    }
+    assert accepted == {second}
+    assert signals.get_signal(workspace, first).status == SignalStatus.RETIRED
+
+
+def test_remediations_follow_the_final_ranking_and_skip_barely_similar_precedents(workspace):
+    from lessonloop.knowledge.precedents import Precedent, PrecedentResults
+    from lessonloop.services.triage import _remediations
+
+    keys = _build(workspace, 4)
+
+    def precedent(key: str, score: float, remedy: str) -> Precedent:
+        return Precedent(
+            incident_key=key,
+            title=key,
+            started_at=None,
+            severity="",
+            score=score,
+            lexical=9.0,
+            shared_services=[],
+            shared_terms=[],
+            shared_failure_modes=[],
+            shared_alerts=[],
+            why=[],
+            remediations=[remedy],
+            remediation_source="keywords",
+            actions=[],
+        )
+
+    found = PrecedentResults(
+        incident_key=keys[3],
+        query_terms=[],
+        failure_modes=[],
+        precedents=[
+            precedent(keys[0], 0.8, "rollback"),
+            precedent(keys[1], 0.4, "failover"),
+            precedent(keys[2], 0.1, "restart"),  # under a quarter of the best
+        ],
+    )
+    suggested = {s.remediation: s.score for s in _remediations(workspace, found)}
+    assert set(suggested) == {"rollback", "failover"}
+    assert suggested["rollback"] > suggested["failover"]
+    assert max(suggested.values()) <= 1.0  # weights relative to the best precedent

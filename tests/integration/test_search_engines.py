@@ -460,3 +460,34 @@ def test_postgres_planner_settings_do_not_outlive_the_search(workspace) -> None:
         assert search(session, "broker failover").hits
         assert session.scalar(text("SHOW plan_cache_mode")) == "auto"
         assert session.scalar(text("SHOW jit")) == "on"
+
+
+def test_only_accepted_labels_reach_the_facets_and_decisions_update_them(workspace) -> None:
+    from lessonloop.services import signals as signal_service
+
+    catalog.add_service(workspace, ServiceCreate(name="search", domain="discovery"))
+    review, _ = import_parsed_review(
+        workspace, _rich_review("INC-9", "Broker failover."), as_of=T0, create_incident=True
+    )
+    with workspace.transaction() as session:
+        proposal, _ = signal_store.create_proposal(
+            SignalCreate(
+                payload=FailureModeLabel(incident_key="INC-9", label="dependency"),
+                provenance=SignalProvenance(
+                    incident_key="INC-9", review_id=review.id, extractor="test"
+                ),
+            ),
+            session=session,
+            actor="t",
+        )
+
+    def modes() -> dict[str, int]:
+        found = knowledge.search_knowledge(workspace, "quarterly rehearse")
+        return dict(found.facets["failure_mode"])
+
+    assert modes() == {"overload": 1}  # a proposal is not a label yet
+    signal_service.accept_signal(workspace, proposal.id)
+    assert modes() == {"dependency": 1, "overload": 1}
+    signal_service.retire_signal(workspace, proposal.id, "superseded")
+    assert modes() == {"overload": 1}
+    _nothing_to_reindex(workspace)

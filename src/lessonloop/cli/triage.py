@@ -46,7 +46,8 @@ def triage(
                   ", ".join(p.remediations) or "; ".join(
                       f"{a.title} ({'done' if a.completed else a.status})" for a in p.actions[:2]))
                  for p in report.precedents.precedents])
-    print_table("Remediations that worked before", ["remediation", "score", "supported by"],
+    print_table("Remediations from the precedents (done and verified count most)",
+                ["remediation", "score", "supported by"],
                 [(r.remediation, f"{r.score:.2f}", ", ".join(x.incident_id for x in r.supporting))
                  for r in report.remediations])
     console.print("[dim]Suggestions are proposals: accept labels with 'lessonloop signals'.[/]")

@@ -90,7 +90,7 @@ def _labels(
             select(SignalRow.kind, SignalRow.payload).where(
                 SignalRow.review_id == review.id,
                 SignalRow.kind.in_(LABEL_KINDS),
-                SignalRow.status != "rejected",
+                SignalRow.status == "accepted",
             )
         )
         if has_signals

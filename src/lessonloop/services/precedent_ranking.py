@@ -1,8 +1,10 @@
 """Triage's precedents from the registered precedent model, explained by the knowledge base.
 
-The registered version supplies the ranker (its settings and the reviewer verdicts it learned
-from its signal set); it is re-indexed over today's incidents so that incidents newer than the
-model are never missed. Only incidents that started before the one being triaged are eligible.
+The model used is the champion, else the newest approved version (never an unapproved
+candidate). It supplies the ranker (its settings and the reviewer verdicts it learned from its
+signal set); it is re-indexed over today's incidents so that incidents newer than the model
+are never missed; a verdict reorders precedents but never hides one the text matches. Only
+incidents that started before the one being triaged are eligible.
 Verdicts accepted outside the model's signal set (given after it was cut) re-rank on top, each
 counted once; verdicts of the set are already in the model and are not applied again.
 """
@@ -25,18 +27,17 @@ from lessonloop.text.precedents import PrecedentRetriever
 
 __all__ = ["model_precedents", "rerank_with_feedback", "usable_version", "verified_artifact"]
 
-UNUSABLE = {ModelStatus.REJECTED, ModelStatus.RETIRED}
-
-
 def usable_version(ws: Workspace, task: ModelTask) -> ModelVersionRead | None:
-    """The task's champion, else its newest version that is neither rejected nor retired."""
-    versions = [
-        v
-        for v in registry.list_versions(ws, task=task)
-        if v.artifact_path and v.status not in UNUSABLE
-    ]
-    champions = [v for v in versions if v.status == ModelStatus.CHAMPION]
-    return champions[0] if champions else (versions[-1] if versions else None)
+    """The task's champion, else its newest approved version, else none.
+
+    Candidates are never used: what on-call sees changes only after a person approved it.
+    """
+    versions = [v for v in registry.list_versions(ws, task=task) if v.artifact_path]
+    for status in (ModelStatus.CHAMPION, ModelStatus.APPROVED):
+        chosen = [v for v in versions if v.status == status]
+        if chosen:
+            return chosen[-1]
+    return None
 
 
 def verified_artifact(version: ModelVersionRead) -> Path:
@@ -119,7 +120,7 @@ def model_precedents(
             exclude=[k for k in data.keys if k not in eligible],
             label_probabilities=dict(label_probabilities),
         )
-        if hit.score > 0
+        if hit.text_score > 0 or hit.label_score > 0  # a verdict reorders, never hides
     ][: limit * 2]
     found = knowledge.find_precedents(
         ws, incident_key=incident_key, limit=max(1, len(hits)), only=[h.incident_id for h in hits]
@@ -128,7 +129,7 @@ def model_precedents(
     ordered = []
     for hit in hits:
         precedent = details.get(hit.incident_id)
-        if precedent is None:  # not in the search index yet (``lessonloop reindex``)
+        if precedent is None:  # not in the search index yet (``lessonloop search --reindex``)
             continue
         precedent.score = round(hit.score, 4)
         precedent.why.append(f"ranked by precedent model version {model.id}")

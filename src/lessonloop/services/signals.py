@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from lessonloop.domain.enums import SignalKind, SignalStatus
 from lessonloop.domain.signals import SignalRead, parse_matchers
 from lessonloop.errors import InputError
+from lessonloop.knowledge.documents import LABEL_KINDS
+from lessonloop.knowledge.index import index_incident
 from lessonloop.services.signal_config import (
     AutoAcceptPolicy,
     SignalConfig,
@@ -121,6 +123,7 @@ def _extract_one(
                 note="auto-accepted by the workspace policy",
             )
             result.auto_accepted.append(signal.id)
+            _reindex_labelled(signal, session)
     return result
 
 
@@ -182,20 +185,33 @@ def parse_edits(pairs: list[str]) -> dict[str, Any]:
     return edits
 
 
+def _reindex_labelled(signal: SignalRead, session: Session) -> SignalRead:
+    """A decided failure-mode or remediation label changes its incident's search facets."""
+    key = getattr(signal.payload, "incident_key", None) or signal.provenance.incident_key
+    if signal.kind.value in LABEL_KINDS and key:
+        index_incident(session, key)
+    return signal
+
+
 def accept_signal(
     ws: Workspace, signal_id: int, edits: list[str] | None = None, note: str | None = None
 ) -> SignalRead:
     """Accept a proposal (optionally edited); the reviewer and time go into the audit trail."""
     changes = parse_edits(edits or [])
     with ws.transaction() as session:
-        return store.accept(signal_id, session=session, actor=ws.actor, edits=changes, note=note)
+        signal = store.accept(signal_id, session=session, actor=ws.actor, edits=changes, note=note)
+        return _reindex_labelled(signal, session)
 
 
 def reject_signal(ws: Workspace, signal_id: int, why: str) -> SignalRead:
+    """Reject a proposal with the reason."""
     with ws.transaction() as session:
-        return store.reject(signal_id, why, session=session, actor=ws.actor)
+        signal = store.reject(signal_id, why, session=session, actor=ws.actor)
+        return _reindex_labelled(signal, session)
 
 
 def retire_signal(ws: Workspace, signal_id: int, why: str) -> SignalRead:
+    """Retire an accepted signal: out of future sets, still in the sets that contained it."""
     with ws.transaction() as session:
-        return store.retire(signal_id, why, session=session, actor=ws.actor)
+        signal = store.retire(signal_id, why, session=session, actor=ws.actor)
+        return _reindex_labelled(signal, session)

@@ -143,11 +143,37 @@ def _feedback(ws: Workspace) -> list[PrecedentFeedback]:
 def record_precedent_feedback(
     ws: Workspace, incident_key: str, precedent_key: str, helpful: bool
 ) -> int:
-    """A person's verdict on a suggested precedent, stored as an accepted signal."""
+    """A person's verdict on a suggested precedent, stored as an accepted signal.
+
+    A precedent must have started before the incident. A verdict that reverses one the same
+    person gave on the same pair retires the earlier one (people change their minds; they do
+    not count twice).
+    """
     with ws.transaction() as session:
         for key in (incident_key, precedent_key):
             if not incident_store.exists(key, session=session):
                 raise InputError(f"unknown incident {key!r}", field="incident")
+        incident = incident_store.get(incident_key, session=session)
+        precedent = incident_store.get(precedent_key, session=session)
+        if precedent_key == incident_key or precedent.started_at >= incident.started_at:
+            raise InputError(
+                f"{precedent_key} is not a precedent of {incident_key}: a precedent must have "
+                "started before the incident",
+                field="precedent",
+            )
+        for earlier in signal_store.list_signals(
+            session=session, status=SignalStatus.ACCEPTED, kind=SignalKind.PRECEDENT_FEEDBACK
+        ):
+            verdict = earlier.payload
+            if (
+                isinstance(verdict, PrecedentFeedback)
+                and (verdict.incident_key, verdict.precedent_key) == (incident_key, precedent_key)
+                and verdict.helpful != helpful
+                and earlier.author == ws.actor
+            ):
+                signal_store.retire(
+                    earlier.id, "replaced by a later verdict", session=session, actor=ws.actor
+                )
         created, _ = signal_store.create_proposal(
             SignalCreate(
                 payload=PrecedentFeedback(
@@ -171,6 +197,7 @@ def record_precedent_feedback(
         return created.id
 
 
+MIN_RELATIVE_SCORE = 0.25
 _STATUS = {"done": "resolved", "in progress": "in_progress", "wont do": "wont_fix"}
 _OUTCOME = {"verified": "improved", "not verified": "no_change"}
 
@@ -231,23 +258,37 @@ def triage(ws: Workspace, incident_key: str, *, limit: int = 5) -> TriageReport:
 
 
 def _remediations(ws: Workspace, found: PrecedentResults) -> list[RemediationSuggestion]:
-    keys = [p.incident_key for p in found.precedents]
-    if not keys:
+    """Remedies of the precedents as finally ranked (reviewer verdicts included).
+
+    Each precedent weighs by its score relative to the best one (1.0 for the best), and
+    precedents under a quarter of the best are left out, so a remedy of a barely similar
+    incident cannot top the list. Remediation labels shown by the knowledge base (accepted
+    or inferred from keywords) count alongside the signal set's labels.
+    """
+    best = max((p.score for p in found.precedents), default=0.0)
+    close = [p for p in found.precedents if best > 0 and p.score >= best * MIN_RELATIVE_SCORE]
+    if not close:
         return []
     from lessonloop.text.precedents import Precedent as TextPrecedent
 
     ranked: list[Any] = [
         TextPrecedent(
             incident_id=p.incident_key,
-            score=max(p.score, 1e-6),
-            text_score=p.lexical,
+            score=p.score / best,
+            text_score=p.score / best,
             feedback_adjustment=0.0,
             label_score=0.0,
             matched_terms=tuple(p.shared_terms),
         )
-        for p in found.precedents
+        for p in close
     ]
-    history = {h.incident_id: h for h in _history(ws, keys)}
+    history = {}
+    for record in _history(ws, [p.incident_key for p in close]):
+        shown = next(p.remediations for p in close if p.incident_key == record.incident_id)
+        labels = tuple(sorted(set(record.remediations) | set(shown)))
+        history[record.incident_id] = IncidentRemediation(
+            record.incident_id, labels, record.action_items
+        )
     return rank_remediations(ranked, history)
 
 
