@@ -104,6 +104,19 @@ def test_search_and_precedents_commands(cli) -> None:
     assert runner.invoke(root, ["precedents"]).exit_code != 0
     unknown = runner.invoke(root, ["precedents", "INC-404"])
     assert unknown.exit_code != 0 and "unknown incident" in unknown.output
+    meh = runner.invoke(root, ["precedents", "INC-4", "--feedback", "meh", "--precedent", "INC-1"])
+    assert meh.exit_code != 0 and "got 'meh'" in meh.output
+    lonely = runner.invoke(root, ["precedents", "INC-4", "--precedent", "INC-1"])
+    assert lonely.exit_code != 0 and "only used with --feedback" in lonely.output
+    later = runner.invoke(
+        root, ["precedents", "INC-1", "--feedback", "helpful", "--precedent", "INC-4"]
+    )
+    assert later.exit_code != 0 and "must have started before" in later.output
+    given = runner.invoke(
+        root, ["precedents", "INC-4", "--feedback", "helpful", "--precedent", "INC-1", "--json"]
+    )
+    assert given.exit_code == 0, given.output
+    assert json.loads(given.output)["helpful"] is True
 
 
 def test_reindex_option_and_taxonomy_change_reindexes(cli) -> None:

@@ -43,6 +43,9 @@ def nab(
             "labels/combined_windows.json)",
             field="corpus",
         )
+    default_peers = SHARED / "nab-peers" / "nab_peer_detections.json"
+    if peers is not None and not peers.exists() and peers != default_peers:
+        raise InputError(f"no peers file at {peers}", field="peers")
     result = run_b1(
         corpus,
         peers if peers and peers.exists() else None,
@@ -63,7 +66,7 @@ def nab(
                 f"{lift['estimate']:+.2f} [{lift['low']:+.2f}, {lift['high']:+.2f}] "
                 f"{lift['verdict']}",
                 round(figures["without_feedback"]["full_corpus"], 2),
-                f"{best_peer[0]} {best_peer[1]:.2f}" if best_peer[1] is not None else "-",
+                f"{best_peer[0]} {best_peer[1]:.2f}" if best_peer[1] else "-",
             )
         )
     print_table(

@@ -125,13 +125,22 @@ def precedents(
     if not incident and not text:
         raise InputError("give an INCIDENT key or --text", field="incident")
     if feedback is not None:
-        if feedback not in ("helpful", "not-helpful") or not incident or not precedent:
-            raise InputError("--feedback helpful|not-helpful needs INCIDENT and --precedent KEY",
+        if feedback not in ("helpful", "not-helpful"):
+            raise InputError(f"--feedback is helpful or not-helpful, got {feedback!r}",
+                             field="feedback")
+        if not incident or not precedent or text:
+            raise InputError("--feedback needs INCIDENT and --precedent KEY (and no --text)",
                              field="feedback")
         signal_id = record_precedent_feedback(workspace(), incident, precedent,
                                               feedback == "helpful")
-        console.print(f"recorded precedent feedback as signal {signal_id}")
+        if as_json:
+            print_json({"signal_id": signal_id, "incident": incident, "precedent": precedent,
+                        "helpful": feedback == "helpful"})
+        else:
+            console.print(f"recorded precedent feedback as signal {signal_id}")
         return
+    if precedent:
+        raise InputError("--precedent is only used with --feedback", field="precedent")
     found = precedents_with_feedback(workspace(), incident_key=incident, text=text, limit=limit)
     if as_json:
         print_json(found)

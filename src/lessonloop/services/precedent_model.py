@@ -196,8 +196,9 @@ def learn_precedents(
     cut_at = int(round(total * (1 - holdout_share)))
     if cut_at < PRECISION_AT or total - cut_at < 2:
         raise InputError(
-            f"only {total} incidents: the backtest needs at least {PRECISION_AT} indexed and 2 "
-            f"newer ones (holdout share {holdout_share})",
+            f"only {total} incidents: with holdout share {holdout_share} the backtest would "
+            f"index the oldest {cut_at} (it needs {PRECISION_AT}) and query the newest "
+            f"{total - cut_at} (it needs 2); record more incidents first",
             field="incidents",
         )
     signals.extract_all(ws)
