@@ -209,8 +209,9 @@ def test_query_syntax_never_reaches_the_engine(corpus_ws, query: str) -> None:
 
 
 def test_bad_filters_give_clear_errors(corpus_ws) -> None:
-    with pytest.raises(NotFound, match="unknown service 'nope'"):
+    with pytest.raises(InputError, match="unknown service 'nope'") as caught:
         knowledge.search_knowledge(corpus_ws, "x", SearchFilters(service=["nope"]))
+    assert caught.value.field == "service"
     with pytest.raises(InputError, match="severity"):
         knowledge.search_knowledge(corpus_ws, "x", SearchFilters(severity=["SEV9"]))
     with pytest.raises(InputError, match="failure mode"):

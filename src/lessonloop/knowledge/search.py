@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from lessonloop.domain.enums import Severity
-from lessonloop.errors import InputError, NotFound
+from lessonloop.errors import InputError
 from lessonloop.knowledge.taxonomy import list_terms
 from lessonloop.knowledge.terms import query_terms
 from lessonloop.storage.search import search_facets
@@ -77,7 +77,9 @@ def _check_filters(session: Session, filters: SearchFilters) -> None:
     """Clear errors for filter values that cannot match anything by construction."""
     for name in filters.service:
         if session.scalar(select(ServiceRow.id).where(ServiceRow.name == name)) is None:
-            raise NotFound(f"unknown service {name!r}")
+            raise InputError(
+                f"unknown service {name!r} (see 'lessonloop services list')", field="service"
+            )
     for value in filters.severity:
         if value.upper() not in Severity.__members__.values():
             raise InputError(f"unknown severity {value!r}; expected SEV1..SEV5", field="severity")
