@@ -492,3 +492,22 @@ def test_only_accepted_labels_reach_the_facets_and_decisions_update_them(workspa
     signal_service.retire_signal(workspace, proposal.id, "superseded")
     assert modes() == {"overload": 1}
     _nothing_to_reindex(workspace)
+
+
+def test_a_label_written_as_a_key_is_the_taxonomy_term_it_names(workspace) -> None:
+    catalog.add_service(workspace, ServiceCreate(name="search", domain="discovery"))
+    parsed = _rich_review("INC-9", "Broker failover.")
+    parsed.review.signal_blocks = [
+        {"kind": "failure_mode_label", "incident_key": "INC-9", "label": "bad_deploy"},
+        {"kind": "failure_mode_label", "incident_key": "INC-9", "label": "Capacity-Exhaustion"},
+        {"kind": "failure_mode_label", "incident_key": "INC-9", "label": "broker_split"},
+    ]
+    import_parsed_review(workspace, parsed, as_of=T0, create_incident=True)
+    found = knowledge.search_knowledge(workspace, "quarterly rehearse")
+    assert dict(found.facets["failure_mode"]) == {
+        "bad deploy": 1,
+        "broker_split": 1,  # not a taxonomy term: kept as written (lower case)
+        "capacity exhaustion": 1,
+    }
+    filtered = knowledge.search_knowledge(workspace, "", SearchFilters(failure_mode=["bad deploy"]))
+    assert {h.incident_key for h in filtered.hits} == {"INC-9"}

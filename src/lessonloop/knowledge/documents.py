@@ -133,12 +133,22 @@ def _review_body(review: ReviewLike, timeline: list[str]) -> str:
     )
 
 
+def _spelling(label: str) -> str:
+    """A label with underscores and hyphens read as spaces, lower case."""
+    return " ".join(label.replace("_", " ").replace("-", " ").lower().split())
+
+
 def _classified(
     terms: list[TaxonomyTerm], taxonomy: str, explicit: list[str], text: str
 ) -> tuple[list[str], str]:
-    """Explicit labels when there are any, else the terms whose keywords occur in the text."""
+    """Explicit labels when there are any, else the terms whose keywords occur in the text.
+
+    An explicit label written as a key (``retry_storm``, ``retry-storm``) is shown as the
+    taxonomy term it names (``retry storm``), so one failure mode is one facet value.
+    """
     if explicit:
-        return sorted(set(explicit)), "label"
+        named = {_spelling(t.value): t.value for t in terms if t.taxonomy == taxonomy}
+        return sorted({named.get(_spelling(label), label) for label in explicit}), "label"
     inferred = matching_terms(terms, taxonomy, text)
     return inferred, "keywords" if inferred else "none"
 
