@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -98,18 +98,22 @@ class FeedbackCalibratedEnsemble(Detector):
     """Surprise ensemble whose members, thresholds and suppression are learned from feedback."""
 
     name = "feedback_calibrated_ensemble"
+    # what the learner may choose from (simplest first) and how near-ties are broken
+    # (`selection.first_near_best`); subclasses change these, not the constructor
+    DEFAULT_MEMBER_SETS: ClassVar[tuple[tuple[str, ...], ...]] = (
+        ("spike", "shift"),
+        ("spike",),
+        ("shift",),
+        ("spike", "shift", "novelty"),
+    )
+    DEFAULT_TIE_TOLERANCE: ClassVar[float] = 0.0
 
     def __init__(
         self,
         tp_weight: float = 1.0,
         fn_weight: float = 1.0,
         fp_weight: float = 0.11,
-        member_sets: tuple[tuple[str, ...], ...] = (
-            ("spike", "shift"),
-            ("spike",),
-            ("shift",),
-            ("spike", "shift", "novelty"),
-        ),
+        member_sets: tuple[tuple[str, ...], ...] | None = None,
         memories: tuple[int, ...] = (1000, 2000),
         floors: tuple[float, ...] = (2.0, 3.0),
         thresholds: tuple[float, ...] = (1.0, 1.1),
@@ -120,12 +124,14 @@ class FeedbackCalibratedEnsemble(Detector):
         min_group_windows: int = 4,
         hint_boost: float = 1.5,
         escalation: float = 3.0,
-        tie_tolerance: float = 0.0,
+        tie_tolerance: float | None = None,
     ) -> None:
         self.tp_weight = tp_weight
         self.fn_weight = fn_weight
         self.fp_weight = fp_weight
-        self.member_sets = tuple(tuple(m) for m in member_sets)
+        self.member_sets = tuple(
+            tuple(m) for m in (self.DEFAULT_MEMBER_SETS if member_sets is None else member_sets)
+        )
         self.memories = tuple(memories)
         self.floors = tuple(floors)
         self.thresholds = tuple(thresholds)
@@ -136,7 +142,7 @@ class FeedbackCalibratedEnsemble(Detector):
         self.min_group_windows = min_group_windows
         self.hint_boost = hint_boost
         self.escalation = escalation
-        self.tie_tolerance = tie_tolerance
+        self.tie_tolerance = self.DEFAULT_TIE_TOLERANCE if tie_tolerance is None else tie_tolerance
         self.config_: Config = self._default_config()
         self.group_configs_: dict[str, Config] = {}
         self.multipliers_: dict[str, float] = {}

@@ -11,6 +11,7 @@ so ties go to the smaller set). Without enough evidence it keeps the defaults of
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -41,45 +42,11 @@ class SequenceAwareEnsemble(RecordAwareEnsemble):
 
     name = "sequence_aware_ensemble"
 
-    def __init__(
-        self,
-        tp_weight: float = 1.0,
-        fn_weight: float = 1.0,
-        fp_weight: float = 0.11,
-        member_sets: tuple[tuple[str, ...], ...] = (
-            ("record", "window"),
-            ("shift", "record", "window"),
-            ("spike", "shift", "record", "window"),
-        ),
-        memories: tuple[int, ...] = (1000, 2000),
-        floors: tuple[float, ...] = (2.0, 3.0),
-        thresholds: tuple[float, ...] = (1.0, 1.1),
-        debounces: tuple[int, ...] = (100, 200, 400),
-        suppression_strengths: tuple[float, ...] = (0.0, 0.1),
-        margin: float = 1.0,
-        group_margin: float = 1.0,
-        min_group_windows: int = 4,
-        hint_boost: float = 1.5,
-        escalation: float = 3.0,
-        tie_tolerance: float = 1.0,
-    ) -> None:
-        super().__init__(
-            tp_weight=tp_weight,
-            fn_weight=fn_weight,
-            fp_weight=fp_weight,
-            member_sets=member_sets,
-            memories=memories,
-            floors=floors,
-            thresholds=thresholds,
-            debounces=debounces,
-            suppression_strengths=suppression_strengths,
-            margin=margin,
-            group_margin=group_margin,
-            min_group_windows=min_group_windows,
-            hint_boost=hint_boost,
-            escalation=escalation,
-            tie_tolerance=tie_tolerance,
-        )
+    DEFAULT_MEMBER_SETS: ClassVar[tuple[tuple[str, ...], ...]] = (
+        ("record", "window"),
+        ("shift", "record", "window"),
+        ("spike", "shift", "record", "window"),
+    )
 
     def _member_features(self, values: Array, members: Sequence[str]) -> dict[str, Array]:
         """Raw member scores, window novelty included."""
