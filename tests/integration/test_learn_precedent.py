@@ -314,3 +314,44 @@ def test_remediations_follow_the_final_ranking_and_skip_barely_similar_precedent
     assert set(suggested) == {"rollback", "failover"}
     assert suggested["rollback"] > suggested["failover"]
     assert max(suggested.values()) <= 1.0  # weights relative to the best precedent
+
+
+def test_feedback_raises_and_lowers_negative_model_scores_the_right_way():
+    from lessonloop.domain.signals import PrecedentFeedback
+    from lessonloop.knowledge.precedents import Precedent, PrecedentResults
+    from lessonloop.services.precedent_ranking import rerank_with_feedback
+
+    def results() -> PrecedentResults:
+        return PrecedentResults(
+            incident_key="Q",
+            query_terms=[],
+            failure_modes=[],
+            precedents=[
+                Precedent(
+                    incident_key=key,
+                    title=key,
+                    started_at=None,
+                    severity="",
+                    score=score,
+                    lexical=1.0,
+                    shared_services=[],
+                    shared_terms=[],
+                    shared_failure_modes=[],
+                    shared_alerts=[],
+                    why=[],
+                    remediations=[],
+                    remediation_source="none",
+                    actions=[],
+                )
+                for key, score in (("A", -0.2), ("B", -0.4))
+            ],
+        )
+
+    helped = rerank_with_feedback(
+        results(), [PrecedentFeedback(incident_key="Q", precedent_key="A", helpful=True)], "Q"
+    )
+    assert helped.precedents[0].incident_key == "A" and -0.2 < helped.precedents[0].score < 0
+    hurt = rerank_with_feedback(
+        results(), [PrecedentFeedback(incident_key="Q", precedent_key="B", helpful=False)], "Q"
+    )
+    assert next(p.score for p in hurt.precedents if p.incident_key == "B") < -0.4

@@ -62,7 +62,10 @@ def rerank_with_feedback(
         direct = sum(1 if f.helpful else -1 for f in about if f.incident_key == query_key)
         general = sum(1 if f.helpful else -1 for f in about if f.incident_key != query_key)
         factor = min(3.0, max(0.1, 1 + 0.6 * direct + 0.15 * general))
-        precedent.score = round(precedent.score * factor, 4)
+        # a model's score can be negative (a learned not-helpful verdict): dividing keeps
+        # "helpful raises, not helpful lowers" true there too
+        score = precedent.score
+        precedent.score = round(score * factor if score >= 0 else score / factor, 4)
         helpful = sum(f.helpful for f in about)
         precedent.why.append(
             f"reviewers marked it helpful {helpful} time(s), not helpful "
