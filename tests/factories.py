@@ -49,3 +49,20 @@ def populate(session, n_incidents: int, *, seed: int = 1, actor: str = "factory"
             session=session, actor=actor)
         keys.append(key)
     return keys
+
+
+def accept_failure_mode(session, incident_key: str, label: str, *, actor: str = "t") -> int:
+    """Store an accepted failure_mode_label for an incident (as a reviewer would); its id."""
+    from lessonloop.domain.signals import FailureModeLabel, SignalCreate, SignalProvenance
+    from lessonloop.storage import signals as signal_store
+
+    made, _ = signal_store.create_proposal(
+        SignalCreate(
+            payload=FailureModeLabel(incident_key=incident_key, label=label),
+            provenance=SignalProvenance(incident_key=incident_key, extractor="test"),
+        ),
+        session=session,
+        actor=actor,
+    )
+    signal_store.accept(made.id, session=session, actor=actor)
+    return made.id

@@ -9,16 +9,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tests.factories import accept_failure_mode
 
 from lessonloop.domain import IncidentCreate, IncidentUpdate, ServiceCreate
 from lessonloop.domain.enums import ModelTask, SignalKind, SignalStatus
-from lessonloop.domain.signals import FailureModeLabel, SignalCreate, SignalProvenance
 from lessonloop.errors import InputError
 from lessonloop.services import registry, signals
 from lessonloop.services.precedent_model import learn_precedents, train_precedent_retriever
 from lessonloop.services.triage import record_precedent_feedback
 from lessonloop.storage import incidents, services
-from lessonloop.storage import signals as signal_store
 from lessonloop.text.precedents import PrecedentRetriever
 
 T0 = dt.datetime(2025, 3, 3, tzinfo=dt.UTC)
@@ -62,15 +61,7 @@ def _build(ws, n_incidents: int = 16) -> list[str]:
         for number in range(n_incidents):
             service, label, title = THEMES[number % len(THEMES)]
             key = _create_incident(session, number, service, title)
-            made, _ = signal_store.create_proposal(
-                SignalCreate(
-                    payload=FailureModeLabel(incident_key=key, label=label),
-                    provenance=SignalProvenance(incident_key=key, extractor="test"),
-                ),
-                session=session,
-                actor="t",
-            )
-            signal_store.accept(made.id, session=session, actor="t")
+            accept_failure_mode(session, key, label)
             keys.append(key)
     return keys
 

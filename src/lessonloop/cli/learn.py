@@ -127,6 +127,12 @@ def _learn_failure_modes(as_json: bool) -> None:
             )
         ],
     )
+    if result.ignored_labels:
+        console.print(
+            "[yellow]accepted labels that name no failure mode of the taxonomy (not learned; "
+            "add the term with 'lessonloop taxonomy add' or correct the label):[/] "
+            + ", ".join(f"{label} ({n})" for label, n in result.ignored_labels.items())
+        )
     console.print(
         f"paired test: [bold]{result.decision}[/]; approve with 'lessonloop models "
         f"approve {result.candidate_id} --reason ...'"

@@ -133,7 +133,7 @@ def failure_modes() -> tuple[FailureMode, ...]:
             severity_bias=0,
         ),
         FailureMode(
-            "dns_failure",
+            "dns",
             "DNS failure",
             "burst",
             ("dns",),
@@ -225,7 +225,7 @@ def cause_details() -> dict[str, tuple[str, ...]]:
             "the internal mTLS listener",
             "the partner API endpoint",
         ),
-        "dns_failure": (
+        "dns": (
             "a zone file change",
             "an upstream resolver outage",
             "a TTL misconfiguration",

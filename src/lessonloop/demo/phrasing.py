@@ -220,7 +220,7 @@ def alternatives(mode: str) -> str:
         "dependency_outage": "Wait for the provider; disable the feature",
         "memory_leak": "Scale out to buy time; restart pods on a schedule",
         "certificate_expiry": "Serve the old certificate with a warning; disable TLS checks",
-        "dns_failure": "Hard-code addresses in clients; wait for caches to expire",
+        "dns": "Hard-code addresses in clients; wait for caches to expire",
         "lock_contention": "Fail over to the replica; wait for the job to finish",
         "retry_storm": "Scale out; block the noisiest client",
     }[mode]

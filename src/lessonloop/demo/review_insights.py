@@ -21,7 +21,7 @@ def _prevention(mode: str, service: str, detail: str) -> str:
         "dependency_outage": f"Add a fallback for the {detail}",
         "memory_leak": f"Add a memory soak test to the {service} release pipeline",
         "certificate_expiry": f"Automate certificate renewal for {service}",
-        "dns_failure": "Stage DNS zone changes behind a canary resolver",
+        "dns": "Stage DNS zone changes behind a canary resolver",
         "lock_contention": f"Review long-running transactions on {service}",
         "retry_storm": f"Add jittered backoff to {service} clients",
     }[mode]

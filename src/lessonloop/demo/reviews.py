@@ -58,7 +58,7 @@ def _title(ctx: ReviewContext, rng: np.random.Generator) -> str:
             f"Expired TLS certificate on {inc.origin}",
             f"{svc} TLS handshake failures",
         ],
-        "dns_failure": ["DNS resolution failures", f"Internal DNS outage after {inc.detail}"],
+        "dns": ["DNS resolution failures", f"Internal DNS outage after {inc.detail}"],
         "lock_contention": [f"Lock contention on {inc.origin}", "Database stalls from lock waits"],
         "retry_storm": [f"Retry storm against {inc.origin}", f"{svc} overloaded by client retries"],
     }[inc.mode.name]

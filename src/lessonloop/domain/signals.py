@@ -28,6 +28,8 @@ __all__ = [
     "SignalRead",
     "SignalSetRead",
     "payload_adapter",
+    "label_key",
+    "label_words",
 ]
 
 _MATCHER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*')
@@ -153,13 +155,48 @@ class SuppressionRule(_Payload):
         return sorted(set(value))
 
 
-class FailureModeLabel(_Payload):
+_NOT_IN_KEY = re.compile(r"[^A-Za-z0-9._:/-]+")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def label_key(name: str) -> str:
+    """A taxonomy term as a signal label: ``"retry storm"`` becomes ``"retry_storm"``.
+
+    Words are joined by underscores and lower-cased; a name that is already a valid key is
+    returned unchanged, so labels people wrote as keys keep their spelling.
+    """
+    stripped = name.strip()
+    if stripped and _NOT_IN_KEY.search(stripped) is None:
+        return stripped
+    return "_".join(_WORD.findall(stripped.lower()))
+
+
+def label_words(label: str) -> str:
+    """A label read as words, lower case: ``retry_storm``, ``Retry-Storm`` -> ``retry storm``.
+
+    Punctuation separates words, so ``config / secret`` and ``config_secret`` read alike.
+
+    Two labels name the same taxonomy term when their words are equal.
+    """
+    return " ".join(_WORD.findall(label.lower()))
+
+
+class _Labelled(_Payload):
+    """A label of one incident; a label written as words is stored in its key form."""
+
+    @field_validator("label", mode="before", check_fields=False)
+    @classmethod
+    def _key_form(cls, value: Any) -> Any:
+        return label_key(value) if isinstance(value, str) else value
+
+
+class FailureModeLabel(_Labelled):
     kind: Literal["failure_mode_label"] = "failure_mode_label"
     incident_key: Key
     label: Key
 
 
-class RemediationLabel(_Payload):
+class RemediationLabel(_Labelled):
     kind: Literal["remediation_label"] = "remediation_label"
     incident_key: Key
     label: Key

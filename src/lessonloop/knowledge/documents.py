@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from lessonloop.domain.common import content_hash
 from lessonloop.domain.incidents import IncidentRead
 from lessonloop.domain.reviews import ReviewRead
+from lessonloop.domain.signals import label_words
 from lessonloop.knowledge.taxonomy import TaxonomyTerm, cached_terms, matching_terms
 from lessonloop.storage.incidents import get_row as get_incident_row
 from lessonloop.storage.tables import (
@@ -133,11 +134,6 @@ def _review_body(review: ReviewLike, timeline: list[str]) -> str:
     )
 
 
-def _spelling(label: str) -> str:
-    """A label with underscores and hyphens read as spaces, lower case."""
-    return " ".join(label.replace("_", " ").replace("-", " ").lower().split())
-
-
 def _classified(
     terms: list[TaxonomyTerm], taxonomy: str, explicit: list[str], text: str
 ) -> tuple[list[str], str]:
@@ -147,8 +143,8 @@ def _classified(
     taxonomy term it names (``retry storm``), so one failure mode is one facet value.
     """
     if explicit:
-        named = {_spelling(t.value): t.value for t in terms if t.taxonomy == taxonomy}
-        return sorted({named.get(_spelling(label), label) for label in explicit}), "label"
+        named = {label_words(t.value): t.value for t in terms if t.taxonomy == taxonomy}
+        return sorted({named.get(label_words(label), label) for label in explicit}), "label"
     inferred = matching_terms(terms, taxonomy, text)
     return inferred, "keywords" if inferred else "none"
 

@@ -21,6 +21,7 @@ import yaml
 from lessonloop.demo import GeneratedOrg, generate_organisation
 from lessonloop.domain.enums import ModelTask, SignalKind, SignalStatus
 from lessonloop.domain.services import ServiceCreate
+from lessonloop.domain.signals import FailureModeLabel, label_words
 from lessonloop.services import catalog, importing, signals
 from lessonloop.services.detection_eval import (
     LabelledIncident,
@@ -95,16 +96,32 @@ def _register_services(ws: Workspace, org: GeneratedOrg) -> None:
             catalog.add_dependency(ws, entry["name"], target)
 
 
-def _review_proposals(ws: Workspace, rng: random.Random, log: list[str]) -> dict[str, int]:
-    """The simulated reviewer: accepts most structured proposals, rejects some, as people do."""
+def _review_proposals(
+    ws: Workspace, rng: random.Random, log: list[str], modes: dict[str, str]
+) -> dict[str, int]:
+    """The simulated reviewer: accepts most structured proposals, rejects some, as people do.
+
+    A failure-mode label is judged as the review's author would: accepted when it names the
+    incident's failure mode (``modes``: incident key -> mode), rejected otherwise.
+    """
     funnel = {"proposed": 0, "accepted": 0, "rejected": 0}
     for proposal in signals.list_signals(ws, status=SignalStatus.PROPOSED):
         funnel["proposed"] += 1
-        if rng.random() < ACCEPT_RATES.get(proposal.kind, DEFAULT_ACCEPT):
+        if isinstance(proposal.payload, FailureModeLabel):
+            label = proposal.payload
+            right = label_words(modes.get(label.incident_key, "")) == label_words(label.label)
+        else:
+            right = rng.random() < ACCEPT_RATES.get(proposal.kind, DEFAULT_ACCEPT)
+        if right:
             signals.accept_signal(ws, proposal.id, note="demo reviewer")
             funnel["accepted"] += 1
         else:
-            signals.reject_signal(ws, proposal.id, "demo reviewer: not convinced")
+            why = (
+                "not the failure mode"
+                if isinstance(proposal.payload, FailureModeLabel)
+                else ("not convinced")
+            )
+            signals.reject_signal(ws, proposal.id, f"demo reviewer: {why}")
             funnel["rejected"] += 1
     log.append(f"reviewed {funnel['proposed']} proposals: {funnel['accepted']} accepted")
     return funnel
@@ -225,6 +242,7 @@ def run_demo(
     )
     truth = json.loads(org.truth_file.read_text())
     truth_incidents = _truth_incidents(truth)
+    modes = {i["incident_key"]: str(i["failure_mode"]) for i in truth["incidents"]}
     quarter_specs = truth["quarters"]
     _register_services(ws, org)
     series_files = sorted(org.series_dir.glob("*/*.csv"))
@@ -267,7 +285,7 @@ def run_demo(
         )
         signals.extract_all(ws)
         funnel_total["insights"] = _insight_count(ws)
-        funnel = _review_proposals(ws, rng, log)
+        funnel = _review_proposals(ws, rng, log, modes)
         for key in ("proposed", "accepted", "rejected"):
             funnel_total[key] += funnel[key]
         cut = signals.cut(ws)

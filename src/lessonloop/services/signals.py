@@ -13,7 +13,12 @@ import yaml
 from sqlalchemy.orm import Session
 
 from lessonloop.domain.enums import SignalKind, SignalStatus
-from lessonloop.domain.signals import SignalRead, parse_matchers
+from lessonloop.domain.signals import (
+    FailureModeLabel,
+    SignalRead,
+    label_words,
+    parse_matchers,
+)
 from lessonloop.errors import InputError
 from lessonloop.knowledge.documents import LABEL_KINDS
 from lessonloop.knowledge.index import index_incident
@@ -39,10 +44,9 @@ from lessonloop.services.signal_sets import (
 from lessonloop.services.workspace import Workspace
 from lessonloop.signals.context import Extraction, ExtractionInput, ExtractionProblem
 from lessonloop.signals.extract_model import (
+    MODEL_EXTRACTOR,
     SuggestsFailureModes,
-    default_classifier,
     extract_model,
-    review_text,
 )
 from lessonloop.signals.extract_structure import extract_structure
 from lessonloop.signals.extract_text import extract_text, load_rules
@@ -95,6 +99,7 @@ def _extract_one(
     config: SignalConfig,
     classifier: SuggestsFailureModes | None,
     use_model: bool,
+    model_version: str = "keywords",
 ) -> ReviewExtraction:
     review = reviews.get(review_id, session=session)
     source = ExtractionInput(
@@ -105,16 +110,30 @@ def _extract_one(
     found = Extraction()
     found.extend(extract_structure(source))
     found.extend(extract_text(source, load_rules(ws.settings.home / "patterns.yaml")))
-    if use_model:
-        found.extend(extract_model(source, classifier or default_classifier([review_text(source)])))
+    if use_model and classifier is not None:
+        found.extend(extract_model(source, classifier, version=model_version))
     result = ReviewExtraction(review.id, review.incident_key, problems=found.problems)
+    labelled = _labels_of(review.id, session)
     for proposal in found.proposals:
+        payload = proposal.payload
+        if proposal.provenance.extractor == MODEL_EXTRACTOR and isinstance(
+            payload, FailureModeLabel
+        ):
+            # A model suggestion a reviewer has already seen (from any extractor or an
+            # earlier model version, accepted or rejected) is not proposed again.
+            seen = labelled.get((payload.incident_key, label_words(payload.label)))
+            if seen is not None:
+                if seen.provenance.extractor == MODEL_EXTRACTOR and seen not in result.created:
+                    result.existing.append(seen)
+                continue
         try:
             signal, created = store.create_proposal(proposal, session=session, actor=ws.actor)
         except InputError as exc:
             result.problems.append(ExtractionProblem(proposal.provenance.field or "", str(exc)))
             continue
         (result.created if created else result.existing).append(signal)
+        if isinstance(signal.payload, FailureModeLabel):
+            labelled[(signal.payload.incident_key, label_words(signal.payload.label))] = signal
         if created and config.auto_accept.allows(signal):
             store.accept(
                 signal.id,
@@ -125,6 +144,17 @@ def _extract_one(
             result.auto_accepted.append(signal.id)
             _reindex_labelled(signal, session)
     return result
+
+
+def _labels_of(review_id: int, session: Session) -> dict[tuple[str, str], SignalRead]:
+    """Failure-mode labels proposed from a review, by (incident, label read as words)."""
+    return {
+        (s.payload.incident_key, label_words(s.payload.label)): s
+        for s in store.list_signals(
+            session=session, kind=SignalKind.FAILURE_MODE_LABEL, review_id=review_id
+        )
+        if isinstance(s.payload, FailureModeLabel)
+    }
 
 
 def extract_review(
@@ -139,17 +169,38 @@ def extract_review(
 
     review_id = get_review(ws, ref).id
     config = load_config(ws)
+    classifier, version = _model(ws, classifier, use_model)
     with ws.transaction() as session:
-        return _extract_one(ws, review_id, session, config, classifier, use_model)
+        return _extract_one(ws, review_id, session, config, classifier, use_model, version)
 
 
 def extract_all(
     ws: Workspace, *, classifier: SuggestsFailureModes | None = None, use_model: bool = True
 ) -> list[ReviewExtraction]:
+    """Propose signals from every review (see `extract_review`)."""
     config = load_config(ws)
+    classifier, version = _model(ws, classifier, use_model)
     with ws.transaction() as session:
         ids = [r.id for r in reviews.list_reviews(session=session)]
-        return [_extract_one(ws, i, session, config, classifier, use_model) for i in ids]
+        return [_extract_one(ws, i, session, config, classifier, use_model, version) for i in ids]
+
+
+def _model(
+    ws: Workspace, classifier: SuggestsFailureModes | None, use_model: bool
+) -> tuple[SuggestsFailureModes | None, str]:
+    """The classifier whose suggestions become failure-mode proposals, and its version.
+
+    By default the workspace's own: the approved or champion model over the workspace
+    taxonomy, else that taxonomy's keywords, so proposals use the terms reviewers see.
+    """
+    if not use_model:
+        return None, ""
+    if classifier is not None:
+        return classifier, "given"
+    from lessonloop.services.failure_modes import workspace_classifier
+
+    model, version_id = workspace_classifier(ws)
+    return model, f"model-version-{version_id}" if version_id else "keywords"
 
 
 def list_signals(

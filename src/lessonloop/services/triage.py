@@ -17,7 +17,6 @@ from typing import Any
 from lessonloop.domain.enums import ModelTask, SignalKind, SignalStatus
 from lessonloop.domain.models import ModelVersionCreate, ModelVersionRead
 from lessonloop.domain.signals import (
-    FailureModeLabel,
     PrecedentFeedback,
     RemediationLabel,
     SignalCreate,
@@ -25,15 +24,17 @@ from lessonloop.domain.signals import (
 )
 from lessonloop.errors import InputError
 from lessonloop.knowledge.precedents import PrecedentResults
-from lessonloop.knowledge.taxonomy import list_terms
 from lessonloop.services import knowledge, registry, signals
+from lessonloop.services.failure_modes import (
+    labelled_texts,
+    workspace_classifier,
+    workspace_taxonomy,
+)
 from lessonloop.services.incident_texts import incident_text
 from lessonloop.services.learning import payloads
 from lessonloop.services.precedent_ranking import (
     model_precedents,
     rerank_with_feedback,
-    usable_version,
-    verified_artifact,
 )
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import incidents as incident_store
@@ -47,7 +48,6 @@ from lessonloop.text.remediation import (
     RemediationSuggestion,
     rank_remediations,
 )
-from lessonloop.text.taxonomy import Taxonomy
 
 __all__ = [
     "TriageReport",
@@ -70,42 +70,18 @@ class TriageReport:
     precedent_model_version: int | None = None
 
 
-def _taxonomy(ws: Workspace) -> Taxonomy:
-    with ws.transaction() as session:
-        terms = list_terms(session, "failure_mode")
-    return Taxonomy.from_mapping(
-        {
-            t.value: {"description": t.description, "keywords": list(t.keywords) or [t.value]}
-            for t in terms
-        }
-    )
-
-
-def _labelled(ws: Workspace) -> tuple[list[str], list[str], list[tuple[str, ...]], int | None]:
-    version = signals.latest_set_version(ws)
-    accepted = signals.signals_of_set(ws, version) if version else {}
-    by_incident: dict[str, set[str]] = {}
-    for _, label in payloads(accepted, SignalKind.FAILURE_MODE_LABEL, FailureModeLabel):
-        by_incident.setdefault(label.incident_key, set()).add(label.label)
-    keys = sorted(by_incident)
-    return (
-        keys,
-        [incident_text(ws, k) for k in keys],
-        [tuple(sorted(by_incident[k])) for k in keys],
-        version,
-    )
-
-
 def train_failure_mode_classifier(ws: Workspace) -> ModelVersionRead:
-    """Fit on accepted failure-mode labels of the newest signal set; register a candidate."""
-    taxonomy = _taxonomy(ws)
-    keys, texts, labels, version = _labelled(ws)
-    known = set(taxonomy.labels)
-    labels = [tuple(label for label in row if label in known) for row in labels]
+    """Fit on accepted failure-mode labels of the newest signal set; register a candidate.
+
+    Labels are read as the workspace taxonomy's terms; labels naming no term are listed in
+    the version's config (``ignored_labels``), never silently lost.
+    """
+    taxonomy = workspace_taxonomy(ws)
+    data = labelled_texts(ws, taxonomy)
     classifier = FailureModeClassifier(taxonomy, inner_folds=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        classifier.fit(texts, labels, ids=keys)
+        classifier.fit(data.texts, data.labels, ids=data.keys)
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp) / "model"
         classifier.save(str(directory))
@@ -113,23 +89,15 @@ def train_failure_mode_classifier(ws: Workspace) -> ModelVersionRead:
             ws,
             ModelVersionCreate(
                 task=ModelTask.FAILURE_MODE,
-                signal_set_version=version,
-                config={"labelled_incidents": len(keys), "labels": list(taxonomy.labels)},
+                signal_set_version=data.signal_set_version,
+                config={
+                    "labelled_incidents": len(data.keys),
+                    "labels": list(taxonomy.labels),
+                    "ignored_labels": dict(sorted(data.ignored.items())),
+                },
             ),
             artifact_dir=directory,
         )
-
-
-def _classifier(ws: Workspace) -> tuple[FailureModeClassifier, int | None]:
-    """The registered classifier (champion, else newest usable), else taxonomy keywords."""
-    chosen = usable_version(ws, ModelTask.FAILURE_MODE)
-    taxonomy = _taxonomy(ws)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if chosen is None:
-            return FailureModeClassifier(taxonomy, inner_folds=3).fit([], []), None
-        path = verified_artifact(chosen)
-        return FailureModeClassifier.load(str(path), taxonomy=taxonomy), chosen.id
 
 
 def _feedback(ws: Workspace) -> list[PrecedentFeedback]:
@@ -241,7 +209,7 @@ def triage(ws: Workspace, incident_key: str, *, limit: int = 5) -> TriageReport:
     Precedents come from the registered precedent model when there is one (see
     `precedent_ranking`), else from the knowledge base re-ranked by every accepted verdict.
     """
-    classifier, version = _classifier(ws)
+    classifier, version = workspace_classifier(ws)
     text = incident_text(ws, incident_key)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -301,6 +269,7 @@ class TriageLearnResult:
     decision: str
     evaluation_id: int
     holdout_incidents: int
+    ignored_labels: dict[str, int] = field(default_factory=dict)
 
 
 def _f1_per_incident(truth: list[tuple[str, ...]], predicted: list[tuple[str, ...]]) -> list[float]:
@@ -323,10 +292,19 @@ def learn_failure_modes(
 
     signals.extract_all(ws)
     signals.cut(ws)
-    keys, texts, labels, version = _labelled(ws)
+    taxonomy = workspace_taxonomy(ws)
+    data = labelled_texts(ws, taxonomy)
+    keys, texts, clean, version = data.keys, data.texts, data.labels, data.signal_set_version
     if len(keys) < 8:
+        ignored = (
+            f" ({sum(data.ignored.values())} labels name no failure mode of the taxonomy: "
+            + ", ".join(sorted(data.ignored))
+            + ")"
+            if data.ignored
+            else ""
+        )
         raise InputError(
-            f"only {len(keys)} incidents have accepted failure-mode labels; "
+            f"only {len(keys)} incidents have accepted failure-mode labels{ignored}; "
             "accept at least 8 to evaluate a classifier",
             field="signals",
         )
@@ -335,15 +313,12 @@ def learn_failure_modes(
     order = sorted(range(len(keys)), key=lambda i: starts[keys[i]])
     cut_at = max(1, int(round(len(order) * (1 - holdout_share))))
     train, test = order[:cut_at], order[cut_at:]
-    taxonomy = _taxonomy(ws)
-    known = set(taxonomy.labels)
-    clean = [tuple(label for label in row if label in known) for row in labels]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         candidate = FailureModeClassifier(taxonomy, inner_folds=3).fit(
             [texts[i] for i in train], [clean[i] for i in train]
         )
-        incumbent, incumbent_id = _classifier(ws)
+        incumbent, incumbent_id = workspace_classifier(ws)
         cand_pred = candidate.predict([texts[i] for i in test])
         inc_pred = incumbent.predict([texts[i] for i in test])
     truth = [clean[i] for i in test]
@@ -380,5 +355,12 @@ def learn_failure_modes(
         ),
     )
     return TriageLearnResult(
-        model.id, baseline, metrics, base_metrics, verdict, evaluation.id, len(test)
+        model.id,
+        baseline,
+        metrics,
+        base_metrics,
+        verdict,
+        evaluation.id,
+        len(test),
+        dict(sorted(data.ignored.items())),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
+from collections.abc import Sequence
 from typing import Protocol
 
 from lessonloop.domain.signals import FailureModeLabel, SignalCreate
@@ -10,7 +10,6 @@ from lessonloop.signals.context import Extraction, ExtractionInput, provenance_f
 
 __all__ = [
     "SuggestsFailureModes",
-    "default_classifier",
     "extract_model",
     "review_text",
     "MODEL_EXTRACTOR",
@@ -20,15 +19,18 @@ MODEL_EXTRACTOR = "model.failure_mode"
 
 
 class _Suggestion(Protocol):
-    label: str
-    probability: float
-    suggested: bool
+    @property
+    def label(self) -> str: ...
+    @property
+    def probability(self) -> float: ...
+    @property
+    def suggested(self) -> bool: ...
 
 
 class SuggestsFailureModes(Protocol):
     """What extraction needs from a classifier: ``suggest(text)`` → ranked suggestions."""
 
-    def suggest(self, text: str) -> list[_Suggestion]: ...
+    def suggest(self, text: str) -> Sequence[_Suggestion]: ...
 
 
 def review_text(source: ExtractionInput) -> str:
@@ -43,17 +45,6 @@ def review_text(source: ExtractionInput) -> str:
         *(i.text for i in review.insights),
     ]
     return "\n".join(p for p in parts if p)
-
-
-def default_classifier(texts: list[str]) -> SuggestsFailureModes | None:
-    """The text package's classifier on its taxonomy keywords, or None if it is not available."""
-    try:
-        from lessonloop.text.classifier import FailureModeClassifier
-    except ImportError:
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return FailureModeClassifier().fit([], [], unlabeled_texts=texts)  # type: ignore[return-value]
 
 
 def extract_model(

@@ -171,11 +171,17 @@ def _threshold_hints(source: ExtractionInput) -> Extraction:
     return out
 
 
+# Kinds whose incident_key may be left out of a review's Signals block: it is the review's.
+_OF_THIS_INCIDENT = frozenset({"failure_mode_label", "remediation_label", "precedent_feedback"})
+
+
 def _blocks(source: ExtractionInput) -> Extraction:
     out = Extraction()
     for position, block in enumerate(source.review.signal_blocks):
         where = f"signal_blocks[{position}]"
         payload: dict[str, Any] = dict(block)
+        if payload.get("kind") in _OF_THIS_INCIDENT:
+            payload.setdefault("incident_key", source.incident.key)
         confidence = payload.pop("confidence", 1.0)
         valid_until = payload.pop("valid_until", None)
         for name in ("matchers", "source", "target", "while_firing"):

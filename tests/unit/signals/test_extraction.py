@@ -126,3 +126,71 @@ def test_user_pattern_file_extends_the_rules(demo_ws) -> None:
     assert custom[0].payload.missing == "canary stage"
     assert custom[0].provenance.field == "contributing_factors[0]"
     assert custom[0].provenance.text == "skipped the canary stage"
+
+
+def test_model_proposals_name_the_workspace_taxonomy_as_keys(demo_ws) -> None:
+    from lessonloop.domain.signals import label_words
+    from lessonloop.services import knowledge
+
+    knowledge.add_taxonomy_term(
+        demo_ws, "failure_mode", "queue backlog", keywords=("queue depth", "backlog")
+    )
+    result = service.extract_review(demo_ws, "INC-2026-0042")
+    labels = [s for s in result.created if s.kind == SignalKind.FAILURE_MODE_LABEL]
+    terms = {label_words(t.value) for t in knowledge.list_taxonomy(demo_ws, "failure_mode")}
+    assert labels, "the review mentions a queue backlog"
+    assert "queue_backlog" in {s.payload.label for s in labels}
+    assert all(label_words(s.payload.label) in terms for s in labels)
+    assert {s.provenance.extractor_version for s in labels} == {"keywords"}
+
+
+def test_a_suggestion_already_decided_is_not_proposed_again_by_another_model(demo_ws) -> None:
+    from types import SimpleNamespace
+
+    class Suggests:
+        def __init__(self, label: str) -> None:
+            self.label = label
+
+        def suggest(self, text):
+            return [SimpleNamespace(label=self.label, probability=0.9, suggested=True)]
+
+    first = service.extract_review(demo_ws, "INC-2026-0042", use_model=False)
+    assert not [s for s in first.created if s.kind == SignalKind.FAILURE_MODE_LABEL]
+    made = service.extract_review(demo_ws, "INC-2026-0042", classifier=Suggests("retry storm"))
+    (label,) = [s for s in made.created if s.kind == SignalKind.FAILURE_MODE_LABEL]
+    assert label.payload.label == "retry_storm"
+    service.reject_signal(demo_ws, label.id, "not a retry storm")
+    # The workspace's keyword model (another extractor version) and another spelling of the
+    # same term: neither proposes the rejected label again.
+    again = service.extract_review(demo_ws, "INC-2026-0042", classifier=Suggests("Retry-Storm"))
+    assert not [s for s in again.created if s.kind == SignalKind.FAILURE_MODE_LABEL]
+    assert [s.id for s in again.existing if s.kind == SignalKind.FAILURE_MODE_LABEL] == [label.id]
+    other = service.extract_review(demo_ws, "INC-2026-0042", classifier=Suggests("dns"))
+    assert [s.payload.label for s in other.created] == ["dns"]
+
+
+def test_a_signals_block_label_belongs_to_the_reviews_incident(workspace, tmp_path) -> None:
+    from lessonloop.domain import ServiceCreate
+    from lessonloop.services.reviews import import_review
+    from lessonloop.storage import services
+
+    from .conftest import REVIEW_FILE
+
+    with workspace.transaction() as session:
+        for name in ("checkout", "payments"):
+            services.create(ServiceCreate(name=name), session=session, actor="tester")
+    text = REVIEW_FILE.read_text().replace(
+        "```yaml\n- kind: instrumentation_gap",
+        "```yaml\n- kind: failure_mode_label\n  label: capacity exhaustion\n"
+        "- kind: instrumentation_gap",
+    )
+    path = tmp_path / "review.md"
+    path.write_text(text)
+    import_review(workspace, path, create_incident=True)
+    result = service.extract_review(workspace, "INC-2026-0042", use_model=False)
+    blocks = [s for s in result.created if s.provenance.extractor == "structure.signal_block"]
+    labels = [s.payload for s in blocks if s.kind == SignalKind.FAILURE_MODE_LABEL]
+    assert [(p.incident_key, p.label) for p in labels] == [
+        ("INC-2026-0042", "capacity_exhaustion")
+    ]
+    assert not [p for p in result.problems if "incident_key" in p.field]

@@ -1,0 +1,113 @@
+"""The workspace's failure modes: its taxonomy, its reviewers' labels, and the classifier in use.
+
+The taxonomy names terms as people write them (``retry storm``); signals store a label as a
+key (``retry_storm``). Both spellings name one failure mode (`label_words` reads them alike),
+so a classifier trained here predicts taxonomy terms, and its suggestions become proposals in
+the key form reviewers accept. A label that names no term of the taxonomy (written before the
+term was removed, or a typo) is not silently dropped: it is counted in `LabelledTexts.ignored`
+and shown by ``learn`` and in the model version's config.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+
+from lessonloop.domain.enums import ModelTask, SignalKind
+from lessonloop.domain.signals import FailureModeLabel, label_words
+from lessonloop.knowledge.taxonomy import list_terms
+from lessonloop.services import signals
+from lessonloop.services.incident_texts import incident_text
+from lessonloop.services.learning import payloads
+from lessonloop.services.precedent_ranking import usable_version, verified_artifact
+from lessonloop.services.workspace import Workspace
+from lessonloop.text.classifier import FailureModeClassifier
+from lessonloop.text.taxonomy import Taxonomy
+
+__all__ = [
+    "LabelledTexts",
+    "canonical_labels",
+    "labelled_texts",
+    "workspace_classifier",
+    "workspace_taxonomy",
+]
+
+
+def workspace_taxonomy(ws: Workspace) -> Taxonomy:
+    """The workspace's failure-mode terms (``lessonloop taxonomy``) as a classifier taxonomy."""
+    with ws.transaction() as session:
+        terms = list_terms(session, "failure_mode")
+    return Taxonomy.from_mapping(
+        {
+            t.value: {"description": t.description, "keywords": list(t.keywords) or [t.value]}
+            for t in terms
+        }
+    )
+
+
+def canonical_labels(
+    labels: set[str] | list[str] | tuple[str, ...], taxonomy: Taxonomy
+) -> tuple[tuple[str, ...], list[str]]:
+    """(the taxonomy terms the labels name, sorted; the labels that name no term)."""
+    by_words = {label_words(term): term for term in taxonomy.labels}
+    terms: set[str] = set()
+    unknown: list[str] = []
+    for label in labels:
+        term = by_words.get(label_words(label))
+        if term is None:
+            unknown.append(label)
+        else:
+            terms.add(term)
+    return tuple(sorted(terms)), sorted(unknown)
+
+
+@dataclass
+class LabelledTexts:
+    """Incidents with accepted failure-mode labels, as the classifier learns from them."""
+
+    keys: list[str]
+    texts: list[str]
+    labels: list[tuple[str, ...]]  # taxonomy terms
+    signal_set_version: int | None
+    ignored: Counter[str] = field(default_factory=Counter)  # label -> incidents, not in taxonomy
+
+
+def labelled_texts(ws: Workspace, taxonomy: Taxonomy | None = None) -> LabelledTexts:
+    """Every incident with an accepted failure-mode label in the newest signal set.
+
+    An incident whose labels all lie outside the taxonomy is left out (it would teach the
+    model "none of these"), and its labels are counted in ``ignored``.
+    """
+    taxonomy = taxonomy or workspace_taxonomy(ws)
+    version = signals.latest_set_version(ws)
+    accepted = signals.signals_of_set(ws, version) if version else {}
+    by_incident: dict[str, set[str]] = {}
+    for _, label in payloads(accepted, SignalKind.FAILURE_MODE_LABEL, FailureModeLabel):
+        by_incident.setdefault(label.incident_key, set()).add(label.label)
+    out = LabelledTexts([], [], [], version)
+    for key in sorted(by_incident):
+        terms, unknown = canonical_labels(by_incident[key], taxonomy)
+        out.ignored.update(unknown)
+        if terms:
+            out.keys.append(key)
+            out.texts.append(incident_text(ws, key))
+            out.labels.append(terms)
+    return out
+
+
+def workspace_classifier(ws: Workspace) -> tuple[FailureModeClassifier, int | None]:
+    """The registered classifier (champion, else newest approved), else taxonomy keywords.
+
+    Returns the classifier and its model version id (None for the keyword baseline). A
+    registered model is read with today's taxonomy, so a term removed since it was trained is
+    no longer suggested.
+    """
+    chosen = usable_version(ws, ModelTask.FAILURE_MODE)
+    taxonomy = workspace_taxonomy(ws)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if chosen is None:
+            return FailureModeClassifier(taxonomy, inner_folds=3).fit([], []), None
+        path = verified_artifact(chosen)
+        return FailureModeClassifier.load(str(path), taxonomy=taxonomy), chosen.id

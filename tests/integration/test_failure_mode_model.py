@@ -1,0 +1,101 @@
+"""The failure-mode classifier learns the workspace's taxonomy from labels written as keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.factories import accept_failure_mode
+
+from lessonloop.domain import IncidentCreate, ServiceCreate
+from lessonloop.domain.enums import SignalKind
+from lessonloop.domain.signals import (
+    FailureModeLabel,
+    label_key,
+    label_words,
+)
+from lessonloop.services import knowledge, signals
+from lessonloop.services.failure_modes import labelled_texts, workspace_classifier
+from lessonloop.services.triage import learn_failure_modes, triage
+from lessonloop.storage import incidents, services
+
+T0 = dt.datetime(2025, 3, 3, tzinfo=dt.UTC)
+STORIES = [
+    ("retry_storm", "Clients hammered checkout with retries after a blip; no backoff, load x3"),
+    ("Lock-Contention", "Row locks on the orders table blocked every checkout write"),
+    ("dns", "Resolver returned NXDOMAIN for internal names after a zone change"),
+    ("queue_overflow", "The payment queue overflowed and messages were dropped"),
+]
+
+
+def _build(ws, n: int = 16) -> list[str]:
+    keys = []
+    with ws.transaction() as session:
+        services.create(ServiceCreate(name="checkout"), session=session, actor="t")
+        for number in range(n):
+            label, text = STORIES[number % len(STORIES)]
+            key = f"INC-{number:03d}"
+            incidents.create(
+                IncidentCreate(
+                    key=key,
+                    title=text.split(";")[0],
+                    services=["checkout"],
+                    started_at=T0 + dt.timedelta(days=number),
+                    summary=text,
+                ),
+                session=session,
+                actor="t",
+            )
+            accept_failure_mode(session, key, label)
+            keys.append(key)
+    signals.cut(ws)
+    return keys
+
+
+def test_label_spellings() -> None:
+    assert label_key("retry storm") == "retry_storm"
+    assert label_key(" Capacity Exhaustion ") == "capacity_exhaustion"
+    assert label_key("Lock-Contention") == "Lock-Contention"  # already a key: kept
+    assert label_words("Lock-Contention") == label_words("lock contention") == "lock contention"
+    assert FailureModeLabel(incident_key="A-1", label="memory leak").label == "memory_leak"
+
+
+def test_labels_are_read_as_taxonomy_terms_and_unknown_labels_are_reported(workspace) -> None:
+    _build(workspace)
+    data = labelled_texts(workspace)
+    assert {term for row in data.labels for term in row} == {
+        "retry storm",
+        "lock contention",
+        "dns",
+    }
+    assert len(data.keys) == 12  # the four queue_overflow incidents name no taxonomy term
+    assert dict(data.ignored) == {"queue_overflow": 4}
+
+    result = learn_failure_modes(workspace)
+    assert result.ignored_labels == {"queue_overflow": 4}
+    assert result.holdout_incidents == 3
+
+
+def test_a_term_added_to_the_taxonomy_is_learned_after_the_next_training(workspace) -> None:
+    keys = _build(workspace)
+    knowledge.add_taxonomy_term(workspace, "failure_mode", "queue overflow", keywords=("xyzzy",))
+    data = labelled_texts(workspace)
+    assert not data.ignored and len(data.keys) == 16
+    from lessonloop.services import registry
+    from lessonloop.services.triage import train_failure_mode_classifier
+
+    version = train_failure_mode_classifier(workspace)
+    assert version.config["ignored_labels"] == {}
+    assert "queue overflow" in version.config["labels"]
+    # Only an approved model is used for triage and extraction.
+    assert workspace_classifier(workspace)[1] is None
+    registry.approve_version(workspace, version.id, reason="reviewed")
+    classifier, used = workspace_classifier(workspace)
+    assert used == version.id
+    text = "The payment queue overflowed again and messages were dropped"
+    top = classifier.suggest(text)[0]
+    assert top.label == "queue overflow" and top.suggested
+    report = triage(workspace, keys[3])
+    assert report.model_version == version.id
+    assert report.suggestions[0].label == "queue overflow"
+    extracted = signals.list_signals(workspace, kind=SignalKind.FAILURE_MODE_LABEL)
+    assert all(" " not in s.payload.label for s in extracted)
