@@ -66,6 +66,16 @@ def _build(ws, n_incidents: int = 16) -> list[str]:
     return keys
 
 
+def _cli(workspace) -> tuple[dict[str, str], Path]:
+    """Environment and executable to run the CLI on this test's workspace."""
+    env = dict(
+        os.environ,
+        LESSONLOOP_HOME=str(workspace.settings.home),
+        LESSONLOOP_DATABASE_URL=workspace.settings.resolved_database_url,
+    )
+    return env, Path(__file__).resolve().parents[2] / ".venv" / "bin" / "lessonloop"
+
+
 def test_train_registers_precedent_version_with_lineage_and_loadable_artifact(workspace):
     keys = _build(workspace, 8)
     record_precedent_feedback(workspace, keys[5], keys[1], helpful=True)
@@ -116,12 +126,7 @@ def test_learn_backtests_on_newest_incidents_without_their_own_verdicts(workspac
 
 def test_learn_precedent_cli_subprocess(workspace, tmp_path: Path):
     _build(workspace, 12)
-    env = dict(
-        os.environ,
-        LESSONLOOP_HOME=str(workspace.settings.home),
-        LESSONLOOP_DATABASE_URL=workspace.settings.resolved_database_url,
-    )
-    lessonloop = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "lessonloop"
+    env, lessonloop = _cli(workspace)
     done = subprocess.run(
         [str(lessonloop), "learn", "--task", "precedent", "--json"],
         env=env,
@@ -265,6 +270,60 @@ def test_a_verdict_needs_an_earlier_precedent_and_a_reversal_replaces_the_first(
     }
     assert accepted == {second}
     assert signals.get_signal(workspace, first).status == SignalStatus.RETIRED
+    # Changing one's mind back stores the verdict again (the retired one is not reused), and
+    # another person's identical verdict is a verdict of its own.
+    third = record_precedent_feedback(workspace, keys[4], keys[1], helpful=True)
+    assert third not in (first, second)
+    workspace.actor = "alice"
+    hers = record_precedent_feedback(workspace, keys[4], keys[1], helpful=True)
+    accepted_now = {
+        s.id: s.author
+        for s in signals.list_signals(
+            workspace, status=SignalStatus.ACCEPTED, kind=SignalKind.PRECEDENT_FEEDBACK
+        )
+    }
+    assert accepted_now == {third: "tester", hers: "alice"}
+    with pytest.raises(InputError) as caught:
+        record_precedent_feedback(workspace, keys[4], "INC-999", helpful=True)
+    assert caught.value.field == "precedent"
+
+
+def test_precedents_command_ranks_like_triage_and_reads_text_from_a_file(workspace, tmp_path):
+    from lessonloop.services import knowledge
+    from lessonloop.services.triage import find_precedents, triage
+
+    keys = _build(workspace, 12)
+    knowledge.reindex(workspace)
+    record_precedent_feedback(workspace, keys[9], keys[5], helpful=False)
+    signals.cut(workspace)
+    version = train_precedent_retriever(workspace)
+    registry.approve_version(workspace, version.id, reason="reviewed")
+    found, model_id = find_precedents(workspace, incident_key=keys[9])
+    assert model_id == version.id
+    ranked = [p.incident_key for p in triage(workspace, keys[9]).precedents.precedents]
+    assert [p.incident_key for p in found.precedents] == ranked
+    by_text, text_model = find_precedents(workspace, text="DNS resolution failures at the edge")
+    assert text_model == version.id
+    assert by_text.precedents[0].incident_key in {k for k in keys if int(k[-3:]) % 4 == 1}
+    with pytest.raises(InputError):
+        find_precedents(workspace, text="   ")
+
+    query = tmp_path / "query.txt"
+    query.write_text("Expired TLS certificate broke api handshakes\n" * 20000)  # ~0.9 MB
+    env, lessonloop = _cli(workspace)
+    done = subprocess.run(
+        [str(lessonloop), "precedents", "--text-file", str(query), "--json"],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["precedent_model_version"] == version.id
+    assert out["precedents"][0]["incident_key"] in {k for k in keys if int(k[-3:]) % 4 == 2}
+    both = subprocess.run(
+        [str(lessonloop), "precedents", "--text", "x", "--text-file", str(query)],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert both.returncode == 2 and "text-file" in both.stderr + both.stdout
 
 
 def test_remediations_follow_the_final_ranking_and_skip_barely_similar_precedents(workspace):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated
+import sys
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -33,6 +35,20 @@ _MARKED = re.compile(r"\*\*(.+?)\*\*")
 def _highlight(snippet: str) -> str:
     """Rich markup for a snippet whose matches are marked ``**like this**``."""
     return _MARKED.sub(r"[bold yellow]\1[/]", escape(snippet))
+
+
+def _read_text(path: Path) -> str:
+    """The text of a file, or of standard input for ``-``; a clear error if it is not text."""
+    source = "standard input" if str(path) == "-" else str(path)
+    try:
+        data: Any = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+        return str(data.decode("utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read {source}: {exc.strerror}", field="text-file") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{source} is not UTF-8 text (byte {exc.start})", field="text-file"
+        ) from exc
 
 
 def _since(value: str | None) -> dt.datetime | None:
@@ -111,40 +127,70 @@ def search(
 def precedents(
     incident: Annotated[str | None, typer.Argument(help="Incident key.")] = None,
     text: Annotated[str | None, typer.Option("--text", help="Describe a situation.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=100)] = 5,
-    feedback: Annotated[str | None, typer.Option(
-        "--feedback", help="helpful or not-helpful: your verdict on --precedent for INCIDENT")
+    text_file: Annotated[
+        Path | None,
+        typer.Option("--text-file", help="Read the situation from a file ('-': standard input)."),
     ] = None,
-    precedent: Annotated[str | None, typer.Option(help="The precedent the feedback is about.")
-                         ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 5,
+    feedback: Annotated[
+        str | None,
+        typer.Option(
+            "--feedback", help="helpful or not-helpful: your verdict on --precedent for INCIDENT"
+        ),
+    ] = None,
+    precedent: Annotated[
+        str | None, typer.Option(help="The precedent the feedback is about.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Similar past incidents: why they match and what was done about them."""
-    from lessonloop.services.triage import precedents_with_feedback, record_precedent_feedback
+    """Similar past incidents: why they match and what was done about them.
 
-    if not incident and not text:
-        raise InputError("give an INCIDENT key or --text", field="incident")
+    Ranked as `lessonloop triage` ranks them: by the approved precedent model when there is
+    one, else by the knowledge base re-ranked by reviewers' verdicts.
+    """
+    from lessonloop.services.triage import find_precedents, record_precedent_feedback
+
+    if text is not None and text_file is not None:
+        raise InputError("give --text or --text-file, not both", field="text-file")
+    if text_file is not None:
+        text = _read_text(text_file)
+    if not incident and text is None:
+        raise InputError("give an INCIDENT key, --text or --text-file", field="incident")
     if feedback is not None:
         if feedback not in ("helpful", "not-helpful"):
-            raise InputError(f"--feedback is helpful or not-helpful, got {feedback!r}",
-                             field="feedback")
+            raise InputError(
+                f"--feedback is helpful or not-helpful, got {feedback!r}", field="feedback"
+            )
         if not incident or not precedent or text:
-            raise InputError("--feedback needs INCIDENT and --precedent KEY (and no --text)",
-                             field="feedback")
-        signal_id = record_precedent_feedback(workspace(), incident, precedent,
-                                              feedback == "helpful")
+            raise InputError(
+                "--feedback needs INCIDENT and --precedent KEY (and no --text)", field="feedback"
+            )
+        signal_id = record_precedent_feedback(
+            workspace(), incident, precedent, feedback == "helpful"
+        )
         if as_json:
-            print_json({"signal_id": signal_id, "incident": incident, "precedent": precedent,
-                        "helpful": feedback == "helpful"})
+            print_json(
+                {
+                    "signal_id": signal_id,
+                    "incident": incident,
+                    "precedent": precedent,
+                    "helpful": feedback == "helpful",
+                }
+            )
         else:
             console.print(f"recorded precedent feedback as signal {signal_id}")
         return
     if precedent:
         raise InputError("--precedent is only used with --feedback", field="precedent")
-    found = precedents_with_feedback(workspace(), incident_key=incident, text=text, limit=limit)
+    found, model_id = find_precedents(workspace(), incident_key=incident, text=text, limit=limit)
     if as_json:
-        print_json(found)
+        print_json({**found.model_dump(mode="json"), "precedent_model_version": model_id})
         return
+    console.print(
+        f"[dim]ranked by precedent model version {model_id}[/]"
+        if model_id
+        else "[dim]ranked by the knowledge base and reviewer verdicts[/]"
+    )
     if not found.precedents:
         console.print("[dim]no earlier incident looks similar[/]")
     for rank, p in enumerate(found.precedents, start=1):

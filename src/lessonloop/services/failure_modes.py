@@ -73,14 +73,16 @@ class LabelledTexts:
     ignored: Counter[str] = field(default_factory=Counter)  # label -> incidents, not in taxonomy
 
 
-def labelled_texts(ws: Workspace, taxonomy: Taxonomy | None = None) -> LabelledTexts:
-    """Every incident with an accepted failure-mode label in the newest signal set.
+def labelled_texts(
+    ws: Workspace, taxonomy: Taxonomy | None = None, *, signal_set: int | None = None
+) -> LabelledTexts:
+    """Every incident with an accepted failure-mode label in a signal set (default: newest).
 
     An incident whose labels all lie outside the taxonomy is left out (it would teach the
     model "none of these"), and its labels are counted in ``ignored``.
     """
     taxonomy = taxonomy or workspace_taxonomy(ws)
-    version = signals.latest_set_version(ws)
+    version = signal_set or signals.latest_set_version(ws)
     accepted = signals.signals_of_set(ws, version) if version else {}
     by_incident: dict[str, set[str]] = {}
     for _, label in payloads(accepted, SignalKind.FAILURE_MODE_LABEL, FailureModeLabel):

@@ -101,20 +101,24 @@ def _eligible(ws: Workspace, incident_key: str) -> set[str]:
 
 def model_precedents(
     ws: Workspace,
-    incident_key: str,
+    incident_key: str | None,
     text: str,
     label_probabilities: Mapping[str, float],
     *,
     limit: int = 5,
 ) -> tuple[PrecedentResults, int] | None:
-    """Precedents ranked by the registered model and its version id; None without a model."""
+    """Precedents ranked by the registered model and its version id; None without a model.
+
+    For an incident, only incidents that started before it are eligible; for free text
+    (``incident_key`` None), every incident is.
+    """
     model = usable_version(ws, ModelTask.PRECEDENT)
     if model is None:
         return None
     retriever = PrecedentRetriever.load(verified_artifact(model))
     data = precedent_training_data(ws)
     retriever.fit(precedent_documents(data, data.keys))
-    eligible = _eligible(ws, incident_key)
+    eligible = _eligible(ws, incident_key) if incident_key else set(data.keys)
     hits = [
         hit
         for hit in retriever.search(
@@ -126,7 +130,11 @@ def model_precedents(
         if hit.text_score > 0 or hit.label_score > 0  # a verdict reorders, never hides
     ][: limit * 2]
     found = knowledge.find_precedents(
-        ws, incident_key=incident_key, limit=max(1, len(hits)), only=[h.incident_id for h in hits]
+        ws,
+        incident_key=incident_key,
+        text=None if incident_key else text,
+        limit=max(1, len(hits)),
+        only=[h.incident_id for h in hits],
     )
     details = {p.incident_key: p for p in found.precedents}
     ordered = []

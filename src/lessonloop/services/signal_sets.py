@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from lessonloop.domain.common import utc_now
 from lessonloop.domain.enums import SignalKind, SignalStatus
 from lessonloop.domain.models import ModelVersionRead
-from lessonloop.domain.signals import SignalRead, SignalSetRead
+from lessonloop.domain.signals import SignalRead, SignalSetRead, label_words
 from lessonloop.errors import Conflict, InputError
+from lessonloop.knowledge.taxonomy import list_terms
 from lessonloop.services.signal_config import SignalConfig, load_config, series_by_service
 from lessonloop.services.workspace import Workspace
 from lessonloop.signals.export import ExportFormat, export_signals
@@ -44,8 +45,12 @@ def _quality(session: Session, config: SignalConfig) -> tuple[list[SignalRead], 
     now = utc_now()
     accepted = store.list_signals(session=session, status=SignalStatus.ACCEPTED)
     known = {row.key: row.severity for row in session.scalars(select(IncidentRow))}
+    words = {
+        name: {label_words(t.value) for t in list_terms(session, name)}
+        for name in ("failure_mode", "remediation")
+    }
     report = run_checks(
-        QualityInput(accepted, known, series_by_service(session), now), config.quality
+        QualityInput(accepted, known, series_by_service(session), now, words), config.quality
     )
     expired = {i for f in report.findings if f.check == "expired" for i in f.signal_ids}
     return [s for s in accepted if s.id not in expired], report

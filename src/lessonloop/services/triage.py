@@ -35,6 +35,7 @@ from lessonloop.services.learning import payloads
 from lessonloop.services.precedent_ranking import (
     model_precedents,
     rerank_with_feedback,
+    usable_version,
 )
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import incidents as incident_store
@@ -48,6 +49,7 @@ from lessonloop.text.remediation import (
     RemediationSuggestion,
     rank_remediations,
 )
+from lessonloop.text.taxonomy import Taxonomy
 
 __all__ = [
     "TriageReport",
@@ -57,6 +59,7 @@ __all__ = [
     "record_precedent_feedback",
     "rerank_with_feedback",
     "precedents_with_feedback",
+    "find_precedents",
 ]
 
 
@@ -118,9 +121,9 @@ def record_precedent_feedback(
     not count twice).
     """
     with ws.transaction() as session:
-        for key in (incident_key, precedent_key):
+        for key, name in ((incident_key, "incident"), (precedent_key, "precedent")):
             if not incident_store.exists(key, session=session):
-                raise InputError(f"unknown incident {key!r}", field="incident")
+                raise InputError(f"unknown incident {key!r}", field=name)
         incident = incident_store.get(incident_key, session=session)
         precedent = incident_store.get(precedent_key, session=session)
         if precedent_key == incident_key or precedent.started_at >= incident.started_at:
@@ -136,9 +139,10 @@ def record_precedent_feedback(
             if (
                 isinstance(verdict, PrecedentFeedback)
                 and (verdict.incident_key, verdict.precedent_key) == (incident_key, precedent_key)
-                and verdict.helpful != helpful
                 and earlier.author == ws.actor
             ):
+                if verdict.helpful == helpful:
+                    return earlier.id  # the same verdict again changes nothing
                 signal_store.retire(
                     earlier.id, "replaced by a later verdict", session=session, actor=ws.actor
                 )
@@ -157,11 +161,11 @@ def record_precedent_feedback(
             ),
             session=session,
             actor=ws.actor,
+            reuse=False,
         )
-        if created.status == SignalStatus.PROPOSED:
-            signal_store.accept(
-                created.id, session=session, actor=ws.actor, note="given directly by the reviewer"
-            )
+        signal_store.accept(
+            created.id, session=session, actor=ws.actor, note="given directly by the reviewer"
+        )
         return created.id
 
 
@@ -214,15 +218,45 @@ def triage(ws: Workspace, incident_key: str, *, limit: int = 5) -> TriageReport:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         suggestions = classifier.suggest(text)
-    probabilities = {s.label: s.probability for s in suggestions}
-    ranked = model_precedents(ws, incident_key, text, probabilities, limit=limit)
-    if ranked is None:
-        found = precedents_with_feedback(ws, incident_key=incident_key, limit=limit)
-        model_id = None
-    else:
-        found, model_id = ranked
+    found, model_id = _ranked_precedents(ws, incident_key, text, suggestions, limit)
     remediations = _remediations(ws, found)
     return TriageReport(incident_key, version, suggestions, found, remediations, model_id)
+
+
+def find_precedents(
+    ws: Workspace, *, incident_key: str | None = None, text: str | None = None, limit: int = 5
+) -> tuple[PrecedentResults, int | None]:
+    """Precedents of an incident or of free text (or both), as triage ranks them.
+
+    Returns the results and the precedent model version that ranked them (None when the
+    knowledge base did, re-ranked by every accepted verdict).
+    """
+    if not incident_key and not (text or "").strip():
+        raise InputError("give an incident key or a non-empty text", field="text")
+    query = "\n".join(
+        part for part in (incident_text(ws, incident_key) if incident_key else "", text) if part
+    )
+    classifier, _ = workspace_classifier(ws)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        suggestions = classifier.suggest(query)
+    return _ranked_precedents(ws, incident_key, query, suggestions, limit, text=text)
+
+
+def _ranked_precedents(
+    ws: Workspace,
+    incident_key: str | None,
+    query: str,
+    suggestions: list[FailureModeSuggestion],
+    limit: int,
+    *,
+    text: str | None = None,
+) -> tuple[PrecedentResults, int | None]:
+    probabilities = {s.label: s.probability for s in suggestions}
+    ranked = model_precedents(ws, incident_key, query, probabilities, limit=limit)
+    if ranked is not None:
+        return ranked
+    return precedents_with_feedback(ws, incident_key=incident_key, text=text, limit=limit), None
 
 
 def _remediations(ws: Workspace, found: PrecedentResults) -> list[RemediationSuggestion]:
@@ -280,6 +314,30 @@ def _f1_per_incident(truth: list[tuple[str, ...]], predicted: list[tuple[str, ..
     return out
 
 
+def _incumbent_refitted(
+    ws: Workspace, taxonomy: Taxonomy, train_keys: set[str]
+) -> tuple[FailureModeClassifier, int | None]:
+    """The model in use, refitted on the training incidents only, with the labels it had.
+
+    The registered model was fitted on every labelled incident of its signal set, the
+    holdout included; scoring it there would flatter it. Refitting it from its own signal
+    set, restricted to the candidate's training incidents, compares the two on equal terms:
+    the difference is what the newer labels taught. Without a model: the taxonomy keywords.
+    """
+    current = usable_version(ws, ModelTask.FAILURE_MODE)
+    if current is None:
+        return FailureModeClassifier(taxonomy, inner_folds=3).fit([], []), None
+    known = labelled_texts(ws, taxonomy, signal_set=current.signal_set_version or None)
+    rows = [
+        (t, labels)
+        for k, t, labels in zip(known.keys, known.texts, known.labels, strict=True)
+        if k in train_keys
+    ]
+    texts = [t for t, _ in rows]
+    labels = [labels for _, labels in rows]
+    return FailureModeClassifier(taxonomy, inner_folds=3).fit(texts, labels), current.id
+
+
 def learn_failure_modes(
     ws: Workspace, *, holdout_share: float = 0.25, seed: int = 0
 ) -> TriageLearnResult:
@@ -318,7 +376,7 @@ def learn_failure_modes(
         candidate = FailureModeClassifier(taxonomy, inner_folds=3).fit(
             [texts[i] for i in train], [clean[i] for i in train]
         )
-        incumbent, incumbent_id = workspace_classifier(ws)
+        incumbent, incumbent_id = _incumbent_refitted(ws, taxonomy, {keys[i] for i in train})
         cand_pred = candidate.predict([texts[i] for i in test])
         inc_pred = incumbent.predict([texts[i] for i in test])
     truth = [clean[i] for i in test]
@@ -335,7 +393,11 @@ def learn_failure_modes(
 
     verdict = paired_comparison(cand_f1, inc_f1, seed=seed).verdict
     model = train_failure_mode_classifier(ws)
-    baseline = f"model version {incumbent_id}" if incumbent_id else "taxonomy keywords"
+    baseline = (
+        f"model version {incumbent_id} (refitted on the same training incidents)"
+        if incumbent_id
+        else "taxonomy keywords"
+    )
     metrics, base_metrics = estimate(cand_f1), estimate(inc_f1)
     evaluation = registry.record_evaluation(
         ws,

@@ -11,10 +11,13 @@ from typing import Any, Literal, TypeVar
 from lessonloop.domain.enums import AlertVerdict, SignalKind
 from lessonloop.domain.signals import (
     AlertVerdictPayload,
+    FailureModeLabel,
     IncidentWindow,
+    RemediationLabel,
     SignalRead,
     SuppressionRule,
     ThresholdHint,
+    label_words,
 )
 
 __all__ = [
@@ -31,7 +34,15 @@ __all__ = [
 Severity = Literal["block", "warn", "off"]
 P = TypeVar("P")
 Hits = list[tuple[str, tuple[int, ...]]]
-CHECKS = ("conflicting", "overlapping", "expired", "no_series", "disagreement", "coverage")
+CHECKS = (
+    "conflicting",
+    "overlapping",
+    "expired",
+    "no_series",
+    "disagreement",
+    "coverage",
+    "unknown_label",
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,7 @@ class QualityPolicy:
             "no_series": "warn",
             "disagreement": "warn",
             "coverage": "warn",
+            "unknown_label": "warn",
         }
     )
     min_coverage: float = 0.0
@@ -69,6 +81,8 @@ class QualityInput:
     incidents: dict[str, str]  # incident key -> severity
     series_by_service: dict[str, list[str]]
     now: dt.datetime
+    # taxonomy name ("failure_mode", "remediation") -> its terms read as words; None: unchecked
+    taxonomy_words: dict[str, set[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +210,34 @@ def _no_series(data: QualityInput) -> Hits:
     return out
 
 
+_LABEL_TAXONOMY: dict[type, str] = {
+    FailureModeLabel: "failure_mode",
+    RemediationLabel: "remediation",
+}
+
+
+def _unknown_label(data: QualityInput) -> Hits:
+    """Labels that name no term of their taxonomy: models trained on the set ignore them."""
+    out: Hits = []
+    if data.taxonomy_words is None:
+        return out
+    for s in data.signals:
+        payload = s.payload
+        if not isinstance(payload, FailureModeLabel | RemediationLabel):
+            continue
+        name = _LABEL_TAXONOMY[type(payload)]
+        if label_words(payload.label) not in data.taxonomy_words.get(name, set()):
+            out.append(
+                (
+                    f"signal {s.id}: label {payload.label!r} of {payload.incident_key} names "
+                    f"no term of the {name} taxonomy (models ignore it; add the term with "
+                    "'lessonloop taxonomy add' or correct the label)",
+                    (s.id,),
+                )
+            )
+    return out
+
+
 def cohens_kappa(pairs: list[tuple[str, str]]) -> float | None:
     """Cohen's kappa of two raters over paired labels; None when undefined (no pairs)."""
     if not pairs:
@@ -270,6 +312,7 @@ def run_checks(data: QualityInput, policy: QualityPolicy | None = None) -> Quali
         "no_series": lambda: _no_series(data),
         "disagreement": lambda: _disagreement(data, report),
         "coverage": lambda: _coverage(data, report, policy),
+        "unknown_label": lambda: _unknown_label(data),
     }
     for name, check in checks.items():
         severity = policy.severities.get(name, "warn")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import ValidationError
@@ -84,12 +85,18 @@ def _hash_history(row: SignalRow, *, session: Session) -> set[str]:
     return {row.content_hash, *(h for h in before if h)}
 
 
-def create_proposal(data: SignalCreate, *, session: Session, actor: str) -> tuple[SignalRead, bool]:
-    """Store a proposed signal; the same content from the same place returns the stored one."""
+def create_proposal(
+    data: SignalCreate, *, session: Session, actor: str, reuse: bool = True
+) -> tuple[SignalRead, bool]:
+    """Store a proposed signal; the same content from the same place returns the stored one.
+
+    With ``reuse=False`` a new signal is always stored (a person's new verdict is a new
+    decision even when an earlier one said the same).
+    """
     _check_services(data, session=session)
     digest = signal_hash(data)
     provenance = data.provenance.model_dump(mode="json")
-    same_place = session.scalars(
+    same_place: Iterable[SignalRow] = [] if not reuse else session.scalars(
         select(SignalRow).where(
             SignalRow.kind == data.kind.value,
             SignalRow.review_id == data.provenance.review_id
