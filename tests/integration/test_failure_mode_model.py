@@ -142,3 +142,31 @@ def test_signals_check_reports_labels_outside_the_taxonomy(workspace) -> None:
     assert unknown[0].severity == "warn"
     knowledge.add_taxonomy_term(workspace, "failure_mode", "queue overflow")
     assert not [f for f in signals.check(workspace).findings if f.check == "unknown_label"]
+
+
+def test_removing_a_term_a_model_learned_names_the_model(workspace, tmp_path) -> None:
+    import os
+    import subprocess
+    from pathlib import Path
+
+    from lessonloop.services.failure_modes import models_using_term
+    from lessonloop.services.triage import train_failure_mode_classifier
+
+    _build(workspace)
+    version = train_failure_mode_classifier(workspace)
+    assert models_using_term(workspace, "retry_storm") == [version.id]
+    env = dict(
+        os.environ,
+        LESSONLOOP_HOME=str(workspace.settings.home),
+        LESSONLOOP_DATABASE_URL=workspace.settings.resolved_database_url,
+    )
+    lessonloop = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "lessonloop"
+    done = subprocess.run(
+        [str(lessonloop), "taxonomy", "remove", "failure_mode", "retry storm"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"model version(s) {version.id} learned" in " ".join(done.stdout.split())
+    classifier, _ = workspace_classifier(workspace)
+    assert "retry storm" not in classifier.taxonomy.labels
+    assert labelled_texts(workspace).ignored["retry_storm"] == 4

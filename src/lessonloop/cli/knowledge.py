@@ -268,8 +268,17 @@ def taxonomy_add(
 @handle_errors
 def taxonomy_remove(name: str, value: str) -> None:
     """Remove a term from a taxonomy (and re-index)."""
-    knowledge.remove_taxonomy_term(workspace(), name, value)
+    from lessonloop.services.failure_modes import models_using_term
+
+    ws = workspace()
+    knowledge.remove_taxonomy_term(ws, name, value)
     console.print(f"removed {name}: {escape(value)}", highlight=False)
+    if name == "failure_mode" and (versions := models_using_term(ws, value)):
+        console.print(
+            f"[yellow]failure-mode model version(s) {', '.join(map(str, versions))} learned "
+            f"{escape(value)!r}; they no longer suggest it (labels naming it are ignored by the "
+            "next 'lessonloop learn --task failure-mode')[/]"
+        )
 
 
 def register(root: typer.Typer) -> None:

@@ -14,10 +14,10 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
-from lessonloop.domain.enums import ModelTask, SignalKind
+from lessonloop.domain.enums import ModelStatus, ModelTask, SignalKind
 from lessonloop.domain.signals import FailureModeLabel, label_words
 from lessonloop.knowledge.taxonomy import list_terms
-from lessonloop.services import signals
+from lessonloop.services import registry, signals
 from lessonloop.services.incident_texts import incident_text
 from lessonloop.services.learning import payloads
 from lessonloop.services.precedent_ranking import usable_version, verified_artifact
@@ -27,6 +27,7 @@ from lessonloop.text.taxonomy import Taxonomy
 
 __all__ = [
     "LabelledTexts",
+    "models_using_term",
     "canonical_labels",
     "labelled_texts",
     "workspace_classifier",
@@ -113,3 +114,15 @@ def workspace_classifier(ws: Workspace) -> tuple[FailureModeClassifier, int | No
             return FailureModeClassifier(taxonomy, inner_folds=3).fit([], []), None
         path = verified_artifact(chosen)
         return FailureModeClassifier.load(str(path), taxonomy=taxonomy), chosen.id
+
+
+def models_using_term(ws: Workspace, term: str) -> list[int]:
+    """Failure-mode model versions not retired or rejected whose training labels include
+    ``term``: once the term is removed from the taxonomy they no longer suggest it."""
+    dead = {ModelStatus.RETIRED, ModelStatus.REJECTED}
+    words = label_words(term)
+    return [
+        v.id
+        for v in registry.list_versions(ws, task=ModelTask.FAILURE_MODE)
+        if v.status not in dead and words in {label_words(x) for x in v.config.get("labels", [])}
+    ]
