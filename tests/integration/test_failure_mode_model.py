@@ -170,3 +170,27 @@ def test_removing_a_term_a_model_learned_names_the_model(workspace, tmp_path) ->
     classifier, _ = workspace_classifier(workspace)
     assert "retry storm" not in classifier.taxonomy.labels
     assert labelled_texts(workspace).ignored["retry_storm"] == 4
+
+
+def test_triage_stops_suggesting_a_label_rejected_for_the_incident(workspace) -> None:
+    keys = _build(workspace, 4)
+    before = {s.label: s for s in triage(workspace, keys[0]).suggestions}
+    assert before["retry storm"].suggested  # keywords: "retries", and the accepted label
+    with workspace.transaction() as session:
+        from lessonloop.domain.signals import SignalCreate, SignalProvenance
+        from lessonloop.storage import signals as signal_store
+
+        made, _ = signal_store.create_proposal(
+            SignalCreate(
+                payload=FailureModeLabel(incident_key=keys[0], label="dependency outage"),
+                provenance=SignalProvenance(incident_key=keys[0], extractor="test"),
+            ),
+            session=session,
+            actor="t",
+        )
+        signal_store.reject(made.id, "not this", session=session, actor="t")
+    report = triage(workspace, keys[0])
+    after = {s.label: s for s in report.suggestions}
+    assert report.decided == {"retry storm": "accepted", "dependency outage": "rejected"}
+    assert not after["dependency outage"].suggested
+    assert after["retry storm"].suggested

@@ -26,7 +26,8 @@ def triage(
     if as_json:
         print_json({"incident": report.incident_key, "model_version": report.model_version,
                     "precedent_model_version": report.precedent_model_version,
-                    "suggestions": [vars(s) for s in report.suggestions],
+                    "suggestions": [{**vars(s), "reviewers": report.decided.get(s.label)}
+                                    for s in report.suggestions],
                     "precedents": report.precedents,
                     "remediations": [{"remediation": r.remediation, "score": r.score,
                                       "supporting": [vars(x) for x in r.supporting]}
@@ -35,10 +36,11 @@ def triage(
     model = (f"model version {report.model_version}" if report.model_version
              else "taxonomy keywords (no trained model yet)")
     print_table(f"Failure modes for {incident} ({model})",
-                ["label", "probability", "suggested", "evidence"],
+                ["label", "probability", "suggested", "reviewers", "evidence"],
                 [(s.label, f"{s.probability:.2f}", "yes" if s.suggested else "",
+                  report.decided.get(s.label, ""),
                   ", ".join([*s.keyword_hits, *s.top_terms][:5])) for s in report.suggestions
-                 if s.suggested or s.probability >= 0.2])
+                 if s.suggested or s.probability >= 0.2 or s.label in report.decided])
     ranked_by = (f"precedent model version {report.precedent_model_version}"
                  if report.precedent_model_version else "knowledge base + reviewer verdicts")
     print_table(f"Precedents ({ranked_by})", ["incident", "score", "why", "what was done"],

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import tempfile
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from lessonloop.domain.enums import ModelTask, SignalKind, SignalStatus
 from lessonloop.domain.models import ModelVersionCreate, ModelVersionRead
 from lessonloop.domain.signals import (
+    FailureModeLabel,
     PrecedentFeedback,
     RemediationLabel,
     SignalCreate,
     SignalProvenance,
+    label_words,
 )
 from lessonloop.errors import InputError
 from lessonloop.knowledge.precedents import PrecedentResults
@@ -71,6 +73,8 @@ class TriageReport:
     precedents: PrecedentResults
     remediations: list[RemediationSuggestion] = field(default_factory=list)
     precedent_model_version: int | None = None
+    # reviewers' decisions on this incident's failure-mode labels: taxonomy term -> status
+    decided: dict[str, str] = field(default_factory=dict)
 
 
 def train_failure_mode_classifier(ws: Workspace) -> ModelVersionRead:
@@ -220,7 +224,29 @@ def triage(ws: Workspace, incident_key: str, *, limit: int = 5) -> TriageReport:
         suggestions = classifier.suggest(text)
     found, model_id = _ranked_precedents(ws, incident_key, text, suggestions, limit)
     remediations = _remediations(ws, found)
-    return TriageReport(incident_key, version, suggestions, found, remediations, model_id)
+    decided = _decided_labels(ws, incident_key, [s.label for s in suggestions])
+    # A label a reviewer rejected for this incident is shown, but no longer suggested.
+    suggestions = [
+        replace(s, suggested=False) if decided.get(s.label) == "rejected" else s
+        for s in suggestions
+    ]
+    return TriageReport(incident_key, version, suggestions, found, remediations, model_id, decided)
+
+
+def _decided_labels(ws: Workspace, incident_key: str, terms: list[str]) -> dict[str, str]:
+    """Accepted or rejected failure-mode labels of an incident, by the term they name.
+
+    When reviewers both accepted and rejected a label (two proposals), acceptance wins.
+    """
+    by_words = {label_words(t): t for t in terms}
+    decided: dict[str, str] = {}
+    for status in (SignalStatus.REJECTED, SignalStatus.ACCEPTED):
+        for signal in signals.list_signals(ws, status=status, kind=SignalKind.FAILURE_MODE_LABEL):
+            payload = signal.payload
+            if isinstance(payload, FailureModeLabel) and payload.incident_key == incident_key:
+                term = by_words.get(label_words(payload.label), payload.label)
+                decided[term] = status.value
+    return decided
 
 
 def find_precedents(
