@@ -348,6 +348,35 @@ def test_precedents_for_text_and_bad_input(corpus_ws) -> None:
     assert knowledge.find_precedents(corpus_ws, incident_key="INC-1").precedents == []
 
 
+def test_precedents_match_japanese_text_by_character_pairs(workspace) -> None:
+    """Japanese has no spaces: a sentence would otherwise be one term matching only itself."""
+    with workspace.transaction() as session:
+        for number, summary in enumerate(
+            [
+                "データベースのロック待ちでチェックアウトが停止した。",
+                "キャッシュの期限切れで検索が遅くなった。",
+                "データベースのロック待ちでチェックアウトが止まった。",
+            ],
+            start=1,
+        ):
+            incidents.create(
+                IncidentCreate(
+                    key=f"JP-{number}",
+                    title="障害",
+                    started_at=dt.datetime(2026, 1, number, tzinfo=dt.UTC),
+                    summary=summary,
+                ),
+                session=session,
+                actor="t",
+            )
+            index_incident(session, f"JP-{number}")
+    found = knowledge.find_precedents(workspace, incident_key="JP-3")
+    assert [p.incident_key for p in found.precedents][0] == "JP-1"
+    assert {"ロッ", "ック", "ク待", "待ち"} & set(found.precedents[0].shared_terms)
+    by_text = knowledge.find_precedents(workspace, text="ロック待ち")
+    assert [p.incident_key for p in by_text.precedents][:2] in (["JP-1", "JP-3"], ["JP-3", "JP-1"])
+
+
 PARITY_QUERIES = [
     "config push latency",
     "certificate expired",

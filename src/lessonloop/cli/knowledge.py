@@ -119,8 +119,14 @@ def search(
     results = knowledge.search_knowledge(ws, query, filters, limit=limit)
     if as_json:
         print_json(results)
-    else:
-        _render(results)
+        return
+    _render(results)
+    if results.total == 0 and knowledge.has_cjk(query):
+        console.print(
+            "[yellow]Full-text search matches Chinese, Japanese and Korean text only as whole "
+            "runs between spaces or punctuation; 'lessonloop precedents --text' matches it by "
+            "character pairs.[/]"
+        )
 
 
 @handle_errors

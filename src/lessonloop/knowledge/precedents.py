@@ -24,6 +24,7 @@ from lessonloop.knowledge.taxonomy import list_terms, matching_terms
 from lessonloop.knowledge.terms import STOP_WORDS, words
 from lessonloop.storage.search import search_documents
 from lessonloop.storage.tables import ActionItemRow, IncidentRow, ReviewRow
+from lessonloop.text.tokens import split_cjk
 
 __all__ = ["PrecedentAction", "Precedent", "PrecedentResults", "bm25_scores", "find_precedents"]
 
@@ -63,7 +64,14 @@ class PrecedentResults(BaseModel):
 
 
 def _tokens(text: str) -> list[str]:
-    return [w for w in words(text) if w not in STOP_WORDS and len(w) > 1]
+    """Ranking terms: words without stop words, Chinese/Japanese/Korean as character pairs."""
+    return [
+        piece
+        for w in words(text)
+        if w not in STOP_WORDS
+        for piece in split_cjk(w)
+        if len(piece) > 1
+    ]
 
 
 def bm25_scores(

@@ -10,6 +10,7 @@ from lessonloop.knowledge.precedents import PrecedentResults
 from lessonloop.knowledge.search import SearchFilters, SearchResults
 from lessonloop.knowledge.taxonomy import TaxonomyTerm
 from lessonloop.services.workspace import Workspace
+from lessonloop.text.tokens import has_cjk
 
 __all__ = [
     "SearchFilters",
@@ -21,6 +22,7 @@ __all__ = [
     "list_taxonomy",
     "add_taxonomy_term",
     "remove_taxonomy_term",
+    "has_cjk",
 ]
 
 

@@ -8,6 +8,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 
+from lessonloop.text.tokens import tokenize
+
 __all__ = ["BM25Index"]
 
 
@@ -21,7 +23,7 @@ class BM25Index:
     def fit(self, documents: Sequence[str]) -> BM25Index:
         """Index the documents; row order is the document order."""
         self.vectorizer_ = CountVectorizer(
-            stop_words="english", token_pattern=r"(?u)\b[^\W_][\w\-]*\b"
+            stop_words="english", tokenizer=tokenize, token_pattern=None
         )
         safe = [d if d.strip() else " " for d in documents]
         try:
