@@ -6,6 +6,11 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Under CI, Hypothesis runs a fixed set of examples (no random failures); locally it explores.
+settings.register_profile("ci", derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "default")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("LESSONLOOP_SHARED_DIR", REPO_ROOT.parent / "shared"))

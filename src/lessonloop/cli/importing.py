@@ -77,7 +77,9 @@ def series(
     step: Annotated[str, typer.Option(help="Resolution, e.g. 60s.")] = "60s",
     timestamp_column: Annotated[str, typer.Option()] = "timestamp",
     value_column: Annotated[str, typer.Option()] = "value",
-    label_column: Annotated[str, typer.Option()] = "label",
+    label_column: Annotated[str | None, typer.Option(
+        help="Column whose values split a file into series (default: 'label', if present)."
+    )] = None,
     dry_run: DryRun = False,
     as_json: AsJson = False,
 ) -> None:
@@ -105,7 +107,12 @@ def series(
         options = ImportOptions(
             service=service,
             series_name=name,
-            columns=CsvColumns(timestamp_column, value_column, label_column),
+            columns=CsvColumns(
+                timestamp_column,
+                value_column,
+                label_column or "label",
+                label_required=label_column is not None,
+            ),
         )
         with progress_bar(as_json) as progress:
             summary = import_files(

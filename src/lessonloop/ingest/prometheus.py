@@ -8,13 +8,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import math
 import urllib.error
 import urllib.parse
 import urllib.request
 
 from lessonloop.errors import InputError
-from lessonloop.ingest.series_csv import series_from_points
+from lessonloop.ingest.series_csv import epoch_problem, series_from_points, value_problem
 from lessonloop.ingest.source_documents import (
     MAX_SOURCE_BYTES,
     ImportBatch,
@@ -33,6 +32,26 @@ def _series_name(name: str, metric: dict[str, str], single: bool) -> str:
     return f"{name}:{slug_key(labels)}" if labels else name
 
 
+def _point(pair: Located) -> tuple[int, float]:
+    """(epoch seconds, value) of one ``[timestamp, "value"]`` pair; NaN and ±Inf are refused."""
+    if not isinstance(pair.value, list) or len(pair.value) != 2:
+        raise pair.error('expected [timestamp, "value"]')
+    stamp, raw = pair.value
+    if isinstance(stamp, bool) or not isinstance(stamp, int | float) or stamp != stamp:
+        raise pair.error("timestamp must be a number of seconds")
+    problem = epoch_problem(stamp)
+    if problem:
+        raise pair.error(f"timestamp: {problem}")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise pair.error(f"value must be a number in a string, got {raw!r}") from None
+    problem = value_problem(value)
+    if problem:
+        raise pair.error(problem)
+    return int(stamp), value
+
+
 def parse_query_range(data: bytes, source: str, *, name: str) -> ImportBatch:
     """Series from a query_range response: one per result (named by its labels if several)."""
     root = Located(load_json(data, source), source).obj()
@@ -49,22 +68,7 @@ def parse_query_range(data: bytes, source: str, *, name: str) -> ImportBatch:
     batch = ImportBatch()
     for result in results:
         metric = result.obj().string_map("metric")
-        points: list[tuple[int, float]] = []
-        for pair in result.get("values").items():
-            if not isinstance(pair.value, list) or len(pair.value) != 2:
-                raise pair.error('expected [timestamp, "value"]')
-            stamp, raw = pair.value
-            if (
-                isinstance(stamp, bool)
-                or not isinstance(stamp, int | float)
-                or not math.isfinite(stamp)
-            ):
-                raise pair.error("timestamp must be a number of seconds")
-            try:
-                value = float(raw)
-            except (TypeError, ValueError):
-                raise pair.error(f"value must be a number in a string, got {raw!r}") from None
-            points.append((int(stamp), value))
+        points = [_point(pair) for pair in result.get("values").items()]
         if points:
             batch.series.append(
                 series_from_points(_series_name(name, metric, len(results) == 1), points)

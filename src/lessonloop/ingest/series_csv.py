@@ -1,14 +1,17 @@
 """Metric series from CSV: ``timestamp,value[,label]`` with configurable column names.
 
-Timestamps are ISO 8601 (naive = UTC) or epoch seconds; a label column splits the file into
-one series per label value, named ``<name>:<label>``.
+Timestamps are ISO 8601 (naive = UTC) or epoch seconds, in the years 1000-2200; values are
+finite numbers. A label column splits the file into one series per label value, named
+``<name>:<label>``.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,16 +26,61 @@ from lessonloop.ingest.source_documents import (
     slug_key,
 )
 
-__all__ = ["CsvColumns", "parse_series_csv", "series_from_points"]
+__all__ = [
+    "CsvColumns",
+    "parse_series_csv",
+    "series_from_points",
+    "epoch_problem",
+    "value_problem",
+]
+
+DEFAULT_LABEL = "label"
+_MIN_SECONDS = int(dt.datetime(1000, 1, 1, tzinfo=dt.UTC).timestamp())
+_MAX_SECONDS = int(dt.datetime(2200, 1, 1, tzinfo=dt.UTC).timestamp())
+_NUMBER = re.compile(r"-?\d+(?:\.\d*)?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_FINER_UNITS = (("milliseconds", 1e3), ("microseconds", 1e6), ("nanoseconds", 1e9))
 
 
 @dataclass(frozen=True)
 class CsvColumns:
-    """Header names of the timestamp, value and (optional) label columns."""
+    """Header names of the timestamp, value and label columns.
+
+    The label column is optional under its default name ``label``; a column the user named
+    (any other name, or ``label_required``) must exist.
+    """
 
     timestamp: str = "timestamp"
     value: str = "value"
-    label: str | None = "label"
+    label: str | None = DEFAULT_LABEL
+    label_required: bool = False
+
+
+def _shown(seconds: float) -> str:
+    if abs(seconds) >= 1e30:
+        return "a huge number"
+    return str(int(seconds)) if seconds == int(seconds) else repr(float(seconds))
+
+
+def epoch_problem(seconds: float) -> str | None:
+    """Why a number cannot be epoch seconds in the years 1970-2200, or None if it can."""
+    if seconds < 0:
+        return f"{_shown(seconds)} is negative: give epoch seconds (since 1970) or ISO 8601"
+    if seconds < _MAX_SECONDS:
+        return None
+    for unit, factor in _FINER_UNITS:
+        if seconds < _MAX_SECONDS * factor:
+            return f"{_shown(seconds)} is after 2200 as epoch seconds: looks like epoch {unit}"
+    return f"{_shown(seconds)} is after 2200 as epoch seconds (allowed: years 1000-2200)"
+
+
+def value_problem(value: float) -> str | None:
+    """Why a value cannot be stored (NaN or infinite), or None for a finite number."""
+    if math.isnan(value):
+        return "NaN value (not a number); only finite numbers can be imported"
+    if math.isinf(value):
+        return "infinite value"
+    return None
 
 
 def series_from_points(name: str, points: list[tuple[int, float]]) -> SeriesData:
@@ -62,11 +110,13 @@ def _header_index(header: list[str], name: str, source: str, *, required: bool) 
 
 def _epoch_seconds(cells: list[str]) -> np.ndarray | None:
     """Vectorised timestamps for the common shapes (epoch seconds, ISO 8601 in UTC), else None."""
-    if all(c.isdigit() for c in cells[:50]):
+    if all(c.isascii() and c.isdigit() for c in cells):
         try:
             return np.array(cells, dtype=np.int64)
-        except ValueError:
+        except (ValueError, OverflowError):
             return None
+    if not all(_ISO_DATE.match(c) for c in cells):
+        return None  # numpy would read "2025" as a year and "now" as the clock
     trimmed = [c[:-1] if c.endswith("Z") else c[:-6] if c.endswith("+00:00") else c for c in cells]
     try:
         stamps = np.array(trimmed, dtype="datetime64[s]")
@@ -88,13 +138,13 @@ def _vectorised(
     if any(("+" in c[10:] or c.count("-") > 2) and not c.endswith("+00:00") for c in cells):
         return None  # offsets other than UTC: let the careful parser convert them
     times = _epoch_seconds(cells)
-    if times is None:
+    if times is None or times.min() < _MIN_SECONDS or times.max() >= _MAX_SECONDS:
         return None
     try:
         values = np.array([row[value_index] for row in body], dtype=np.float64)
     except ValueError:
         return None
-    if np.isinf(values).any():
+    if not np.isfinite(values).all():
         return None
     # Sort by time; on a repeated timestamp the last value read wins (as in the careful path).
     order = np.argsort(times, kind="stable")
@@ -105,22 +155,45 @@ def _vectorised(
     )
 
 
+def _read_rows(text: str, source: str) -> list[list[str]]:
+    """The CSV rows; a malformed line is an InputError naming it."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        detail = str(exc).split(" - ")[0]
+        raise InputError(f"malformed CSV: {detail}", file=source, line=reader.line_num) from None
+
+
+def _row_seconds(cell: str, where: Located) -> int:
+    """Epoch seconds of one timestamp cell (ISO 8601 or epoch seconds, years 1000-2200)."""
+    text = cell.strip()
+    if _NUMBER.fullmatch(text):
+        problem = epoch_problem(float(text))
+        if problem:
+            raise where.error(problem)
+    return int(parse_time(text, where).timestamp())
+
+
 def parse_series_csv(
     data: bytes, source: str, *, name: str, columns: CsvColumns = CsvColumns()
 ) -> ImportBatch:
     """Series from a CSV file; every bad cell is an InputError naming line and column."""
-    text = decode_utf8(data, source)
-    try:
-        rows = list(csv.reader(io.StringIO(text)))
-    except csv.Error as exc:
-        raise InputError(f"malformed CSV: {exc}", file=source) from None
+    rows = _read_rows(decode_utf8(data, source), source)
     if not rows:
         raise InputError("empty file: expected a header line", file=source, line=1)
     header = rows[0]
     ts_index = _header_index(header, columns.timestamp, source, required=True)
     value_index = _header_index(header, columns.value, source, required=True)
     label_index = (
-        _header_index(header, columns.label, source, required=False) if columns.label else None
+        _header_index(
+            header,
+            columns.label,
+            source,
+            required=columns.label_required or columns.label != DEFAULT_LABEL,
+        )
+        if columns.label
+        else None
     )
     if label_index is None:
         fast = _vectorised(rows[1:], len(header), ts_index or 0, value_index or 0, name)
@@ -135,7 +208,7 @@ def parse_series_csv(
                 f"{len(row)} cells, the header has {len(header)}", file=source, line=line
             )
         where = Located(None, source, columns.timestamp, line)
-        moment = parse_time(row[ts_index or 0], where)
+        seconds = _row_seconds(row[ts_index or 0], where)
         try:
             value = float(row[value_index])  # type: ignore[index]
         except ValueError:
@@ -145,11 +218,12 @@ def parse_series_csv(
                 line=line,
                 field=columns.value,
             ) from None
-        if math.isinf(value):
-            raise InputError("infinite value", file=source, line=line, field=columns.value)
+        problem = value_problem(value)
+        if problem:
+            raise InputError(problem, file=source, line=line, field=columns.value)
         label = row[label_index].strip() if label_index is not None else ""
         series_name = f"{name}:{slug_key(label)}" if label else name
-        grouped.setdefault(series_name, []).append((int(moment.timestamp()), value))
+        grouped.setdefault(series_name, []).append((seconds, value))
     if not grouped:
         raise InputError("no data rows after the header", file=source, line=2)
     return ImportBatch(series=[series_from_points(n, p) for n, p in grouped.items()])

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from lessonloop.errors import InputError
@@ -105,6 +105,7 @@ def test_mutated_json_documents(name: str, path: list[int], replacement: Any) ->
     chunk=st.binary(max_size=12),
     cut=st.integers(0, 40),
 )
+@example(name="error_rate.csv", position=0, chunk=b"\r", cut=0)
 def test_mutated_text_documents(name: str, position: int, chunk: bytes, cut: int) -> None:
     data = (FIXTURES / name).read_bytes()
     where = position % (len(data) + 1)

@@ -1,0 +1,168 @@
+"""Bad values and timestamps in series imports: one located InputError, never a traceback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lessonloop.errors import InputError
+from lessonloop.ingest.prometheus import parse_query_range
+from lessonloop.ingest.series_csv import CsvColumns, parse_series_csv
+
+HEADER = "timestamp,value\n"
+LABELLED = "timestamp,value,label\n"
+
+
+def _csv(text: str, columns: CsvColumns = CsvColumns()) -> InputError:
+    with pytest.raises(InputError) as caught:
+        parse_series_csv(text.encode(), "bad.csv", name="s", columns=columns)
+    assert caught.value.file == "bad.csv"
+    return caught.value
+
+
+def _query_range(values: list[list[object]]) -> bytes:
+    result = [{"metric": {"job": "api"}, "values": values}]
+    body = {"status": "success", "data": {"resultType": "matrix", "result": result}}
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize("cell", ["nan", "NaN", "inf", "-Infinity", "1e999"])
+@pytest.mark.parametrize("labelled", [False, True])
+def test_csv_rejects_nan_and_infinite_values(cell: str, labelled: bool) -> None:
+    label = ",a" if labelled else ""
+    text = (LABELLED if labelled else HEADER) + f"2025-01-01T00:00:00Z,1{label}\n"
+    error = _csv(text + f"2025-01-01T00:01:00Z,{cell}{label}\n")
+    assert (error.line, error.field) == (3, "value")
+    assert ("NaN" if "nan" in cell.lower() else "infinite") in error.message
+
+
+@pytest.mark.parametrize("raw", ["NaN", "+Inf", "-Inf"])
+def test_query_range_rejects_nan_and_infinite_values(raw: str) -> None:
+    data = _query_range([[1735689600, "1"], [1735689660, raw]])
+    with pytest.raises(InputError) as caught:
+        parse_query_range(data, "q.json", name="q")
+    assert caught.value.file == "q.json"
+    assert caught.value.field == "$.data.result[0].values[1]"
+
+
+@pytest.mark.parametrize("labelled", [False, True])
+def test_csv_epoch_milliseconds_are_named(labelled: bool) -> None:
+    label = ",a" if labelled else ""
+    rows = f"1735689600,1{label}\n1735689660000,2{label}\n"
+    error = _csv((LABELLED if labelled else HEADER) + rows)
+    assert (error.line, error.field) == (3, "timestamp")
+    assert "looks like epoch milliseconds" in error.message
+
+
+@pytest.mark.parametrize(
+    "cell", ["-1000", "99999999999999999999999", "now", "3000-01-01T00:00:00Z", "0999-12-31"]
+)
+@pytest.mark.parametrize("labelled", [False, True])
+def test_csv_times_outside_the_range_are_rejected_on_both_paths(cell: str, labelled: bool) -> None:
+    label = ",a" if labelled else ""
+    rows = f"2025-01-01T00:00:00Z,1{label}\n{cell},2{label}\n"
+    error = _csv((LABELLED if labelled else HEADER) + rows)
+    assert (error.line, error.field) == (3, "timestamp")
+
+
+@pytest.mark.parametrize("labelled", [False, True])
+def test_csv_years_1000_to_2199_import_on_both_paths(labelled: bool) -> None:
+    label = ",a" if labelled else ""
+    rows = f"1000-01-01T00:00:00Z,1{label}\n2199-12-31T23:59:59Z,2{label}\n"
+    batch = parse_series_csv(
+        ((LABELLED if labelled else HEADER) + rows).encode(), "ok.csv", name="s"
+    )
+    assert batch.series[0].timestamps.tolist() == [-30610224000, 7258118399]
+
+
+def test_csv_iso_then_epoch_seconds_reads_each_row() -> None:
+    batch = parse_series_csv(
+        (HEADER + "2025-01-01T00:00:00Z,1\n1735692300,2\n").encode(), "ok.csv", name="s"
+    )
+    assert batch.series[0].timestamps.tolist() == [1735689600, 1735692300]
+
+
+def test_query_range_epoch_milliseconds_are_named() -> None:
+    data = _query_range([[1735689600000, "1"]])
+    with pytest.raises(InputError) as caught:
+        parse_query_range(data, "q.json", name="q")
+    assert caught.value.field == "$.data.result[0].values[0]"
+    assert "looks like epoch milliseconds" in caught.value.message
+
+
+@pytest.mark.parametrize("stamp", [-1000, 10**400, 1e300])
+def test_query_range_timestamps_outside_the_range_are_rejected(stamp: float) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_query_range(_query_range([[stamp, "1"]]), "q.json", name="q")
+    assert caught.value.field == "$.data.result[0].values[0]"
+
+
+def test_an_explicit_label_column_must_exist() -> None:
+    text = "timestamp,value,host\n2025-01-01T00:00:00Z,1,h1\n2025-01-01T00:00:00Z,2,h2\n"
+    error = _csv(text, CsvColumns(label="hosts"))
+    assert (error.line, error.field) == (1, "hosts")
+    named = _csv(text, CsvColumns(label="label", label_required=True))  # --label-column label
+    assert (named.line, named.field) == (1, "label")
+
+
+def test_the_default_label_column_stays_optional() -> None:
+    batch = parse_series_csv((HEADER + "2025-01-01T00:00:00Z,1\n").encode(), "ok.csv", name="s")
+    assert [s.name for s in batch.series] == ["s"]
+
+
+def test_a_carriage_return_in_a_field_names_the_line() -> None:
+    error = _csv(HEADER + "2025-01-01T00:00:00Z,1\n2025-01-01T00:01:00Z,2\r3\n")
+    assert error.line == 3
+    assert "malformed CSV" in error.message
+
+
+def test_duplicates_keep_the_last_value_and_rows_are_sorted() -> None:
+    for header, label in ((HEADER, ""), (LABELLED, ",a")):
+        rows = "".join(f"{t},{v}{label}\n" for t, v in [(50, 1), (30, 2), (50, 3), (90, 4)])
+        (data,) = parse_series_csv((header + rows).encode(), "ok.csv", name="s").series
+        assert data.timestamps.tolist() == [30, 50, 90]
+        assert data.values.tolist() == [2.0, 3.0, 4.0]
+
+
+@pytest.fixture
+def sqlite_workspace(tmp_path: Path) -> Iterator[object]:
+    from lessonloop.services.workspace import init_workspace
+    from lessonloop.settings import Settings
+
+    settings = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'll.db'}")
+    ws = init_workspace(settings, actor="tester")
+    yield ws
+    ws.close()
+
+
+def test_a_bad_file_is_rejected_and_the_others_import(sqlite_workspace, tmp_path: Path) -> None:
+    from lessonloop.services.importing import ImportOptions, import_files
+    from lessonloop.storage import series
+
+    files = {
+        "a1.csv": HEADER + "2025-01-01T00:00:00Z,1\n",
+        "bad.csv": HEADER + "1735689600000,1\n",
+        "nan.csv": HEADER + "2025-01-01T00:00:00Z,nan\n",
+        "a2.csv": HEADER + "2025-02-01T00:00:00Z,2\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    summary = import_files(
+        sqlite_workspace,
+        "series",
+        [tmp_path / name for name in files],
+        options=ImportOptions(service="svc"),
+    )
+    assert summary.outcomes["file"] == {"imported": 2, "rejected": 2}
+    assert [(e.file, e.line) for e in summary.errors] == [
+        (str(tmp_path / "bad.csv"), 2),
+        (str(tmp_path / "nan.csv"), 2),
+    ]
+    with sqlite_workspace.transaction() as session:
+        stored = series.list_for_service("svc", session=session)
+    assert [s.name for s in stored] == ["a1", "a2"]
+    assert all(np.isfinite(s.values).all() for s in stored)
