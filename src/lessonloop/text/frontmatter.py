@@ -132,6 +132,14 @@ def parse_front_matter(text: str, name: str) -> tuple[dict[str, FrontMatterValue
             current = mapping.get(key) if key is not None else None
             if key is None or not isinstance(current, list):
                 raise InputError("list item outside a list", file=name, line=line_no)
+            item = stripped[1:].strip()
+            if item[:1] not in ("'", '"') and (": " in item or item.endswith(":")):
+                raise InputError(
+                    "a list item that is a mapping is not supported (write the value alone)",
+                    file=name,
+                    line=line_no,
+                    field=key,
+                )
             current.append(_unquote(stripped[1:], name, line_no))
             continue
         match = _KEY_LINE.match(line)

@@ -76,6 +76,7 @@ def test_missing_summary_uses_first_body_paragraph_and_empty_categories_are_unla
         ("---\ntitle: 'unterminated\n---\n", 2),
         ("---\ntitle: x\ntitle: y\n---\n", 3),
         ("---\nref: &anchor value\n---\n", 2),
+        ("---\ntitle: x\ncategories:\n  - name: security\n---\n", 4),
     ],
 )
 def test_broken_front_matter_names_file_and_line(text: str, line: int) -> None:
@@ -84,3 +85,9 @@ def test_broken_front_matter_names_file_and_line(text: str, line: int) -> None:
     assert error.value.file == "broken.md"
     assert error.value.line == line
     assert "broken.md:" in str(error.value)
+
+
+def test_a_quoted_list_item_may_contain_a_colon() -> None:
+    text = '---\ntitle: x\nkeywords:\n  - "db: primary"\n---\n\nBody.\n'
+    document = parse_postmortem(text, "x.md")
+    assert document.title == "x"
