@@ -73,3 +73,71 @@ def test_a_broken_dump_writes_nothing(workspace, second_database, tmp_path) -> N
     assert after.read_bytes() == before.read_bytes()  # nothing was written
     assert '"incidents":0' in after.read_text().splitlines()[0]
     target.close()
+
+
+def test_model_artifacts_travel_with_the_dump(workspace, second_database, tmp_path) -> None:
+    import json
+    import shutil
+
+    from lessonloop.domain.enums import ModelTask
+    from lessonloop.domain.models import ModelVersionCreate
+    from lessonloop.registry.artifacts import save_artifact
+    from lessonloop.services import registry
+
+    model = tmp_path / "model"
+    save_artifact(model, {"rules": [], "note": "exported"})
+    version = registry.register_version(
+        workspace, ModelVersionCreate(task=ModelTask.METRIC_ANOMALY), artifact_dir=model
+    )
+    first = tmp_path / "first.jsonl"
+    export_workspace(workspace, first)
+    lines = first.read_text().splitlines()
+    assert json.loads(lines[-1])["artifact"] == version.artifact_hash
+    assert str(workspace.settings.home) not in first.read_text()  # paths are portable
+
+    target = _fresh(second_database, tmp_path, "copy")
+    import_workspace(target, first)
+    shutil.rmtree(workspace.settings.artifacts_dir)  # the original is gone
+    loaded = registry.load_version_artifact(target, version.id)
+    assert loaded.config["note"] == "exported"
+    assert loaded.path.is_relative_to(target.settings.artifacts_dir.resolve())
+    second = tmp_path / "second.jsonl"
+    export_workspace(target, second)
+    assert first.read_bytes() == second.read_bytes()
+    target.close()
+
+
+def test_a_tampered_artifact_is_refused_and_nothing_is_written(
+    workspace, second_database, tmp_path
+) -> None:
+    import base64
+    import json
+
+    from lessonloop.domain.enums import ModelTask
+    from lessonloop.domain.models import ModelVersionCreate
+    from lessonloop.registry.artifacts import save_artifact
+    from lessonloop.services import registry
+
+    model = tmp_path / "model"
+    save_artifact(model, {"rules": []})
+    registry.register_version(
+        workspace, ModelVersionCreate(task=ModelTask.METRIC_ANOMALY), artifact_dir=model
+    )
+    dump = tmp_path / "dump.jsonl"
+    export_workspace(workspace, dump)
+    lines = dump.read_text().splitlines()
+    record = json.loads(lines[-1])
+    record["files"]["config.json"] = base64.b64encode(b'{"rules": [1]}').decode()
+    lines[-1] = json.dumps(record)
+    dump.write_text("\n".join(lines) + "\n")
+    target = _fresh(second_database, tmp_path, "target")
+    with pytest.raises(InputError) as info:
+        import_workspace(target, dump)
+    assert (info.value.line, info.value.field) == (len(lines), "artifact")
+    assert not target.settings.artifacts_dir.exists() or not any(
+        target.settings.artifacts_dir.iterdir()
+    )
+    from lessonloop.services import registry as target_registry
+
+    assert target_registry.list_versions(target) == []
+    target.close()

@@ -11,8 +11,11 @@ Example::
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +35,8 @@ __all__ = [
     "verify_artifact",
     "read_config",
     "load_artifact",
+    "pack_artifact",
+    "unpack_artifact",
 ]
 
 CONFIG_FILE = "config.json"
@@ -159,3 +164,44 @@ def load_artifact(
             raise IntegrityError(f"artifact {directory}: state must be a mapping of names")
         state = loaded
     return LoadedArtifact(directory, expected_hash, config, state)
+
+
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def pack_artifact(directory: Path) -> dict[str, str]:
+    """The artifact's files as {relative path: base64 content}, in path order."""
+    return {
+        path.relative_to(directory).as_posix(): base64.b64encode(path.read_bytes()).decode("ascii")
+        for path in _files(directory)
+    }
+
+
+def unpack_artifact(content_hash: object, files: object, root: Path) -> Path:
+    """Write a packed artifact under ``root`` (named by its hash) after checking that hash.
+
+    Raises ValueError naming what is wrong: a bad hash, an unsafe path, bad base64, or content
+    that does not hash to ``content_hash``. Nothing is left behind on failure.
+    """
+    if not isinstance(content_hash, str) or not _HASH.fullmatch(content_hash):
+        raise ValueError("artifact hash must be 64 lower-case hex digits")
+    if not isinstance(files, dict) or not files:
+        raise ValueError("artifact files must be a non-empty mapping of path to base64")
+    staging = root / f".unpack-{content_hash[:20]}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        for name, data in files.items():
+            parts = str(name).split("/")
+            if not isinstance(data, str) or any(p in ("", ".", "..") for p in parts):
+                raise ValueError(f"unsafe or empty artifact file {name!r}")
+            target = staging.joinpath(*parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(base64.b64decode(data, validate=True))
+        if directory_hash(staging) != content_hash:
+            raise ValueError(f"artifact content does not match its hash {content_hash[:12]}…")
+        path, _ = store_artifact(staging, root)
+        return path
+    except binascii.Error as exc:
+        raise ValueError(f"artifact file is not base64: {exc}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

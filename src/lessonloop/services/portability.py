@@ -1,25 +1,56 @@
-"""Export a whole workspace to JSON lines and import it into a fresh one, byte for byte."""
+"""Export a whole workspace to JSON lines and import it into a fresh one, byte for byte.
+
+Model artifacts travel with the dump: after the table rows come one line per artifact
+(``{"artifact": HASH, "files": {PATH: BASE64}}``), and a model version's ``artifact_path`` is
+written as ``artifacts/<name>`` (relative to the workspace home), so the import puts the
+artifact in the new workspace and points the version at it.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from lessonloop.domain.common import canonical_json
 from lessonloop.errors import InputError
+from lessonloop.registry.artifacts import pack_artifact, unpack_artifact
 from lessonloop.services.workspace import Workspace
-from lessonloop.storage.dump import count_rows, export_rows, import_rows
+from lessonloop.storage.dump import Rewrite, count_rows, export_rows, import_rows
 
 __all__ = ["export_workspace", "import_workspace"]
 
 Progress = Callable[[str, int, int], None]
 
 
+_VERSIONS = "model_versions"
+
+
+def _portable(artifacts: dict[str, Path]) -> Rewrite:
+    """Rewrite a version's absolute artifact path as ``artifacts/<name>``; note the artifact."""
+
+    def rewrite(table: str, row: dict[str, Any]) -> dict[str, Any]:
+        if table != _VERSIONS or not row.get("artifact_path") or not row.get("artifact_hash"):
+            return row
+        where = Path(row["artifact_path"])
+        artifacts[row["artifact_hash"]] = where
+        return {**row, "artifact_path": f"artifacts/{where.name}"}
+
+    return rewrite
+
+
 def export_workspace(ws: Workspace, path: Path, progress: Progress | None = None) -> int:
-    """Write the dump atomically (temp file, then rename); returns the number of rows."""
+    """Write the dump atomically (temp file, then rename); returns the number of rows.
+
+    A model version whose artifact folder is gone is exported without it (its rows stay);
+    loading that version fails as it did before the export.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = 0
+    artifacts: dict[str, Path] = {}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with (
@@ -27,11 +58,15 @@ def export_workspace(ws: Workspace, path: Path, progress: Progress | None = None
             ws.transaction() as session,
         ):
             total = count_rows(session)
-            for line in export_rows(session):
+            for line in export_rows(session, rewrite=_portable(artifacts)):
                 handle.write(line + "\n")
                 rows += 1
                 if progress is not None and rows % 500 == 0:
                     progress("export", rows, total)
+            for digest in sorted(artifacts):
+                if artifacts[digest].is_dir():
+                    files = pack_artifact(artifacts[digest])
+                    handle.write(canonical_json({"artifact": digest, "files": files}) + "\n")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -51,14 +86,51 @@ def _expected_rows(path: Path) -> int:
         return 0
 
 
+def _local(ws: Workspace) -> Rewrite:
+    """A version's portable ``artifacts/<name>`` path as this workspace's absolute path."""
+    root = ws.settings.artifacts_dir.resolve()
+
+    def rewrite(table: str, row: dict[str, Any]) -> dict[str, Any]:
+        value = row.get("artifact_path") if table == _VERSIONS else None
+        if isinstance(value, str) and value.startswith("artifacts/"):
+            return {**row, "artifact_path": str(root / value.removeprefix("artifacts/"))}
+        return row
+
+    return rewrite
+
+
+def _artifact_writer(root: Path, source: str) -> Callable[[dict[str, Any], int], None]:
+    """Unpack each artifact line of a dump under ``root`` (hash-checked)."""
+
+    def write(record: dict[str, Any], line: int) -> None:
+        try:
+            unpack_artifact(record.get("artifact"), record.get("files"), root)
+        except ValueError as exc:
+            raise InputError(str(exc), file=source, line=line, field="artifact") from exc
+
+    return write
+
+
+def _move_artifacts(staged: Path, root: Path) -> None:
+    """Move unpacked artifacts into the workspace (those already there are kept)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for folder in sorted(staged.iterdir()):
+        if not (root / folder.name).exists():
+            shutil.move(str(folder), root / folder.name)
+
+
 def import_workspace(ws: Workspace, path: Path, progress: Progress | None = None
                      ) -> dict[str, int]:
-    """Load a dump into this (empty) workspace in one transaction: all rows or none."""
+    """Load a dump into this (empty) workspace in one transaction: all rows or none.
+
+    Model artifacts in the dump are checked against their hashes and put in this workspace's
+    artifact folder, and the model versions point at them.
+    """
     try:
         handle = path.open(encoding="utf-8")
     except FileNotFoundError as exc:
         raise InputError("file not found", file=str(path)) from exc
-    with handle:
+    with handle, tempfile.TemporaryDirectory(dir=ws.settings.home) as staging:
         try:
             with ws.transaction() as session:
                 done = [0]
@@ -69,9 +141,19 @@ def import_workspace(ws: Workspace, path: Path, progress: Progress | None = None
                     if progress is not None and done[0] % 500 == 0:
                         progress("import", done[0], expected)
 
-                counts = import_rows(session, handle, str(path), progress=step)
+                counts = import_rows(
+                    session,
+                    handle,
+                    str(path),
+                    progress=step,
+                    rewrite=_local(ws),
+                    extra=_artifact_writer(Path(staging), str(path)),
+                )
         except UnicodeDecodeError as exc:
             raise InputError(f"not UTF-8 text ({exc.reason})", file=str(path)) from exc
+        # Artifacts are unpacked aside and moved in only once the rows are committed, so a
+        # broken dump leaves the workspace as it was.
+        _move_artifacts(Path(staging), ws.settings.artifacts_dir)
     # No audit event of its own: the dump restores the source's audit trail verbatim, and an
     # extra row would break export -> import -> export identity. The search index is derived
     # data, not part of the dump: rebuild it.

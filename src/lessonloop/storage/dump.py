@@ -15,7 +15,7 @@ from lessonloop.domain.common import canonical_json
 from lessonloop.errors import Conflict, InputError
 from lessonloop.storage.tables import Base
 
-__all__ = ["FORMAT", "count_rows", "export_rows", "import_rows"]
+__all__ = ["FORMAT", "Rewrite", "count_rows", "export_rows", "import_rows"]
 
 FORMAT = "lessonloop-workspace/1"
 BATCH = 2000
@@ -54,7 +54,16 @@ def count_rows(session: Session) -> int:
     return sum(session.scalar(select(func.count()).select_from(t)) or 0 for t in _tables())
 
 
-def export_rows(session: Session, progress: Callable[[int], None] | None = None) -> Iterator[str]:
+Rewrite = Callable[[str, dict[str, Any]], dict[str, Any]]
+"""(table name, row) -> the row as written or read; lets callers make paths portable."""
+
+
+def export_rows(
+    session: Session,
+    progress: Callable[[int], None] | None = None,
+    *,
+    rewrite: Rewrite | None = None,
+) -> Iterator[str]:
     """Yield the dump line by line: a header, then each table's rows ordered by primary key."""
     tables = _tables()
     counts = {t.name: session.scalar(select(func.count()).select_from(t)) or 0 for t in tables}
@@ -63,6 +72,8 @@ def export_rows(session: Session, progress: Callable[[int], None] | None = None)
         names = [c.name for c in table.columns]
         for row in session.execute(select(table).order_by(*table.primary_key.columns)):
             record = {name: _encode(value) for name, value in zip(names, row, strict=True)}
+            if rewrite is not None:
+                record = rewrite(table.name, record)
             yield canonical_json({"table": table.name, "row": record})
             if progress:
                 progress(1)
@@ -79,9 +90,19 @@ def _parse(lines: Iterable[str], source: str) -> Iterator[tuple[int, dict[str, A
 
 
 def import_rows(
-    session: Session, stream: IO[str], source: str, progress: Callable[[int], None] | None = None
+    session: Session,
+    stream: IO[str],
+    source: str,
+    progress: Callable[[int], None] | None = None,
+    *,
+    rewrite: Rewrite | None = None,
+    extra: Callable[[dict[str, Any], int], None] | None = None,
 ) -> dict[str, int]:
-    """Load a dump into an empty workspace inside the caller's transaction; counts per table."""
+    """Load a dump into an empty workspace inside the caller's transaction; counts per table.
+
+    Lines after the table rows that are not rows (e.g. model artifacts) go to ``extra``
+    with their line number; without it they are an error.
+    """
     tables = {t.name: t for t in _tables()}
     for table in tables.values():
         if table.name in REPLACED_ON_IMPORT:
@@ -112,7 +133,16 @@ def import_rows(
 
     order = list(tables)
     last_index = 0
+    extras = False
     for number, record in parsed:
+        if "table" not in record and extra is not None:
+            for name in order[last_index:]:
+                flush(name)
+            last_index, extras = len(order), True
+            extra(record, number)
+            continue
+        if extras:
+            raise InputError("table rows after the artifacts", file=source, line=number)
         name = str(record.get("table"))
         if name not in tables or not isinstance(record.get("row"), dict):
             raise InputError(f"unknown table {name!r}", file=source, line=number, field="table")
@@ -133,6 +163,8 @@ def import_rows(
                 line=number,
                 field="row",
             )
+        if rewrite is not None:
+            row = rewrite(name, row)
         pending.setdefault(name, []).append({k: _decode(v) for k, v in row.items()})
         counts[name] = counts.get(name, 0) + 1
         if len(pending[name]) >= BATCH:
