@@ -46,3 +46,28 @@ def test_cli_import_dry_run_then_real_then_bad_file(tmp_path):
     assert failed.exit_code == 2
     assert "field '$.incidents[0].created_at'" in failed.stderr
     assert failed.stderr.count("error:") == 1
+
+
+def test_cli_series_needs_files_and_a_named_label_column_must_exist(tmp_path):
+    home = tmp_path / "home"
+    init_workspace(Settings(home=home)).close()
+    runner = CliRunner()
+    none = runner.invoke(app, ["--home", str(home), "import", "series", "--service", "db"])
+    assert none.exit_code == 2
+    assert "give one or more CSV" in none.stderr
+    data = tmp_path / "hosts.csv"
+    data.write_text("timestamp,value,host\n2025-01-01T00:00:00Z,1,a\n2025-01-01T00:00:00Z,2,b\n")
+    named = runner.invoke(
+        app,
+        ["--home", str(home), "import", "series", str(data), "--service", "db",
+         "--label-column", "label"],
+    )
+    assert named.exit_code == 2
+    assert "field 'label'" in named.stderr
+    split = runner.invoke(
+        app,
+        ["--home", str(home), "import", "series", str(data), "--service", "db",
+         "--label-column", "host", "--json"],
+    )
+    assert split.exit_code == 0, split.output
+    assert json.loads(split.stdout)["outcomes"]["series"] == {"created": 2}

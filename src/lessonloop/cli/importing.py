@@ -104,6 +104,10 @@ def series(
             dry_run=dry_run,
         )
     else:
+        if not files:
+            raise InputError(
+                "give one or more CSV / query_range files, or --prometheus URL", field="files"
+            )
         options = ImportOptions(
             service=service,
             series_name=name,
