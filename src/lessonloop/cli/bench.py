@@ -3,17 +3,54 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from lessonloop.cli.common import console, handle_errors, print_table, settings
+from lessonloop.errors import InputError
 
 app = typer.Typer(
     help="Run the benchmark protocols B1 (NAB) and B2 (incident text).", no_args_is_help=True
 )
 SHARED = Path("..") / "shared" / "datasets"
+
+
+def check_out(out: Path) -> Path:
+    """Validate --out before a run: a file path (not a folder) in a writable folder.
+
+    A missing parent folder is created; problems raise InputError on the field ``--out``.
+    """
+    if out.is_dir():
+        raise InputError(f"{out} is a folder; give a file name", field="--out")
+    existing = next((p for p in (out.parent, *out.parent.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise InputError(f"{existing} is not a folder", field="--out")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out.parent):
+            pass
+    except OSError as error:
+        raise InputError(
+            f"cannot write in folder {out.parent}: {error.strerror or error}", field="--out"
+        ) from None
+    return out
+
+
+def write_result(out: Path, result: dict[str, Any]) -> None:
+    """Write the JSON result whole or not at all (a temporary file renamed into place)."""
+    text = json.dumps(result, indent=1, default=str)
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, out)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise InputError(f"cannot write {out}: {error.strerror or error}", field="--out") from None
+    console.print(f"wrote {out}", highlight=False, soft_wrap=True)
 
 
 @app.command("nab")
@@ -34,9 +71,10 @@ def nab(
     ] = "record_aware_ensemble",
 ) -> None:
     """B1: NAB holdout with and without feedback, peers side by side."""
-    from lessonloop.errors import InputError
     from lessonloop.services.benchmark_nab import run_b1
 
+    if out:
+        check_out(out)
     if not corpus.is_dir():
         raise InputError(
             f"no corpus folder at {corpus}; pass --corpus DIR (a NAB-layout folder with data/ and "
@@ -82,9 +120,7 @@ def nab(
         rows,
     )
     if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=1, default=str))
-        console.print(f"wrote {out}")
+        write_result(out, result)
 
 
 @app.command("text")
@@ -102,6 +138,8 @@ def text(
     """B2: failure-mode learning curve and precedent retrieval."""
     from lessonloop.services.benchmark_text import run_b2
 
+    if out:
+        check_out(out)
     result = run_b2(
         None if train_corpus else corpus,
         train_corpus=train_corpus,
@@ -124,6 +162,4 @@ def text(
         f"retrieval: precision@5 {retrieval['precision_at_5']:.3f}, MRR {retrieval['mrr']:.3f}"
     )
     if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=1, default=str))
-        console.print(f"wrote {out}")
+        write_result(out, result)

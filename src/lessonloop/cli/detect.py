@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lessonloop.cli.common import console, handle_errors, print_json, workspace
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from lessonloop.services.detection import ScoredSeries
+
 app = typer.Typer(help="Metric anomaly detection that learns from signals.", no_args_is_help=True)
 BARS = " ▁▂▃▄▅▆▇█"
+MAX_WIDTH = 160
 
 
 @app.command("train")
@@ -33,51 +39,83 @@ def train(
     )
 
 
+def _columns(seconds: np.ndarray, start: int, stop: int, width: int) -> np.ndarray:
+    """Column of each epoch second on a time axis of `width` columns from start to stop."""
+    import numpy as np
+
+    position = (seconds.astype(np.float64) - start) / max(stop - start, 1) * (width - 1)
+    return np.clip(position.astype(np.int64), 0, width - 1)
+
+
+def sparkline(scored: ScoredSeries, width: int) -> tuple[str, str]:
+    """Bars (peak per column) and detection marks, both placed by time; gaps stay blank."""
+    import numpy as np
+
+    stamps = np.asarray(scored.timestamps, dtype=np.int64)
+    width = max(1, min(width, stamps.size))
+    start, stop = int(stamps.min()), int(stamps.max())
+    peaks = np.full(width, np.nan)
+    np.fmax.at(peaks, _columns(stamps, start, stop, width), scored.values)
+    low = np.nanmin(peaks)
+    span = np.nanmax(peaks) - low or 1.0
+    steps = len(BARS) - 2
+    bars = "".join(
+        BARS[1 + int((p - low) / span * steps)] if np.isfinite(p) else " " for p in peaks
+    )
+    marks = [" "] * width
+    found = np.array([int(d.timestamp()) for d in scored.detections], dtype=np.int64)
+    for column in _columns(found, start, stop, width):
+        marks[column] = "^"
+    return bars, "".join(marks)
+
+
+def _summary(scored: ScoredSeries) -> str:
+    """One line: how many detections, with which model version and why, the first ten."""
+    text = (
+        f"{len(scored.detections)} detections with model version {scored.version_id} "
+        f"({scored.chosen_as})"
+    )
+    if not scored.detections:
+        return text
+    shown = ", ".join(d.strftime("%Y-%m-%d %H:%M") for d in scored.detections[:10])
+    return f"{text}: {shown}" + (" ..." if len(scored.detections) > 10 else "")
+
+
 @app.command("score")
 @handle_errors
 def score(
     series: Annotated[str, typer.Argument(help="SERVICE/SERIES")],
-    version: Annotated[int | None, typer.Option(help="Model version (default champion).")] = None,
-    png: Annotated[Path | None, typer.Option(help="Write a plot of series and detections.")] = None,
+    version: Annotated[
+        int | None,
+        typer.Option(
+            help="Model version (default champion, else newest approved, else newest "
+            "not rejected or retired)."
+        ),
+    ] = None,
+    png: Annotated[
+        Path | None, typer.Option(help="Write a plot of series and detections (a .png file).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Score a stored series and show the detections."""
-    import numpy as np
+    from lessonloop.services.detection import check_png, plot_scored, score_series
 
-    from lessonloop.services.detection import plot_scored, score_series
-
+    target = check_png(png) if png else None
     scored = score_series(workspace(), series, version_id=version)
+    plot = str(plot_scored(scored, target)) if target else None
     if as_json:
-        print_json(
-            {
-                "series": series,
-                "version": scored.version_id,
-                "threshold": scored.threshold,
-                "detections": [d.isoformat() for d in scored.detections],
-            }
-        )
-    else:
-        width = 100
-        chunks = np.array_split(scored.values, width)
-        peaks = np.array([c.max() if c.size else np.nan for c in chunks])
-        span = np.nanmax(peaks) - np.nanmin(peaks) or 1.0
-        line = "".join(
-            BARS[int((p - np.nanmin(peaks)) / span * (len(BARS) - 1))] if np.isfinite(p) else " "
-            for p in peaks
-        )
-        marks = [" "] * width
-        start, stop = scored.timestamps[0], scored.timestamps[-1]
-        for at in scored.detections:
-            position = int((at.timestamp() - start) / max(stop - start, 1) * (width - 1))
-            marks[position] = "^"
-        console.print(line, highlight=False)
-        console.print("[red]" + "".join(marks) + "[/]", highlight=False)
-        console.print(
-            f"{len(scored.detections)} detections with model version "
-            f"{scored.version_id}: "
-            + ", ".join(d.strftime("%Y-%m-%d %H:%M") for d in scored.detections[:10])
-            + (" ..." if len(scored.detections) > 10 else ""),
-            highlight=False,
-        )
-    if png:
-        console.print(f"plot: {plot_scored(scored, png)}")
+        document = {
+            "series": series,
+            "version": scored.version_id,
+            "version_chosen_as": scored.chosen_as,
+            "threshold": scored.threshold,
+            "detections": [d.isoformat() for d in scored.detections],
+        }
+        print_json(document | ({"plot": plot} if plot else {}))
+        return
+    bars, marks = sparkline(scored, min(console.width, MAX_WIDTH))
+    console.print(bars, highlight=False)
+    console.print("[red]" + marks + "[/]", highlight=False)
+    console.print(_summary(scored), highlight=False)
+    if plot:
+        console.print(f"plot: {plot}", highlight=False, soft_wrap=True)

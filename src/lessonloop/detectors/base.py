@@ -34,7 +34,11 @@ def as_series(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
         raise InputError(f"a series must be one-dimensional, got shape {array.shape}")
     bad = np.flatnonzero(~np.isfinite(array))
     if bad.size:
-        raise InputError("a series must be finite", line=int(bad[0]), field="value")
+        raise InputError(
+            f"a series must be finite: row {int(bad[0])} (counted from 0) is {array[bad[0]]}"
+            f" ({bad.size} such rows)",
+            field="value",
+        )
     return array
 
 

@@ -3,9 +3,13 @@
 Corpus layout: ``DIR/data/<category>/<file>.csv`` (``timestamp,value``) and
 ``DIR/labels/combined_windows.json``. Input rules, checked before anything runs:
 
-- rejected with InputError naming file and line: unparsable timestamp, a value that is not a
-  number, NaN or infinite, a file with fewer than 2 rows, a data file without an entry in the
-  labels, a labelled file without data, overlapping windows, a missing labels file;
+- rejected with InputError naming file and line: a byte that is not UTF-8, an unparsable or
+  empty timestamp, a value that is not a number, NaN or infinite, a file with fewer than 2
+  rows, a data file without an entry in the labels, a labelled file without data, overlapping
+  windows, a missing labels file, a labels file that is not an object of file -> list of
+  ``[start, end]`` string pairs, a window whose start is after its end, that lies outside its
+  file's time range or covers no row; a peers file without ``detectors`` or with a profile
+  entry without ``detections``;
 - accepted as they are: gaps in time (rows are scored as rows, as NAB does), duplicate or
   backward timestamps (kept in file order, as NAB itself has them around clock changes;
   counted per file in ``results["timestamp_warnings"]``; a repeated timestamp in the output
@@ -16,6 +20,7 @@ Corpus layout: ``DIR/data/<category>/<file>.csv`` (``timestamp,value``) and
 from __future__ import annotations
 
 import csv
+import io
 import json
 import resource
 import sys
@@ -92,11 +97,21 @@ class CorpusFile:
         return probation_length(self.truth.n_rows)
 
 
+def _utf8_text(path: Path, name: str) -> str:
+    """The file's text; a byte that is not UTF-8 raises InputError naming file and line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text ({error.reason})", file=name, line=line) from None
+
+
 def _read_series(path: Path, name: str) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
     """Parse one CSV; every problem names the file and the 1-based line."""
     stamps: list[str] = []
     values: list[float] = []
-    with path.open(newline="") as handle:
+    with io.StringIO(_utf8_text(path, name), newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None or [h.strip() for h in header[:2]] != ["timestamp", "value"]:
@@ -127,7 +142,76 @@ def _read_series(path: Path, name: str) -> tuple[tuple[str, ...], np.ndarray, np
                     f"bad timestamp {stamp!r}", file=name, line=line, field="timestamp"
                 ) from None
         raise
+    missing = np.flatnonzero(np.isnat(parsed))
+    if missing.size:
+        raise InputError(
+            f"empty or missing timestamp {stamps[missing[0]]!r}",
+            file=name,
+            line=int(missing[0]) + 2,
+            field="timestamp",
+        )
     return tuple(stamps), np.asarray(values, dtype=np.float64), parsed
+
+
+LABELS_SHAPE = 'an object mapping each data file to a list of ["start", "end"] timestamp pairs'
+
+
+def _read_labels(labels_path: Path) -> dict[str, list[tuple[str, str]]]:
+    """The labels file as {file: [(start, end), ...]}; any other shape raises InputError."""
+    try:
+        labels = json.loads(labels_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"invalid JSON: {error.msg}", file=str(labels_path), line=error.lineno
+        ) from error
+    except UnicodeDecodeError as error:
+        raise InputError(f"not UTF-8 text ({error.reason})", file=str(labels_path)) from None
+    if not isinstance(labels, dict):
+        raise InputError(
+            f"must be {LABELS_SHAPE}, not a JSON {type(labels).__name__}", file=str(labels_path)
+        )
+    for name, windows in labels.items():
+        pairs = windows if isinstance(windows, list) else [None]
+        for window in pairs:
+            if not (
+                isinstance(window, list)
+                and len(window) == 2
+                and all(isinstance(w, str) for w in window)
+            ):
+                raise InputError(
+                    f"must be {LABELS_SHAPE}; got {json.dumps(windows)[:80]}",
+                    file=str(labels_path),
+                    field=name,
+                )
+    return {name: [(w[0], w[1]) for w in windows] for name, windows in labels.items()}
+
+
+def _label_rows(
+    parsed: np.ndarray, windows: list[tuple[str, str]], labels_path: Path, name: str
+) -> tuple[tuple[int, int], ...]:
+    """Label windows as rows; each must parse, be ordered and cover at least one row."""
+    first, last = parsed.min(), parsed.max()
+    for start, end in windows:
+        where = f"label window [{start!r}, {end!r}] of {name}"
+        try:
+            left, right = np.datetime64(start, "ns"), np.datetime64(end, "ns")
+        except ValueError:
+            raise InputError(f"{where}: bad timestamp", file=str(labels_path), field=name) from None
+        if np.isnat(left) or np.isnat(right):
+            raise InputError(f"{where}: empty timestamp", file=str(labels_path), field=name)
+        if left > right:
+            raise InputError(f"{where}: start is after end", file=str(labels_path), field=name)
+        if right < first or left > last:
+            raise InputError(
+                f"{where}: outside the file's time range [{first}, {last}]",
+                file=str(labels_path),
+                field=name,
+            )
+        if not window_rows(parsed, [(start, end)]):
+            raise InputError(
+                f"{where}: no row of the file falls inside it", file=str(labels_path), field=name
+            )
+    return window_rows(parsed, windows)
 
 
 def load_corpus(corpus: Path) -> list[CorpusFile]:
@@ -135,12 +219,7 @@ def load_corpus(corpus: Path) -> list[CorpusFile]:
     labels_path = corpus / "labels" / "combined_windows.json"
     if not labels_path.is_file():
         raise InputError("labels/combined_windows.json not found", file=str(corpus))
-    try:
-        labels = json.loads(labels_path.read_text())
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"invalid JSON: {error.msg}", file=str(labels_path), line=error.lineno
-        ) from error
+    labels = _read_labels(labels_path)
     data_dir = corpus / "data"
     names = sorted(p.relative_to(data_dir).as_posix() for p in data_dir.glob("*/*.csv"))
     if not names:
@@ -154,12 +233,7 @@ def load_corpus(corpus: Path) -> list[CorpusFile]:
     files = []
     for name in names:
         stamps, values, parsed = _read_series(data_dir / name, name)
-        try:
-            windows = window_rows(parsed, [tuple(w) for w in labels[name]])
-        except (ValueError, TypeError) as error:
-            raise InputError(
-                f"bad label window: {error}", file=str(labels_path), field=name
-            ) from None
+        windows = _label_rows(parsed, labels[name], labels_path, name)
         for (_, right), (left, _) in zip(windows, windows[1:], strict=False):
             if left <= right:
                 raise InputError("label windows overlap", file=str(labels_path), field=name)
@@ -169,19 +243,53 @@ def load_corpus(corpus: Path) -> list[CorpusFile]:
     return files
 
 
+PEERS_SHAPE = '{"detectors": {DETECTOR: {PROFILE: {"detections": {FILE: [TIMESTAMP, ...]}}}}}'
+
+
+def _read_peers(peers: Path) -> dict[str, dict[str, dict[str, list[str]]]]:
+    """The peers file's {detector: {profile: {file: timestamps}}}; bad shapes raise InputError."""
+    try:
+        document = json.loads(peers.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise InputError(f"cannot read peer detections: {error}", file=str(peers)) from None
+
+    def bad(where: str, problem: str) -> InputError:
+        return InputError(f"{where}: {problem}; expected {PEERS_SHAPE}", file=str(peers))
+
+    if not isinstance(document, dict) or "detectors" not in document:
+        raise bad("top level", "missing key 'detectors'")
+    detectors = document["detectors"]
+    if not isinstance(detectors, dict):
+        raise bad("'detectors'", f"must be an object, not a JSON {type(detectors).__name__}")
+    result: dict[str, dict[str, dict[str, list[str]]]] = {}
+    for detector, by_profile in detectors.items():
+        if not isinstance(by_profile, dict):
+            raise bad(f"detectors.{detector}", "must be an object of profiles")
+        result[detector] = {}
+        for profile, entry in by_profile.items():
+            where = f"detectors.{detector}.{profile}"
+            if not isinstance(entry, dict) or "detections" not in entry:
+                raise bad(where, "missing key 'detections'")
+            found = entry["detections"]
+            if not isinstance(found, dict) or not all(
+                isinstance(stamps, list) and all(isinstance(t, str) for t in stamps)
+                for stamps in found.values()
+            ):
+                raise bad(f"{where}.detections", "must map files to lists of timestamps")
+            result[detector][profile] = found
+    return result
+
+
 def load_peers(peers: Path, files: list[CorpusFile]) -> dict[str, dict[str, dict[str, Any]]]:
     """Peer detections as rows: {detector: {profile: {file: rows}}}; unknown files are ignored."""
-    try:
-        detectors = json.loads(peers.read_text())["detectors"]
-    except (OSError, json.JSONDecodeError, KeyError) as error:
-        raise InputError(f"cannot read peer detections: {error}", file=str(peers)) from None
+    detectors = _read_peers(peers)
     stamps = {f.name: np.array(f.timestamps, dtype="datetime64[ns]") for f in files}
     result: dict[str, dict[str, dict[str, Any]]] = {}
     for detector, by_profile in detectors.items():
         result[detector] = {}
-        for profile, entry in by_profile.items():
+        for profile, by_file in by_profile.items():
             rows = {}
-            for name, found in entry["detections"].items():
+            for name, found in by_file.items():
                 if name in stamps:
                     try:
                         rows[name] = timestamps_to_rows(stamps[name], found)

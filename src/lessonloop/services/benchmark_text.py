@@ -120,6 +120,11 @@ def _rank_training(
     return rankings
 
 
+def _folder_of(documents: Sequence[PostmortemDocument]) -> str | None:
+    """The folder the documents were read from (None when there are none)."""
+    return str(Path(documents[0].name).parent) if documents else None
+
+
 def _split_pairs(
     documents: list[PostmortemDocument] | None,
     train_documents: list[PostmortemDocument] | None,
@@ -138,8 +143,14 @@ def _split_pairs(
         raise InputError("give both --train-corpus and --test-corpus")
     train = [d for d in train_documents if d.is_labeled]
     test = [d for d in test_documents if d.is_labeled]
+    if not train:
+        raise InputError(
+            "the train corpus has no labelled documents", file=_folder_of(train_documents)
+        )
     if not test:
-        raise InputError("the test corpus has no labelled documents")
+        raise InputError(
+            "the test corpus has no labelled documents", file=_folder_of(test_documents)
+        )
     return [(train, test, [d for d in train_documents + test_documents if not d.is_labeled])]
 
 

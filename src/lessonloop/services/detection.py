@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,17 +21,22 @@ from lessonloop.services.learning import (
     load_all_series,
     payloads,
     register_detector,
+    require_finite,
     train_metric_anomaly,
 )
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import alerts as alert_store
 from lessonloop.storage import series as series_store
 
-__all__ = ["ScoredSeries", "train_on_signal_set", "score_series", "plot_scored"]
+__all__ = ["ScoredSeries", "train_on_signal_set", "score_series", "check_png", "plot_scored"]
+
+UNUSABLE = (ModelStatus.REJECTED, ModelStatus.RETIRED)
 
 
 @dataclass
 class ScoredSeries:
+    """A scored series; ``chosen_as`` says why this model version was used."""
+
     service: str
     name: str
     version_id: int
@@ -40,6 +46,7 @@ class ScoredSeries:
     threshold: float
     detections: list[dt.datetime]
     windows: list[tuple[dt.datetime, dt.datetime]]
+    chosen_as: str = "requested"
 
 
 def train_on_signal_set(
@@ -49,10 +56,14 @@ def train_on_signal_set(
     profile: str = "standard",
     train_end: dt.datetime | None = None,
 ) -> ModelVersionRead:
-    """Train a candidate on a signal set (default: the newest) and register it."""
-    version = version or signals.latest_set_version(ws)
+    """Train a candidate on a signal set (default: the newest) and register it.
+
+    Every stored series must be finite (InputError naming the series and timestamp).
+    """
     if version is None:
-        raise NotFound("no signal set yet: accept signals, then 'lessonloop signals cut'")
+        version = signals.latest_set_version(ws)
+        if version is None:
+            raise NotFound("no signal set yet: accept signals, then 'lessonloop signals cut'")
     accepted = signals.signals_of_set(ws, version)
     series = load_all_series(ws)
     end = train_end or max(
@@ -65,25 +76,49 @@ def train_on_signal_set(
     )
 
 
-def _version(ws: Workspace, version_id: int | None) -> ModelVersionRead:
+def _requested(ws: Workspace, version_id: int) -> ModelVersionRead:
+    """The version asked for; InputError when it is not a metric-anomaly model."""
+    version = registry.show_version(ws, version_id).version
+    if version.task != ModelTask.METRIC_ANOMALY:
+        raise InputError(
+            f"version {version_id} is a {version.task.value} model, not a metric anomaly detector",
+            field="--version",
+        )
+    return version
+
+
+def _version(ws: Workspace, version_id: int | None) -> tuple[ModelVersionRead, str]:
+    """The version to score with and why: requested, champion, newest approved, newest usable."""
     if version_id is not None:
-        return registry.show_version(ws, version_id).version
-    champions = registry.list_versions(
-        ws, task=ModelTask.METRIC_ANOMALY, status=ModelStatus.CHAMPION
+        return _requested(ws, version_id), "requested"
+    newest_first = sorted(
+        registry.list_versions(ws, task=ModelTask.METRIC_ANOMALY), key=lambda v: -v.id
     )
-    candidates = registry.list_versions(ws, task=ModelTask.METRIC_ANOMALY)
-    chosen = champions or sorted(candidates, key=lambda v: v.id)[-1:]
-    if not chosen:
-        raise NotFound("no metric-anomaly model yet: run 'lessonloop detect train'")
-    return chosen[0]
+    for status in (ModelStatus.CHAMPION, ModelStatus.APPROVED):
+        for version in newest_first:
+            if version.status == status:
+                return version, "champion" if status == ModelStatus.CHAMPION else "newest approved"
+    for version in newest_first:
+        if version.status not in UNUSABLE:
+            return version, f"newest {version.status.value}, no champion or approved version"
+    if newest_first:
+        raise NotFound(
+            "every metric-anomaly model version is rejected or retired: run "
+            "'lessonloop detect train', or pass --version"
+        )
+    raise NotFound("no metric-anomaly model yet: run 'lessonloop detect train'")
 
 
 def score_series(ws: Workspace, ref: str, *, version_id: int | None = None) -> ScoredSeries:
-    """Score SERVICE/SERIES with a model version (default: the champion, else the newest)."""
+    """Score SERVICE/SERIES with a model version.
+
+    Default: the champion, else the newest approved version, else the newest one that is not
+    rejected or retired (``chosen_as`` says which). The series must be finite.
+    """
     if "/" not in ref:
         raise InputError("name the series as SERVICE/SERIES", field="SERIES")
     service, name = ref.split("/", 1)
-    version = _version(ws, version_id)
+    version, chosen_as = _version(ws, version_id)
     if not version.artifact_path or not version.artifact_hash:
         raise NotFound(f"model version {version.id} has no artifact")
     path = Path(version.artifact_path)
@@ -92,6 +127,7 @@ def score_series(ws: Workspace, ref: str, *, version_id: int | None = None) -> S
     with ws.transaction() as session:
         stored = series_store.get(service, name, session=session)
         alerts = alert_store.list_alerts(session=session)
+    require_finite(stored)
     accepted = (
         signals.signals_of_set(ws, version.signal_set_version) if version.signal_set_version else {}
     )
@@ -118,11 +154,43 @@ def score_series(ws: Workspace, ref: str, *, version_id: int | None = None) -> S
         detector.decision_threshold(feedback[0]),
         [to_time(r) for r in rows],
         windows,
+        chosen_as,
     )
 
 
+def check_png(out: Path) -> Path:
+    """Validate a --png target before any work: a writable ``.png`` file path, not a folder.
+
+    A missing parent folder is created. Problems raise InputError on the field ``--png``.
+    """
+    if out.suffix.lower() != ".png":
+        raise InputError(f"the plot file must end in .png: {out}", field="--png")
+    if out.is_dir():
+        raise InputError(f"{out} is a folder; give a file name ending in .png", field="--png")
+    _require_writable_folder(out.parent, "--png")
+    return out
+
+
+def _require_writable_folder(folder: Path, field: str) -> None:
+    """Create `folder` if missing and check a file can be written in it (else InputError)."""
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise InputError(f"{existing} is not a folder", field=field)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise InputError(
+            f"cannot write in folder {folder}: {error.strerror or error}", field=field
+        ) from None
+
+
 def plot_scored(scored: ScoredSeries, out: Path) -> Path:
-    """A PNG of the series with the reviewers' incident windows and the detections."""
+    """Write a PNG of the series with the incident windows and the detections to `out`.
+
+    `out` must pass ``check_png``; returns the path written.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -150,7 +218,10 @@ def plot_scored(scored: ScoredSeries, out: Path) -> Path:
     bottom.axhline(scored.threshold, color="#c0392b", ls="--", lw=0.8)
     bottom.set_ylabel("score")
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    try:
+        fig.savefig(check_png(out), dpi=110, format="png")
+    except OSError as error:
+        raise InputError(f"cannot write {out}: {error.strerror or error}", field="--png") from None
+    finally:
+        plt.close(fig)
     return out

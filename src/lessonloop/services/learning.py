@@ -46,6 +46,7 @@ __all__ = [
     "detections_by_service",
     "load_all_series",
     "register_detector",
+    "require_finite",
 ]
 
 PROFILES: dict[str, tuple[float, float, float]] = {
@@ -151,6 +152,17 @@ def build_feedback(
     return out, sorted(used)
 
 
+def require_finite(stored: StoredSeries) -> None:
+    """InputError naming the series and its first NaN or infinite value's timestamp."""
+    bad = np.flatnonzero(~np.isfinite(stored.values))
+    if bad.size:
+        at = dt.datetime.fromtimestamp(int(stored.timestamps[bad[0]]), dt.UTC)
+        raise InputError(
+            f"series {stored.key} has {bad.size} NaN or infinite value(s), the first at "
+            f"{at.isoformat()}; re-import those points with finite values"
+        )
+
+
 def train_metric_anomaly(
     ws: Workspace,
     signals: Mapping[SignalKind, list[SignalRead]],
@@ -172,6 +184,8 @@ def train_metric_anomaly(
             "'lessonloop import series'",
             field="series",
         )
+    for stored in series:
+        require_finite(stored)
     with ws.transaction() as session:
         alerts = alert_store.list_alerts(session=session, end=train_end)
     feedback, used = build_feedback(series, signals, alerts, train_end)

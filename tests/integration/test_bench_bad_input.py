@@ -1,0 +1,164 @@
+"""`lessonloop bench` on bad input: corpus CSVs, label windows, peers files, --out, B2 corpora."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.integration.test_benchmark_nab import make_corpus
+from tests.integration.test_benchmark_text import write_corpus
+from typer.testing import CliRunner
+
+from lessonloop.cli.app import app
+from lessonloop.errors import InputError
+from lessonloop.services.benchmark_nab import load_corpus, load_peers
+from lessonloop.services.benchmark_text import run_b2
+
+LABELS = Path("labels") / "combined_windows.json"
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    return make_corpus(tmp_path / "nab")
+
+
+def _set_line(corpus: Path, name: str, line: int, text: bytes) -> None:
+    path = corpus / "data" / name
+    lines = path.read_bytes().splitlines()
+    lines[line - 1] = text
+    path.write_bytes(b"\n".join(lines) + b"\n")
+
+
+def _set_labels(corpus: Path, labels: object) -> Path:
+    path = corpus / LABELS
+    path.write_text(json.dumps(labels))
+    return path
+
+
+# 7. corpus CSVs
+
+
+def test_empty_timestamp_is_rejected_with_file_and_line(corpus: Path) -> None:
+    _set_line(corpus, "alpha/b.csv", 57, b",11.07")
+    with pytest.raises(InputError, match="timestamp") as caught:
+        load_corpus(corpus)
+    assert (caught.value.file, caught.value.line) == ("alpha/b.csv", 57)
+
+
+def test_non_utf8_byte_is_rejected_with_file_and_line(corpus: Path) -> None:
+    _set_line(corpus, "beta/c.csv", 9, b"2024-01-01 00:40:00,1.5\xff")
+    with pytest.raises(InputError, match="UTF-8") as caught:
+        load_corpus(corpus)
+    assert (caught.value.file, caught.value.line) == ("beta/c.csv", 9)
+
+
+# 7. labels file shape and windows
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        5,
+        [],
+        {"alpha/a.csv": 5, "alpha/b.csv": [], "beta/c.csv": []},
+        {"alpha/a.csv": [["2024-01-01 00:00:00"]], "alpha/b.csv": [], "beta/c.csv": []},
+        {"alpha/a.csv": [[1, 2]], "alpha/b.csv": [], "beta/c.csv": []},
+    ],
+)
+def test_labels_of_the_wrong_shape_name_the_labels_file(corpus: Path, labels: object) -> None:
+    path = _set_labels(corpus, labels)
+    with pytest.raises(InputError, match="start") as caught:
+        load_corpus(corpus)
+    assert caught.value.file == str(path)
+
+
+@pytest.mark.parametrize(
+    ("window", "problem"),
+    [
+        (["2030-01-01 00:00:00", "2030-01-02 00:00:00"], "outside the file's time range"),
+        (["2023-01-01 00:00:00", "2023-01-02 00:00:00"], "outside the file's time range"),
+        (["2024-01-01 10:00:00", "2024-01-01 05:00:00"], "start is after end"),
+        (["2024-01-01 10:01:00", "2024-01-01 10:04:00"], "no row"),
+    ],
+)
+def test_windows_that_match_no_rows_are_rejected(
+    corpus: Path, window: list[str], problem: str
+) -> None:
+    labels = json.loads((corpus / LABELS).read_text())
+    labels["alpha/b.csv"] = [window]
+    path = _set_labels(corpus, labels)
+    with pytest.raises(InputError, match=problem) as caught:
+        load_corpus(corpus)
+    assert caught.value.file == str(path)
+    assert caught.value.field == "alpha/b.csv"
+    assert window[0] in caught.value.message
+
+
+# 7. peers file
+
+
+@pytest.mark.parametrize(
+    ("peers", "key"),
+    [
+        ({"detectors": []}, "detectors"),
+        ({}, "'detectors'"),
+        ([], "'detectors'"),
+        ({"detectors": {"x": {"standard": {"threshold": 1}}}}, "'detections'"),
+        ({"detectors": {"x": {"standard": {"detections": {"alpha/a.csv": 5}}}}}, "detections"),
+    ],
+)
+def test_peers_of_the_wrong_shape_name_the_file_and_key(
+    corpus: Path, tmp_path: Path, peers: object, key: str
+) -> None:
+    files = load_corpus(corpus)
+    path = tmp_path / "peers.json"
+    path.write_text(json.dumps(peers))
+    with pytest.raises(InputError, match=key) as caught:
+        load_peers(path, files)
+    assert caught.value.file == str(path)
+
+
+# 8. --out is checked before the run
+
+
+@pytest.mark.parametrize("command", ["nab", "text"])
+@pytest.mark.parametrize("target", ["a-folder", "a-file/r.json"])
+def test_bad_out_is_refused_before_the_run(tmp_path: Path, command: str, target: str) -> None:
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "a-file").write_text("")
+    source = (
+        make_corpus(tmp_path / "nab")
+        if command == "nab"
+        else write_corpus(tmp_path / "pm", ["billing", "search"])
+    )
+    result = CliRunner().invoke(
+        app, ["bench", command, "--corpus", str(source), "--out", str(tmp_path / target)]
+    )
+    assert result.exit_code == InputError.exit_code, result.output
+    assert "'--out'" in result.output
+    assert "B1 holdout" not in result.output and "B2 learning" not in result.output
+
+
+def test_out_in_a_missing_folder_is_written(tmp_path: Path) -> None:
+    source = write_corpus(tmp_path / "pm", ["billing", "search", "login"])
+    target = tmp_path / "new" / "deeper" / "b2.json"
+    result = CliRunner().invoke(
+        app, ["bench", "text", "--corpus", str(source), "--out", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(target.read_text())["protocol"] == "B2"
+    assert [p.name for p in target.parent.iterdir()] == ["b2.json"]
+
+
+# 9. a train corpus without labels
+
+
+def test_train_corpus_without_labels_is_an_input_error(tmp_path: Path) -> None:
+    train = tmp_path / "train"
+    train.mkdir()
+    (train / "u.md").write_text("---\ntitle: Something broke\ncategories: []\n---\n\nBody.\n")
+    test = write_corpus(tmp_path / "test", ["billing", "search"])
+    with pytest.raises(InputError, match="the train corpus has no labelled documents") as caught:
+        run_b2(None, train_corpus=train, test_corpus=test, seed=0, progress=None)
+    assert caught.value.file == str(train)

@@ -1,0 +1,208 @@
+"""`lessonloop detect` on bad input: signal set 0, --png targets, --json, the terminal plot,
+the default model version, non-detector versions and series with NaN values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from lessonloop.cli.app import app
+from lessonloop.cli.common import console
+from lessonloop.cli.detect import MAX_WIDTH, sparkline
+from lessonloop.detectors import SurpriseEnsemble
+from lessonloop.domain import ServiceCreate
+from lessonloop.domain.enums import ModelStatus, ModelTask
+from lessonloop.domain.models import ModelVersionCreate
+from lessonloop.errors import InputError, NotFound
+from lessonloop.services import registry, signals
+from lessonloop.services.detection import ScoredSeries, score_series, train_on_signal_set
+from lessonloop.storage import series as series_store
+from lessonloop.storage import services as service_store
+
+T0 = int(dt.datetime(2025, 3, 1, tzinfo=dt.UTC).timestamp())
+STEP = 300
+N = 600
+
+
+def _store(ws, name: str, stamps: np.ndarray, values: np.ndarray) -> None:
+    with ws.transaction() as session:
+        series_store.put("checkout", name, stamps, values, session=session)
+
+
+def _register(ws, tmp_path: Path, task: ModelTask = ModelTask.METRIC_ANOMALY) -> int:
+    folder = tmp_path / f"artifact-{task.value}-{len(registry.list_versions(ws))}"
+    SurpriseEnsemble().save(folder)
+    version = registry.register_version(ws, ModelVersionCreate(task=task), artifact_dir=folder)
+    return version.id
+
+
+@pytest.fixture
+def ws(tmp_path: Path):
+    """A SQLite workspace with series checkout/{errors, gappy, flat, one, nanny}, one model."""
+    from lessonloop.services.workspace import init_workspace
+    from lessonloop.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'lessonloop.db'}"
+    workspace = init_workspace(Settings(home=tmp_path / "home", database_url=url), actor="t")
+    with workspace.transaction() as session:
+        service_store.create(ServiceCreate(name="checkout", tier=3), session=session, actor="t")
+    rng = np.random.default_rng(3)
+    stamps = T0 + STEP * np.arange(N, dtype=np.int64)
+    values = 10 + rng.normal(0, 0.3, N)
+    values[450] += 40
+    _store(workspace, "errors", stamps, values)
+    keep = np.r_[0:200, 400:N]
+    _store(workspace, "gappy", stamps[keep], values[keep])
+    _store(workspace, "flat", stamps[:300], np.full(300, 3.0))
+    _store(workspace, "one", stamps[:1], np.array([2.0]))
+    with_nan = values.copy()
+    with_nan[7] = np.nan
+    _store(workspace, "nanny", stamps, with_nan)
+    _register(workspace, tmp_path)
+    yield workspace
+    workspace.close()
+
+
+def _invoke(ws, *args: str):
+    base = ["--home", str(ws.settings.home), "--database-url", ws.settings.resolved_database_url]
+    return CliRunner().invoke(app, [*base, *args])
+
+
+# 1. --signals 0 is a version like any other, not "the newest"
+
+
+def test_train_on_signal_set_zero_is_unknown(ws) -> None:
+    signals.cut(ws)
+    with pytest.raises(NotFound, match="unknown signal set version 0"):
+        train_on_signal_set(ws, 0)
+    result = _invoke(ws, "detect", "train", "--signals", "0")
+    assert result.exit_code == NotFound.exit_code
+    assert "unknown signal set version 0" in result.output
+
+
+# 2. --png is checked before scoring and the path reported is the one written
+
+
+@pytest.mark.parametrize("name", ["plot", "plot.txt", "folder.png", "afile/plot.png"])
+def test_bad_png_target_is_refused_before_scoring(ws, tmp_path: Path, name: str) -> None:
+    (tmp_path / "folder.png").mkdir()
+    (tmp_path / "afile").write_text("not a folder")
+    result = _invoke(ws, "detect", "score", "checkout/errors", "--png", str(tmp_path / name))
+    assert result.exit_code == InputError.exit_code, result.output
+    assert "'--png'" in result.output
+    assert "detections with model version" not in result.output
+    assert not (tmp_path / f"{name}.png").exists()
+    assert not list(tmp_path.rglob("plot*"))
+
+
+def test_png_in_a_missing_folder_is_written_where_reported(ws, tmp_path: Path) -> None:
+    target = tmp_path / "new" / "deeper" / "Plot.PNG"
+    result = _invoke(ws, "detect", "score", "checkout/errors", "--png", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes().startswith(b"\x89PNG")
+    assert f"plot: {target}" in result.output
+
+
+# 3. --json prints one JSON document, the plot path inside it
+
+
+def test_json_with_png_is_one_json_document(ws, tmp_path: Path) -> None:
+    target = tmp_path / "p.png"
+    result = _invoke(ws, "detect", "score", "checkout/errors", "--json", "--png", str(target))
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["plot"] == str(target)
+    assert target.is_file()
+    assert document["version"] == 1
+    assert document["version_chosen_as"].startswith("newest candidate")
+
+
+# 4. the terminal plot: bars and marks on one time axis, visible lowest bar, no dangling colon
+
+
+def _scored(stamps: np.ndarray, values: np.ndarray, detections: list[int]) -> ScoredSeries:
+    times = [dt.datetime.fromtimestamp(int(stamps[r]), dt.UTC) for r in detections]
+    return ScoredSeries("checkout", "x", 1, stamps, values, values, 1.0, times, [], "champion")
+
+
+def test_bars_and_marks_share_the_time_axis_and_gaps_stay_blank() -> None:
+    stamps = T0 + STEP * np.r_[0:100, 300:400].astype(np.int64)
+    values = np.ones(stamps.size)
+    values[150] = 50.0
+    bars, marks = sparkline(_scored(stamps, values, [150]), 80)
+    assert len(bars) == len(marks) == 80
+    assert marks.index("^") == bars.index("█")
+    assert "   " in bars.strip(), "the gap in time should show as blank columns"
+
+
+@pytest.mark.parametrize("n_points", [1, 5, 300])
+def test_constant_and_tiny_series_draw_a_visible_line(n_points: int) -> None:
+    stamps = T0 + STEP * np.arange(n_points, dtype=np.int64)
+    bars, _ = sparkline(_scored(stamps, np.full(n_points, 3.0), []), 80)
+    assert bars == "▁" * min(n_points, 80)
+
+
+def test_terminal_output_fits_the_console_and_has_no_dangling_colon(ws) -> None:
+    result = _invoke(ws, "detect", "score", "checkout/flat")
+    assert result.exit_code == 0, result.output
+    bars, marks, *summary = result.stdout.splitlines()
+    assert bars == "▁" * min(console.width, MAX_WIDTH, 300)
+    assert marks.strip() == ""
+    text = " ".join(summary)
+    assert text.startswith("0 detections with model version 1 (newest candidate")
+    assert not text.rstrip().endswith(":")
+
+
+# 5. the default version skips rejected/retired ones; --version must be a detector
+
+
+def test_default_version_prefers_approved_and_skips_rejected(ws, tmp_path: Path) -> None:
+    second = _register(ws, tmp_path)
+    third = _register(ws, tmp_path)
+    registry.reject_version(ws, third, reason="worse", approver="ana")
+    scored = score_series(ws, "checkout/errors")
+    assert (scored.version_id, scored.chosen_as.split(",")[0]) == (second, "newest candidate")
+    registry.approve_version(ws, 1, reason="fine", approver="ana")
+    scored = score_series(ws, "checkout/errors")
+    assert (scored.version_id, scored.chosen_as) == (1, "newest approved")
+    result = _invoke(ws, "detect", "score", "checkout/errors")
+    assert "model version 1 (newest approved)" in result.stdout
+
+
+def test_only_rejected_versions_is_not_found(ws) -> None:
+    registry.reject_version(ws, 1, reason="bad", approver="ana")
+    assert registry.list_versions(ws)[0].status == ModelStatus.REJECTED
+    with pytest.raises(NotFound, match="rejected or retired"):
+        score_series(ws, "checkout/errors")
+
+
+def test_version_of_another_task_is_an_input_error(ws, tmp_path: Path) -> None:
+    other = _register(ws, tmp_path, ModelTask.PRECEDENT)
+    with pytest.raises(InputError) as caught:
+        score_series(ws, "checkout/errors", version_id=other)
+    assert caught.value.message == (
+        f"version {other} is a precedent model, not a metric anomaly detector"
+    )
+    result = _invoke(ws, "detect", "score", "checkout/errors", "--version", str(other))
+    assert result.exit_code == InputError.exit_code
+    assert "unknown detector" not in result.output
+
+
+# 6. NaN values are reported with the series and the first bad timestamp
+
+
+def test_nan_series_is_named_with_its_first_bad_timestamp(ws) -> None:
+    bad_at = dt.datetime.fromtimestamp(T0 + 7 * STEP, dt.UTC).isoformat()
+    with pytest.raises(InputError) as caught:
+        score_series(ws, "checkout/nanny")
+    assert "checkout/nanny" in str(caught.value) and bad_at in str(caught.value)
+    assert caught.value.line is None
+    signals.cut(ws)
+    with pytest.raises(InputError) as caught:
+        train_on_signal_set(ws, None)
+    assert "checkout/nanny" in str(caught.value) and bad_at in str(caught.value)
