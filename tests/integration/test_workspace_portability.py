@@ -141,3 +141,55 @@ def test_a_tampered_artifact_is_refused_and_nothing_is_written(
 
     assert target_registry.list_versions(target) == []
     target.close()
+
+
+def test_an_artifact_changed_on_disk_is_left_out_and_named(workspace, second_database, tmp_path):
+    from lessonloop.domain.enums import ModelTask
+    from lessonloop.domain.models import ModelVersionCreate
+    from lessonloop.registry.artifacts import save_artifact
+    from lessonloop.services import registry
+
+    model = tmp_path / "model"
+    save_artifact(model, {"rules": []})
+    version = registry.register_version(
+        workspace, ModelVersionCreate(task=ModelTask.METRIC_ANOMALY), artifact_dir=model
+    )
+    with (Path(version.artifact_path) / "config.json").open("a") as handle:
+        handle.write(" ")
+    dump = tmp_path / "dump.jsonl"
+    left_out: list[str] = []
+    export_workspace(workspace, dump, left_out=left_out)
+    assert len(left_out) == 1 and "does not match its recorded hash" in left_out[0]
+    target = _fresh(second_database, tmp_path, "target")
+    counts = import_workspace(target, dump)  # the backup still restores
+    assert counts["model_versions"] == 1
+    target.close()
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"../x": "eA=="},
+        {"/etc/x": "eA=="},
+        {"a/./b": "eA=="},
+        {"a": "eA==", "a/b": "eA=="},
+        {"config.json": "not base64!"},
+        {},
+    ],
+)
+def test_unpacking_refuses_unsafe_or_broken_artifacts(tmp_path, files) -> None:
+    from lessonloop.registry.artifacts import unpack_artifact
+
+    with pytest.raises(ValueError):
+        unpack_artifact("0" * 64, files, tmp_path / "root")
+    assert not (tmp_path / "root").exists() or not any((tmp_path / "root").iterdir())
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_dump_line_that_is_not_an_object_is_refused(workspace, tmp_path) -> None:
+    dump = tmp_path / "dump.jsonl"
+    export_workspace(workspace, dump)
+    dump.write_text(dump.read_text() + "5\n")
+    with pytest.raises(InputError) as info:
+        import_workspace(workspace, dump)
+    assert "not a JSON object" in str(info.value)

@@ -209,9 +209,12 @@ def incidents_show(key: str, as_json: JsonOpt = False) -> None:
 @handle_errors
 def export_cmd(file: Path) -> None:
     """Export the whole workspace to a JSON-lines file (lossless)."""
+    left_out: list[str] = []
     with progress_bar() as update:
-        rows = portability.export_workspace(workspace(), file, progress=update)
+        rows = portability.export_workspace(workspace(), file, progress=update, left_out=left_out)
     console.print(f"[green]exported[/] {rows} rows to {file}")
+    for problem in left_out:
+        console.print(f"[yellow]model artifact left out:[/] {problem}", highlight=False)
 
 
 @app.command("import-workspace")

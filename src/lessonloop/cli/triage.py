@@ -28,6 +28,7 @@ def triage(
                     "precedent_model_version": report.precedent_model_version,
                     "suggestions": [{**vars(s), "reviewers": report.decided.get(s.label)}
                                     for s in report.suggestions],
+                    "decided": report.decided,
                     "precedents": report.precedents,
                     "remediations": [{"remediation": r.remediation, "score": r.score,
                                       "supporting": [vars(x) for x in r.supporting]}
@@ -41,6 +42,11 @@ def triage(
                   report.decided.get(s.label, ""),
                   ", ".join([*s.keyword_hits, *s.top_terms][:5])) for s in report.suggestions
                  if s.suggested or s.probability >= 0.2 or s.label in report.decided])
+    shown = {s.label for s in report.suggestions}
+    outside = {label: status for label, status in report.decided.items() if label not in shown}
+    if outside:
+        console.print("reviewers' labels that name no term of the taxonomy: " + ", ".join(
+            f"{label} ({status})" for label, status in sorted(outside.items())), highlight=False)
     ranked_by = (f"precedent model version {report.precedent_model_version}"
                  if report.precedent_model_version else "knowledge base + reviewer verdicts")
     print_table(f"Precedents ({ranked_by})", ["incident", "score", "why", "what was done"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter, field_validator, model_validator
+from pydantic import Field, StringConstraints, TypeAdapter, field_validator, model_validator
 
 from lessonloop.domain.common import DomainModel, Key, UtcDatetime
 from lessonloop.domain.enums import AlertVerdict, SignalKind, SignalStatus
@@ -28,6 +28,7 @@ __all__ = [
     "SignalRead",
     "SignalSetRead",
     "payload_adapter",
+    "LabelKey",
     "label_key",
     "label_words",
 ]
@@ -155,18 +156,28 @@ class SuppressionRule(_Payload):
         return sorted(set(value))
 
 
-_NOT_IN_KEY = re.compile(r"[^A-Za-z0-9._:/-]+")
+_LABEL_PATTERN = r"^[^\W_][\w.:/-]*$"
+_LABEL = re.compile(_LABEL_PATTERN)
 _WORD = re.compile(r"[^\W_]+")
+
+LabelKey = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=120, pattern=_LABEL_PATTERN
+    ),
+]
+"""A failure-mode or remediation label: like a key, but letters of any script are allowed
+(``défaillance_réseau``, ``数据库_故障``), since taxonomy terms may be written in any language."""
 
 
 def label_key(name: str) -> str:
     """A taxonomy term as a signal label: ``"retry storm"`` becomes ``"retry_storm"``.
 
-    Words are joined by underscores and lower-cased; a name that is already a valid key is
+    Words are joined by underscores and lower-cased; a name that is already a valid label is
     returned unchanged, so labels people wrote as keys keep their spelling.
     """
     stripped = name.strip()
-    if stripped and _NOT_IN_KEY.search(stripped) is None:
+    if _LABEL.fullmatch(stripped):
         return stripped
     return "_".join(_WORD.findall(stripped.lower()))
 
@@ -193,13 +204,13 @@ class _Labelled(_Payload):
 class FailureModeLabel(_Labelled):
     kind: Literal["failure_mode_label"] = "failure_mode_label"
     incident_key: Key
-    label: Key
+    label: LabelKey
 
 
 class RemediationLabel(_Labelled):
     kind: Literal["remediation_label"] = "remediation_label"
     incident_key: Key
-    label: Key
+    label: LabelKey
 
 
 class InstrumentationGap(_Payload):

@@ -203,5 +203,7 @@ def unpack_artifact(content_hash: object, files: object, root: Path) -> Path:
         return path
     except binascii.Error as exc:
         raise ValueError(f"artifact file is not base64: {exc}") from None
+    except OSError as exc:  # e.g. "a" and "a/b" both given: not a folder layout
+        raise ValueError(f"artifact files do not form a folder: {exc.strerror}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -218,10 +218,14 @@ def plot_scored(scored: ScoredSeries, out: Path) -> Path:
     bottom.axhline(scored.threshold, color="#c0392b", ls="--", lw=0.8)
     bottom.set_ylabel("score")
     fig.tight_layout()
-    try:
-        fig.savefig(check_png(out), dpi=110, format="png")
+    target = check_png(out)
+    partial = target.with_name(f".{target.name}.partial")
+    try:  # written aside, then renamed: a reader never sees half a PNG
+        fig.savefig(partial, dpi=110, format="png")
+        partial.replace(target)
     except OSError as error:
+        partial.unlink(missing_ok=True)
         raise InputError(f"cannot write {out}: {error.strerror or error}", field="--png") from None
     finally:
         plt.close(fig)
-    return out
+    return target

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from lessonloop.domain.common import canonical_json
-from lessonloop.errors import InputError
-from lessonloop.registry.artifacts import pack_artifact, unpack_artifact
+from lessonloop.errors import InputError, IntegrityError, NotFound
+from lessonloop.registry.artifacts import pack_artifact, unpack_artifact, verify_artifact
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage.dump import Rewrite, count_rows, export_rows, import_rows
 
@@ -42,11 +42,27 @@ def _portable(artifacts: dict[str, Path]) -> Rewrite:
     return rewrite
 
 
-def export_workspace(ws: Workspace, path: Path, progress: Progress | None = None) -> int:
+def _artifact_problem(folder: Path, digest: str) -> str | None:
+    """Why an artifact cannot travel (missing, or not matching its hash), or None."""
+    try:
+        verify_artifact(folder, digest)
+    except (NotFound, IntegrityError) as exc:
+        return str(exc)
+    return None
+
+
+def export_workspace(
+    ws: Workspace,
+    path: Path,
+    progress: Progress | None = None,
+    *,
+    left_out: list[str] | None = None,
+) -> int:
     """Write the dump atomically (temp file, then rename); returns the number of rows.
 
-    A model version whose artifact folder is gone is exported without it (its rows stay);
-    loading that version fails as it did before the export.
+    An artifact whose folder is gone or no longer matches its hash is left out (the version's
+    rows stay; loading it fails as it did before the export) and named in ``left_out``, so the
+    dump always imports.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = 0
@@ -64,9 +80,13 @@ def export_workspace(ws: Workspace, path: Path, progress: Progress | None = None
                 if progress is not None and rows % 500 == 0:
                     progress("export", rows, total)
             for digest in sorted(artifacts):
-                if artifacts[digest].is_dir():
-                    files = pack_artifact(artifacts[digest])
-                    handle.write(canonical_json({"artifact": digest, "files": files}) + "\n")
+                problem = _artifact_problem(artifacts[digest], digest)
+                if problem:
+                    if left_out is not None:
+                        left_out.append(problem)
+                    continue
+                files = pack_artifact(artifacts[digest])
+                handle.write(canonical_json({"artifact": digest, "files": files}) + "\n")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

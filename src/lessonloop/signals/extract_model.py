@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from pydantic import ValidationError
+
 from lessonloop.domain.signals import FailureModeLabel, SignalCreate
-from lessonloop.signals.context import Extraction, ExtractionInput, provenance_for
+from lessonloop.signals.context import (
+    Extraction,
+    ExtractionInput,
+    ExtractionProblem,
+    provenance_for,
+)
 
 __all__ = [
     "SuggestsFailureModes",
@@ -58,9 +65,19 @@ def extract_model(
     for suggestion in classifier.suggest(text):
         if not suggestion.suggested:
             continue
+        try:
+            payload = FailureModeLabel(incident_key=source.incident.key, label=suggestion.label)
+        except ValidationError:
+            # a taxonomy term no label can name (no letter or digit at all): say so, go on
+            out.problems.append(
+                ExtractionProblem(
+                    "review", f"suggested failure mode {suggestion.label!r} cannot be a label"
+                )
+            )
+            continue
         out.proposals.append(
             SignalCreate(
-                payload=FailureModeLabel(incident_key=source.incident.key, label=suggestion.label),
+                payload=payload,
                 confidence=round(min(max(suggestion.probability, 0.0), 1.0), 4),
                 provenance=provenance_for(
                     source, extractor=MODEL_EXTRACTOR, version=version, field="review"

@@ -84,9 +84,12 @@ def _parse(lines: Iterable[str], source: str) -> Iterator[tuple[int, dict[str, A
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line)
+            record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"not JSON: {exc.msg}", file=source, line=number) from exc
+        if not isinstance(record, dict):
+            raise InputError("not a JSON object", file=source, line=number)
+        yield number, record
 
 
 def import_rows(
@@ -135,7 +138,7 @@ def import_rows(
     last_index = 0
     extras = False
     for number, record in parsed:
-        if "table" not in record and extra is not None:
+        if "table" not in record and "artifact" in record and extra is not None:
             for name in order[last_index:]:
                 flush(name)
             last_index, extras = len(order), True

@@ -194,3 +194,17 @@ def test_a_signals_block_label_belongs_to_the_reviews_incident(workspace, tmp_pa
         ("INC-2026-0042", "capacity_exhaustion")
     ]
     assert not [p for p in result.problems if "incident_key" in p.field]
+
+
+def test_taxonomy_terms_in_any_script_become_labels_and_a_bad_one_is_a_problem(demo_ws) -> None:
+    from lessonloop.services import knowledge
+
+    knowledge.add_taxonomy_term(demo_ws, "failure_mode", "file d'attente pleine",
+                                keywords=("queue depth",))
+    knowledge.add_taxonomy_term(demo_ws, "failure_mode", "队列 积压", keywords=("backlog",))
+    knowledge.add_taxonomy_term(demo_ws, "failure_mode", "!!!", keywords=("backlog",))
+    result = service.extract_review(demo_ws, "INC-2026-0042")
+    labels = {s.payload.label for s in result.created if s.kind == SignalKind.FAILURE_MODE_LABEL}
+    assert {"file_d_attente_pleine", "队列_积压"} <= labels
+    assert any("'!!!' cannot be a label" in p.message for p in result.problems)
+    assert [s for s in result.created if s.kind == SignalKind.INCIDENT_WINDOW]  # the rest ran
