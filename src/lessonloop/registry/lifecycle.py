@@ -100,10 +100,26 @@ def required_approvers(version: ModelVersionRead, *, session: Session) -> int:
     return 2 if touches_tier1(version, session=session) else 1
 
 
+def person(name: str) -> str:
+    """Who a name denotes: ``Alice``, ``alice`` and `` alice `` are one approver."""
+    return " ".join(name.split()).casefold()
+
+
+def _reason(reason: str) -> str:
+    """A decision's reason, which must say something."""
+    if not reason.strip():
+        raise InputError("a reason is required (it is kept in the audit trail)", field="reason")
+    return reason.strip()
+
+
 def approval_state(version_id: int, *, session: Session) -> ApprovalState:
     version = store.get_version(version_id, session=session)
     approvals = store.list_approvals(version_id, session=session)
-    approvers = sorted({a.approver for a in approvals if a.decision == "approve"})
+    first_spelling: dict[str, str] = {}
+    for a in approvals:
+        if a.decision == "approve":
+            first_spelling.setdefault(person(a.approver), a.approver)
+    approvers = sorted(first_spelling.values())
     return ApprovalState(
         version, approvers, required_approvers(version, session=session), approvals
     )
@@ -147,7 +163,10 @@ def approve(version_id: int, *, approver: str, reason: str, session: Session) ->
             f"model version {version_id} is {state.version.status.value}; only a "
             "candidate or shadow version can be approved"
         )
-    if approver in state.approvers:
+    reason = _reason(reason)
+    if not approver.strip():
+        raise InputError("an approval needs a name (--actor or LESSONLOOP_ACTOR)", field="actor")
+    if person(approver) in {person(a) for a in state.approvers}:
         raise Conflict(
             f"{approver} has already approved model version {version_id}; "
             "a second approval must come from someone else"
@@ -168,6 +187,7 @@ def approve(version_id: int, *, approver: str, reason: str, session: Session) ->
 
 def reject(version_id: int, *, approver: str, reason: str, session: Session) -> ModelVersionRead:
     """Reject a version that is not yet champion, recording who and why."""
+    reason = _reason(reason)
     version = store.get_version(version_id, session=session)
     _move(version, S.REJECTED, session=session)
     store.add_approval(
@@ -181,6 +201,7 @@ def reject(version_id: int, *, approver: str, reason: str, session: Session) -> 
 
 
 def retire(version_id: int, *, session: Session, actor: str, reason: str) -> ModelVersionRead:
+    reason = _reason(reason)
     version = store.get_version(version_id, session=session)
     _move(version, S.RETIRED, session=session)
     _record(session, actor, "model.retire", version_id, {"reason": reason})
@@ -243,6 +264,7 @@ def promoted_at(version_id: int, *, session: Session) -> dt.datetime | None:
 
 def rollback(task: ModelTask, *, session: Session, actor: str, reason: str) -> ModelVersionRead:
     """Retire the task's champion and reinstate the champion it replaced, atomically."""
+    reason = _reason(reason)
     store.lock_task(task, session=session)
     current = store.champion_of(task, session=session)
     if current is None:

@@ -7,7 +7,7 @@ import pytest
 from lessonloop.domain import ServiceCreate
 from lessonloop.domain.enums import ModelStatus, ModelTask
 from lessonloop.domain.models import ModelVersionCreate
-from lessonloop.errors import Conflict, IntegrityError
+from lessonloop.errors import Conflict, InputError, IntegrityError
 from lessonloop.registry import lifecycle
 from lessonloop.registry.artifacts import save_artifact
 from lessonloop.storage import audit, services
@@ -42,8 +42,11 @@ def test_tier_one_needs_two_distinct_approvers(session) -> None:
     state = lifecycle.approve(version_id, approver="ana", reason="ok", session=session)
     assert not state.approved and state.version.status == ModelStatus.CANDIDATE
     assert state.required == 2
-    with pytest.raises(Conflict, match="someone else"):
-        lifecycle.approve(version_id, approver="ana", reason="again", session=session)
+    for same_person in ("ana", "Ana", "  ana ", "ANA"):
+        with pytest.raises(Conflict, match="someone else"):
+            lifecycle.approve(version_id, approver=same_person, reason="again", session=session)
+    with pytest.raises(InputError, match="reason"):
+        lifecycle.approve(version_id, approver="bo", reason="   ", session=session)
     state = lifecycle.approve(version_id, approver="bo", reason="agree", session=session)
     assert state.approved and state.version.status == ModelStatus.APPROVED
 
@@ -57,6 +60,9 @@ def test_forbidden_transitions_are_conflicts(session) -> None:
     version_id = _version(session)
     with pytest.raises(Conflict, match="only an approved"):
         lifecycle.promote(version_id, expected_champion_id=None, session=session, actor="a")
+    for blank in ("", "  "):
+        with pytest.raises(InputError, match="reason"):
+            lifecycle.reject(version_id, approver="ana", reason=blank, session=session)
     lifecycle.reject(version_id, approver="ana", reason="worse on holdout", session=session)
     with pytest.raises(Conflict):
         lifecycle.approve(version_id, approver="bo", reason="ok", session=session)
@@ -102,10 +108,9 @@ def test_promotion_refuses_a_tampered_artifact(session, tmp_path) -> None:
 
 
 def test_a_blank_reason_is_refused_and_nothing_is_written(session) -> None:
-    from pydantic import ValidationError
-
     version_id = _version(session)
-    with pytest.raises(ValidationError):
-        lifecycle.approve(version_id, approver="ana", reason="", session=session)
+    for blank in ("", " \t "):
+        with pytest.raises(InputError, match="reason"):
+            lifecycle.approve(version_id, approver="ana", reason=blank, session=session)
     assert store.list_approvals(version_id, session=session) == []
     assert store.get_version(version_id, session=session).status == ModelStatus.CANDIDATE
