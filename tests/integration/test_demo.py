@@ -107,6 +107,16 @@ def test_learn_approve_promote_export_on_the_demo_workspace(demo_run) -> None:
     assert learned["candidate_metrics"]["mttd_ci"] is not None
     assert learned["candidate_metrics"]["days"] == 30.0  # two rolling 15-day windows
     assert learned["candidate_metrics"]["precision"] is not None
+    shown = json.loads(cli("models", "show", version, "--json").stdout)
+    split = shown["evaluations"][0]["split"]
+    assert len(split["fold_spans"]) == 2
+    # the registered model is the last fold's, and the split says so
+    assert split["registered_model_train_end"][:19] == shown["version"]["training_end"][:19]
+    assert split["registered_model_train_end"] > split["train_end"]
+    for bad in ("nan", "inf", "-5"):
+        refused_days = subprocess.run([LESSONLOOP, "learn", "--holdout-days", bad], env=env,
+                                      capture_output=True, text=True, timeout=120)
+        assert refused_days.returncode == 2 and "holdout_days" in refused_days.stderr
     refused = subprocess.run([LESSONLOOP, "export-rules", "prometheus", version], env=env,
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode != 0 and "approved" in refused.stderr

@@ -9,6 +9,7 @@ measures what changes. Nothing is approved here: the run stops at the human gate
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,7 +212,12 @@ def attribute_by_insight(
 
 
 def _estimate(value: float | None, ci: tuple[float, float] | None) -> MetricEstimate:
-    return MetricEstimate(value=value, low=ci[0] if ci else None, high=ci[1] if ci else None)
+    def r(x: float | None) -> float | None:
+        return None if x is None else round(x, 4)
+
+    return MetricEstimate(
+        value=r(value), low=r(ci[0]) if ci else None, high=r(ci[1]) if ci else None
+    )
 
 
 def _metrics(score: PeriodScore) -> dict[str, MetricEstimate]:
@@ -242,6 +248,10 @@ def learn(
     """
     if folds < 1:
         raise InputError("folds must be at least 1", field="folds")
+    if not math.isfinite(holdout_days) or holdout_days <= 0:
+        raise InputError("must be a positive number of days", field="holdout_days")
+    if attribution_top < 0:
+        raise InputError("must be 0 or more", field="attribution_top")
     note = progress or (lambda _d, _n, _t: None)
     note("extract", 0, 5)
     signals.extract_all(ws)
@@ -262,6 +272,7 @@ def learn(
         )
     note("train", 2, 5)
     candidate: dict[str, list[dt.datetime]] = {}
+    fold_spans: list[dict[str, str]] = []
     for fold in range(folds):
         fold_start = start + dt.timedelta(days=holdout_days * fold)
         fold_end = min(end, fold_start + dt.timedelta(days=holdout_days))
@@ -273,7 +284,11 @@ def learn(
         )
         for service, times in pages.items():
             candidate.setdefault(service, []).extend(times)
+        fold_spans.append({"train_end": fold_start.isoformat(), "end": fold_end.isoformat()})
     cand_score = score_period(candidate, labels, start, end, seed=seed)
+    # The registered model is the last fold's; attribution compares like with like: its own
+    # fold, with and without each group of signals.
+    last_fold = score_period(pages, labels, trained.train_end, end, seed=seed)
     note("evaluate", 3, 5)
     champion = _champion_pages(ws, series, start, end)
     baseline_name = f"champion {champion[0]}" if champion else "static alerts"
@@ -288,7 +303,7 @@ def learn(
         series,
         end,
         labels,
-        cand_score,
+        last_fold,
         top=attribution_top,
         profile=profile,
         seed=seed,
@@ -310,6 +325,10 @@ def learn(
                 "train_end": start.isoformat(),
                 "holdout_end": end.isoformat(),
                 "folds": folds,
+                "fold_spans": fold_spans,
+                "scheme": "rolling origin: each fold is scored by a model trained on the labels "
+                "that end before it; the metrics pool the folds",
+                "registered_model_train_end": trained.train_end.isoformat(),
                 "labels": "accepted incident windows",
             },
             metrics=_metrics(cand_score),
