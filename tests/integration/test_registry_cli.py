@@ -63,7 +63,10 @@ def test_approve_promote_export_flow(workspace, tmp_path: Path) -> None:
     approved = _invoke(workspace, "models", "approve", str(version.id), "--reason", "MTTD better")
     assert approved.exit_code == 0, approved.output
     assert "status approved" in approved.stdout
-    out = tmp_path / "rules.yml"
+    folder = _invoke(workspace, "export-rules", "prometheus", str(version.id), "--out",
+                     str(tmp_path))
+    assert folder.exit_code == 2 and "--out" in folder.output
+    out = tmp_path / "new" / "rules.yml"  # a missing folder is created
     exported = _invoke(workspace, "export-rules", "prometheus", str(version.id), "--out", str(out))
     assert exported.exit_code == 0, exported.output
     assert 'api_errors_ratio{service="api"} > 0.05' in out.read_text()

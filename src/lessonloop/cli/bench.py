@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from lessonloop.cli.common import console, handle_errors, print_table, settings
+from lessonloop.cli.common import (
+    check_out,
+    console,
+    handle_errors,
+    print_table,
+    settings,
+    write_atomically,
+)
 from lessonloop.errors import InputError
 
 app = typer.Typer(
@@ -19,37 +24,9 @@ app = typer.Typer(
 SHARED = Path("..") / "shared" / "datasets"
 
 
-def check_out(out: Path) -> Path:
-    """Validate --out before a run: a file path (not a folder) in a writable folder.
-
-    A missing parent folder is created; problems raise InputError on the field ``--out``.
-    """
-    if out.is_dir():
-        raise InputError(f"{out} is a folder; give a file name", field="--out")
-    existing = next((p for p in (out.parent, *out.parent.parents) if p.exists()), None)
-    if existing is not None and not existing.is_dir():
-        raise InputError(f"{existing} is not a folder", field="--out")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out.parent):
-            pass
-    except OSError as error:
-        raise InputError(
-            f"cannot write in folder {out.parent}: {error.strerror or error}", field="--out"
-        ) from None
-    return out
-
-
 def write_result(out: Path, result: dict[str, Any]) -> None:
     """Write the JSON result whole or not at all (a temporary file renamed into place)."""
-    text = json.dumps(result, indent=1, default=str)
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, out)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise InputError(f"cannot write {out}: {error.strerror or error}", field="--out") from None
+    write_atomically(out, json.dumps(result, indent=1, default=str))
     console.print(f"wrote {out}", highlight=False, soft_wrap=True)
 
 

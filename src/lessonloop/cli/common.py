@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import typer
@@ -151,3 +154,35 @@ def progress_bar(quiet: bool = False) -> Iterator[ProgressCallback]:
             progress.update(tasks[description], completed=done, total=total)
 
         yield update
+
+
+def check_out(out: Path) -> Path:
+    """Validate an --out path before any work: a file (not a folder) in a writable folder.
+
+    A missing parent folder is created; problems raise InputError on the field ``--out``.
+    """
+    if out.is_dir():
+        raise InputError(f"{out} is a folder; give a file name", field="--out")
+    existing = next((p for p in (out.parent, *out.parent.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise InputError(f"{existing} is not a folder", field="--out")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out.parent):
+            pass
+    except OSError as error:
+        raise InputError(
+            f"cannot write in folder {out.parent}: {error.strerror or error}", field="--out"
+        ) from None
+    return out
+
+
+def write_atomically(out: Path, text: str) -> None:
+    """Write text whole or not at all (a temporary file renamed into place)."""
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, out)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise InputError(f"cannot write {out}: {error.strerror or error}", field="--out") from None

@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from lessonloop.cli.common import err_console, handle_errors, workspace
+from lessonloop.cli.common import (
+    check_out,
+    err_console,
+    handle_errors,
+    workspace,
+    write_atomically,
+)
 from lessonloop.services import registry
 
 app = typer.Typer(
@@ -22,7 +28,7 @@ def _emit(text: str, out: Path | None) -> None:
     if out is None:
         typer.echo(text, nl=False)
         return
-    out.write_text(text)
+    write_atomically(check_out(out), text)
     err_console.print(f"wrote {out}")
 
 
