@@ -129,6 +129,14 @@ def test_learn_approve_promote_export_on_the_demo_workspace(demo_run) -> None:
     assert early.returncode != 0
     cli("--actor", "second-approver", "models", "approve", version, "--reason", "agreed")
     cli("models", "promote", version)
+    # Promotion ships the "detect" action items of the reviews the model learned from.
+    experiment = shown["experiments"][0]
+    assert experiment["action_item_ids"]
+    checked = json.loads(cli("outcomes", "check", "--json").stdout)
+    shipped = {r["action_id"]: r["evidence"].get("shipped_by") for r in checked}
+    assert {shipped.get(i) for i in experiment["action_item_ids"] if i in shipped} == {
+        f"model version {version} promoted"
+    }
     rules = root / "rules.yaml"
     cli("export-rules", "prometheus", version, "--out", str(rules))
     text = rules.read_text()

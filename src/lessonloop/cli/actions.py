@@ -10,6 +10,7 @@ import typer
 from lessonloop.cli.common import console, handle_errors, print_json, print_table, workspace
 from lessonloop.domain.actions import ActionItemUpdate
 from lessonloop.domain.enums import ActionStatus
+from lessonloop.errors import InputError
 from lessonloop.services import actions
 
 app = typer.Typer(help="List and update action items.", no_args_is_help=True)
@@ -53,6 +54,19 @@ def list_(
     )
 
 
+def _moment(text: str) -> dt.datetime:
+    """'now' or an ISO 8601 date/time; naive times are UTC."""
+    if text.strip().lower() == "now":
+        return dt.datetime.now(dt.UTC)
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(
+            f"not a time: {text!r} (ISO 8601, e.g. 2026-03-02T10:00Z, or 'now')", field="--shipped"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 @app.command("update")
 @handle_errors
 def update(
@@ -60,9 +74,14 @@ def update(
     status: Annotated[ActionStatus | None, typer.Option()] = None,
     owner: Annotated[str | None, typer.Option()] = None,
     due: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    shipped: Annotated[str | None, typer.Option(
+        help="When the change reached production: ISO 8601 (UTC if no offset) or 'now'. "
+        "'lessonloop outcomes check' measures its effect from then.")] = None,
 ) -> None:
-    """Change an action item's status, owner or due date."""
+    """Change an action item's status, owner, due date or shipping time."""
     changes: dict[str, object] = {}
+    if shipped is not None:
+        changes["shipped_at"] = _moment(shipped)
     if status is not None:
         changes["status"] = status
     if owner is not None:
@@ -72,6 +91,8 @@ def update(
     item = actions.update_action_item(
         workspace(), action_id, ActionItemUpdate.model_validate(changes)
     )
+    shipped_note = f", shipped {item.shipped_at:%Y-%m-%d %H:%M}Z" if item.shipped_at else ""
     console.print(
-        f"action {item.id} ({item.title}): {item.status.value}, owner {item.owner}, due {item.due}"
+        f"action {item.id} ({item.title}): {item.status.value}, owner {item.owner}, "
+        f"due {item.due}{shipped_note}"
     )

@@ -56,6 +56,7 @@ class ActionItemUpdate(DomainModel):
     priority: Priority | None = None
     status: ActionStatus | None = None
     external_link: str | None = None
+    shipped_at: UtcDatetime | None = None  # when the change reached production
 
 
 class ActionItemRead(ActionItemBase):

@@ -18,12 +18,13 @@ from typing import Any
 from joblib import Parallel, delayed
 
 from lessonloop.detectors.base import load_detector
-from lessonloop.domain.enums import Decision, ModelStatus, ModelTask, SignalKind
+from lessonloop.domain.enums import ActionType, Decision, ModelStatus, ModelTask, SignalKind
 from lessonloop.domain.models import EvaluationCreate, ExperimentCreate, MetricEstimate
 from lessonloop.domain.signals import IncidentWindow, SignalRead
 from lessonloop.errors import InputError
 from lessonloop.registry.artifacts import verify_artifact
 from lessonloop.services import registry, signals
+from lessonloop.services.actions import list_action_items
 from lessonloop.services.detection_eval import (
     LabelledIncident,
     PeriodScore,
@@ -230,6 +231,27 @@ def _metrics(score: PeriodScore) -> dict[str, MetricEstimate]:
     }
 
 
+def _detect_actions(
+    ws: Workspace, accepted: Mapping[SignalKind, list[SignalRead]], used: set[int]
+) -> list[int]:
+    """The "detect" action items of the reviews whose signals the model learned from.
+
+    Promoting the model ships them (``lessonloop outcomes check`` then measures their effect),
+    unless an item already records its own shipping time.
+    """
+    reviews = {
+        s.provenance.review_id
+        for group in accepted.values()
+        for s in group
+        if s.id in used and s.provenance.review_id is not None
+    }
+    return sorted(
+        item.id
+        for item in list_action_items(ws)
+        if item.review_id in reviews and item.type == ActionType.DETECT
+    )
+
+
 def learn(
     ws: Workspace,
     *,
@@ -353,6 +375,7 @@ def learn(
             hypothesis="Signals from reviews make detection faster and quieter than "
             f"{baseline_name}",
             insight_ids=insight_ids,
+            action_item_ids=_detect_actions(ws, accepted, set(trained.signal_ids)),
             task=ModelTask.METRIC_ANOMALY,
             baseline_version_id=champion[0] if champion else None,
             candidate_version_id=version.id,

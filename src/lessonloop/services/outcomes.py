@@ -90,6 +90,7 @@ def _measure(
         )
         values = [_minutes(pick(i), i.started_at) for i in found]
         return np.array([v for v in values if v is not None], dtype=float)
+    metric = _PER_DAY.get(metric, metric)
     if metric in ("alerts", "false_alerts"):
         found_alerts = [
             a
@@ -101,6 +102,10 @@ def _measure(
     offsets = (stored.timestamps - int(start.timestamp())) // 86400
     daily = [stored.values[offsets == d] for d in range(days)]
     return np.array([v.mean() for v in daily if v.size], dtype=float)
+
+
+# Counts are per day already: the names reviews often write mean the same thing.
+_PER_DAY = {"alerts_per_day": "alerts", "false_alerts_per_day": "false_alerts"}
 
 
 def _shipped(item: ActionItemRead, session: Session) -> tuple[dt.datetime | None, str]:

@@ -99,3 +99,45 @@ def _no_tags():
     from lessonloop.domain import IncidentUpdate
 
     return IncidentUpdate(tags=["disk"])
+
+
+def test_a_person_records_shipping_and_per_day_metric_names_are_understood(workspace) -> None:
+    from typer.testing import CliRunner
+
+    from lessonloop.cli.app import app
+
+    ids = _seed(workspace)
+    with workspace.transaction() as session:
+        reviews.save(
+            ReviewCreate(
+                incident_key="B-0",
+                title="noisy",
+                action_items=[
+                    ActionItemCreate(
+                        title="Quiet the disk alert",
+                        expected_effect=ExpectedEffect(
+                            metric="false_alerts_per_day", direction="down", service="api"
+                        ),
+                    )
+                ],
+            ),
+            session=session,
+            actor="t",
+        )
+        quiet = next(a.id for a in actions.list_actions(session=session)
+                     if a.title == "Quiet the disk alert")
+    runner = CliRunner()
+    base = ["--home", str(workspace.settings.home), "--database-url",
+            workspace.settings.resolved_database_url, "actions", "update"]
+    for item in (ids["Not shipped"], quiet):
+        done = runner.invoke(app, [*base, str(item), "--shipped", SHIP.strftime("%Y-%m-%dT%H:%M")])
+        assert done.exit_code == 0, done.output
+        assert "shipped 2026-02-04 10:00Z" in " ".join(done.stdout.split())
+    bad = runner.invoke(app, [*base, str(quiet), "--shipped", "soon"])
+    assert bad.exit_code == 2 and "--shipped" in bad.stderr
+    results = {r.action_id: r for r in check_outcomes(workspace, now=NOW)}
+    assert results[ids["Not shipped"]].evidence["shipped_by"] == "action item shipped_at"
+    assert results[ids["Not shipped"]].verdict != "too early"
+    # counted as false alerts per day (none here): a measurement, not "no such series"
+    assert "no series" not in str(results[quiet].evidence)
+    assert results[quiet].verdict == "not verified"
