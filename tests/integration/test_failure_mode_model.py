@@ -194,3 +194,18 @@ def test_triage_stops_suggesting_a_label_rejected_for_the_incident(workspace) ->
     assert report.decided == {"retry storm": "accepted", "dependency outage": "rejected"}
     assert not after["dependency outage"].suggested
     assert after["retry storm"].suggested
+
+
+def test_each_learn_run_is_an_experiment(workspace) -> None:
+    from lessonloop.domain.enums import ModelTask
+    from lessonloop.services import registry
+    from lessonloop.services.precedent_model import learn_precedents
+
+    _build(workspace)
+    result = learn_failure_modes(workspace)
+    precedent = learn_precedents(workspace)
+    for task, version in ((ModelTask.FAILURE_MODE, result.candidate_id),
+                          (ModelTask.PRECEDENT, precedent.candidate_id)):
+        (experiment,) = registry.list_experiments(workspace, task=task)
+        assert experiment.candidate_version_id == version
+        assert experiment.decision.value in ("better", "worse", "not distinguishable")

@@ -152,6 +152,13 @@ def compare_decisions(
     """
     with ws.transaction() as session:
         versions = [store.get_version(v, session=session) for v in (first, second)]
+    for version in versions:
+        if version.task != ModelTask.METRIC_ANOMALY:
+            raise InputError(
+                f"model version {version.id} is a {version.task.value} model; decisions on "
+                "stored series are compared between metric_anomaly versions",
+                field="version",
+            )
     rules = [_learned_rules(v) for v in versions]
     keys = sorted({(r.service, r.series) for side in rules for r in side})
     found: list[Disagreement] = []

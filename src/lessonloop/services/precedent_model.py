@@ -21,6 +21,7 @@ import numpy as np
 from lessonloop.domain.enums import Decision, ModelTask, SignalKind
 from lessonloop.domain.models import (
     EvaluationCreate,
+    ExperimentCreate,
     MetricEstimate,
     ModelVersionCreate,
     ModelVersionRead,
@@ -229,6 +230,18 @@ def learn_precedents(
             comparisons={name: {"verdict": verdict, "against": "plain BM25"}},
             decision=Decision(verdict),
             notes=f"signal set v{data.signal_set_version}",
+        ),
+    )
+    registry.record_experiment(
+        ws,
+        ExperimentCreate(
+            hypothesis="Reviewers' precedent verdicts rank precedents better than plain BM25",
+            task=ModelTask.PRECEDENT,
+            candidate_version_id=model.id,
+            evaluation_id=evaluation.id,
+            data_range={"train_incidents": str(len(past)), "holdout_incidents": str(len(queries))},
+            decision=Decision(verdict),
+            notes="awaiting human approval",
         ),
     )
     return PrecedentLearnResult(

@@ -371,7 +371,7 @@ def learn_failure_modes(
     import numpy as np
 
     from lessonloop.domain.enums import Decision
-    from lessonloop.domain.models import EvaluationCreate, MetricEstimate
+    from lessonloop.domain.models import EvaluationCreate, ExperimentCreate, MetricEstimate
     from lessonloop.evaluation.bootstrap import bootstrap_interval, paired_comparison
 
     signals.extract_all(ws)
@@ -440,6 +440,20 @@ def learn_failure_modes(
             comparisons={"example_f1": {"verdict": verdict, "against": baseline}},
             decision=Decision(verdict),
             notes=f"signal set v{version}",
+        ),
+    )
+    registry.record_experiment(
+        ws,
+        ExperimentCreate(
+            hypothesis="Reviewers' accepted failure-mode labels make triage suggestions more "
+            f"accurate than {baseline}",
+            task=ModelTask.FAILURE_MODE,
+            baseline_version_id=incumbent_id,
+            candidate_version_id=model.id,
+            evaluation_id=evaluation.id,
+            data_range={"train_incidents": str(len(train)), "holdout_incidents": str(len(test))},
+            decision=Decision(verdict),
+            notes="awaiting human approval",
         ),
     )
     return TriageLearnResult(

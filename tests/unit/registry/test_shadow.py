@@ -67,3 +67,16 @@ def test_compare_decisions_on_stored_series(workspace, tmp_path: Path) -> None:
     found, missing = registry.compare_decisions(workspace, ids[0], ids[1])
     assert [d.points for d in found] == [3, 4]
     assert missing == ["api/nowhere"]
+
+
+def test_decisions_are_only_compared_between_metric_anomaly_versions(workspace) -> None:
+    import pytest
+
+    from lessonloop.errors import InputError
+
+    ids = [
+        registry.register_version(workspace, ModelVersionCreate(task=task)).id
+        for task in (ModelTask.METRIC_ANOMALY, ModelTask.FAILURE_MODE)
+    ]
+    with pytest.raises(InputError, match="failure_mode model"):
+        registry.compare_decisions(workspace, ids[0], ids[1])
