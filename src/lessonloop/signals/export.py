@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from lessonloop.domain.common import canonical_json
 from lessonloop.domain.signals import SignalRead
+from lessonloop.errors import InputError
 
 __all__ = ["ExportFormat", "export_signals", "flat_record"]
 
@@ -102,7 +103,13 @@ def export_signals(
     """Write ``<kind>.<fmt>`` per kind and ``schema.json``; returns the paths written."""
     if fmt not in ("parquet", "jsonl"):
         raise ValueError(f"unknown format {fmt!r}")
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(
+            f"cannot use {directory} as the export folder: {error.strerror or error}",
+            field="directory",
+        ) from None
     by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for signal in sorted(signals, key=lambda s: s.id):
         by_kind[signal.kind.value].append(flat_record(signal))

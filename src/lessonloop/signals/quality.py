@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 from lessonloop.domain.enums import AlertVerdict, SignalKind
@@ -305,14 +305,18 @@ def run_checks(data: QualityInput, policy: QualityPolicy | None = None) -> Quali
     """Every check, with findings graded by the policy (checks set to 'off' are skipped)."""
     policy = policy or QualityPolicy()
     report = QualityReport()
+    expired = _expired(data)
+    # The other checks look only at what a cut would keep: expired signals are left out.
+    gone = {i for _, ids in expired for i in ids}
+    live = replace(data, signals=[s for s in data.signals if s.id not in gone])
     checks: dict[str, Callable[[], list[tuple[str, tuple[int, ...]]]]] = {
-        "conflicting": lambda: _conflicting(data),
-        "overlapping": lambda: _overlapping(data),
-        "expired": lambda: _expired(data),
-        "no_series": lambda: _no_series(data),
-        "disagreement": lambda: _disagreement(data, report),
-        "coverage": lambda: _coverage(data, report, policy),
-        "unknown_label": lambda: _unknown_label(data),
+        "conflicting": lambda: _conflicting(live),
+        "overlapping": lambda: _overlapping(live),
+        "expired": lambda: expired,
+        "no_series": lambda: _no_series(live),
+        "disagreement": lambda: _disagreement(live, report),
+        "coverage": lambda: _coverage(live, report, policy),
+        "unknown_label": lambda: _unknown_label(live),
     }
     for name, check in checks.items():
         severity = policy.severities.get(name, "warn")

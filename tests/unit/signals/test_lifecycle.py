@@ -142,6 +142,11 @@ def test_cut_diff_retire_trace_used_by_export(demo_ws, tmp_path) -> None:
     }
     table = pq.read_table(tmp_path / "pq" / "incident_window.parquet")
     assert table.num_rows == 2 and "start" in table.column_names
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    for bad in (a_file, a_file / "below"):
+        with pytest.raises(InputError, match="export folder"):
+            service.export(demo_ws, 2, "jsonl", bad)
     jsonl = service.export(demo_ws, 2, "jsonl", tmp_path / "js")
     schema = json.loads((tmp_path / "js" / "schema.json").read_text())
     assert schema["signal_set_version"] == 2 and "instrumentation_gap" in schema["kinds"]

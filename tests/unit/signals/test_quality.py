@@ -122,3 +122,23 @@ def test_cohens_kappa_matches_a_worked_example() -> None:
     assert cohens_kappa(pairs) == pytest.approx(0.4)
     assert cohens_kappa([]) is None
     assert cohens_kappa([("a", "a")]) == 1.0
+
+
+def test_an_expired_window_is_not_checked_for_overlap_or_series(demo_ws) -> None:
+    gone = _accepted(
+        demo_ws,
+        IncidentWindow(service="checkout", series="latency_p99", start=T0, end=T0 + H),
+        valid_until=T0,
+    )
+    _accepted(
+        demo_ws,
+        IncidentWindow(service="checkout", series="latency_p99", start=T0 + H / 2, end=T0 + 2 * H),
+    )
+    _accepted(demo_ws, IncidentWindow(service="payments", start=T0, end=T0 + H), valid_until=T0)
+    report = service.check(demo_ws)
+    by_check: dict[str, list] = {}
+    for finding in report.findings:
+        by_check.setdefault(finding.check, []).append(finding)
+    assert gone in {i for f in by_check["expired"] for i in f.signal_ids}
+    assert "overlapping" not in by_check and "no_series" not in by_check
+    assert report.notes == []
