@@ -15,13 +15,18 @@ def register(app: typer.Typer) -> None:
 
 @handle_errors
 def learn(
-    holdout_days: Annotated[float, typer.Option(help="Held-out history, in days.")] = 28.0,
+    holdout_days: Annotated[
+        float | None, typer.Option(help="Held-out history, in days (default 28).")
+    ] = None,
     profile: Annotated[
-        str,
-        typer.Option(help="Operator preference: standard, reward_low_FP_rate, reward_low_FN_rate."),
-    ] = "standard",
-    attribution_top: Annotated[int, typer.Option(help="Insights to ablate.")] = 5,
-    folds: Annotated[int, typer.Option(min=1, help="Rolling backtest windows.")] = 1,
+        str | None,
+        typer.Option(help="Operator preference: standard (default), reward_low_FP_rate, "
+                     "reward_low_FN_rate."),
+    ] = None,
+    attribution_top: Annotated[
+        int | None, typer.Option(min=0, help="Insights to ablate (default 5).")
+    ] = None,
+    folds: Annotated[int | None, typer.Option(min=1, help="Rolling backtest windows.")] = None,
     task: Annotated[
         str, typer.Option(help="metric-anomaly, failure-mode or precedent")
     ] = "metric-anomaly",
@@ -31,6 +36,17 @@ def learn(
 
     Stops at the human gate: approve and promote with 'lessonloop models'.
     """
+    given = {"--holdout-days": holdout_days, "--profile": profile,
+             "--attribution-top": attribution_top, "--folds": folds}
+    if task in ("failure-mode", "precedent") and any(v is not None for v in given.values()):
+        from lessonloop.errors import InputError
+
+        named = ", ".join(k for k, v in given.items() if v is not None)
+        raise InputError(
+            f"{named} only apply to --task metric-anomaly (the {task} backtest holds out the "
+            "newest 25 % of incidents)",
+            field="task",
+        )
     if task == "failure-mode":
         _learn_failure_modes(as_json)
         return
@@ -47,10 +63,10 @@ def learn(
     with progress_bar() as update:
         result = run_learn(
             workspace(),
-            holdout_days=holdout_days,
-            profile=profile,
-            attribution_top=attribution_top,
-            folds=folds,
+            holdout_days=28.0 if holdout_days is None else holdout_days,
+            profile=profile or "standard",
+            attribution_top=5 if attribution_top is None else attribution_top,
+            folds=folds or 1,
             progress=update,
         )
     if as_json:

@@ -73,8 +73,9 @@ def check_transition(current: ModelStatus, new: ModelStatus) -> None:
     """Raise Conflict when the status machine has no edge from `current` to `new`."""
     if new not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current])) or "none"
+        article = "an" if current.value[0] in "aeiou" else "a"
         raise Conflict(
-            f"a {current.value} version cannot become {new.value} "
+            f"{article} {current.value} version cannot become {new.value} "
             f"(allowed from {current.value}: {allowed})"
         )
 
