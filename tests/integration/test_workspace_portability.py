@@ -193,3 +193,25 @@ def test_a_dump_line_that_is_not_an_object_is_refused(workspace, tmp_path) -> No
     with pytest.raises(InputError) as info:
         import_workspace(workspace, dump)
     assert "not a JSON object" in str(info.value)
+
+
+def test_a_hand_edited_row_that_does_not_fit_is_an_input_error(
+    workspace, second_database, tmp_path
+) -> None:
+    import json
+
+    with workspace.transaction() as session:
+        populate(session, 2)
+    dump = tmp_path / "dump.jsonl"
+    export_workspace(workspace, dump)
+    lines = dump.read_text().splitlines()
+    number = next(i for i, line in enumerate(lines) if '"table":"incidents"' in line)
+    record = json.loads(lines[number])
+    record["row"]["started_at"] = "2026-03-02T10:00:00Z"  # a plain string, not {"$dt": ...}
+    lines[number] = json.dumps(record)
+    dump.write_text("\n".join(lines) + "\n")
+    target = _fresh(second_database, tmp_path, "target")
+    with pytest.raises(InputError) as info:
+        import_workspace(target, dump)
+    assert "incidents" in str(info.value) and info.value.line == number + 1
+    target.close()

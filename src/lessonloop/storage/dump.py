@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from sqlalchemy import Table, delete, func, insert, select, text
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from lessonloop.domain.common import canonical_json
@@ -128,11 +129,23 @@ def import_rows(
         )
     counts: dict[str, int] = {}
     pending: dict[str, list[dict[str, Any]]] = {}
+    lines: dict[str, list[int]] = {}
 
     def flush(name: str) -> None:
         if pending.get(name):
-            session.execute(insert(tables[name]), pending[name])
-            pending[name] = []
+            try:
+                session.execute(insert(tables[name]), pending[name])
+            except (StatementError, AttributeError, TypeError, ValueError) as exc:
+                first, last = lines[name][0], lines[name][-1]
+                cause = getattr(exc, "orig", None) or exc
+                raise InputError(
+                    f"rows of table {name} on lines {first}-{last} do not fit the schema "
+                    f"({type(cause).__name__}: {str(cause).splitlines()[0][:200]})",
+                    file=source,
+                    line=first,
+                    field="row",
+                ) from None
+            pending[name], lines[name] = [], []
 
     order = list(tables)
     last_index = 0
@@ -169,6 +182,7 @@ def import_rows(
         if rewrite is not None:
             row = rewrite(name, row)
         pending.setdefault(name, []).append({k: _decode(v) for k, v in row.items()})
+        lines.setdefault(name, []).append(number)
         counts[name] = counts.get(name, 0) + 1
         if len(pending[name]) >= BATCH:
             flush(name)
