@@ -69,6 +69,17 @@ def show(version_id: int, as_json: Annotated[bool, typer.Option("--json")] = Fal
         f"[bold]model version {v.id}[/] {v.task.value}: {v.status.value}; signal set "
         f"{v.signal_set_version}; artifact {v.artifact_hash or '-'}"
     )
+    trained = ", ".join(
+        f"{name} {value}"
+        for name, value in (
+            ("profile", v.config.get("profile")),
+            ("training from", v.training_start),
+            ("to", v.training_end),
+        )
+        if value
+    )
+    if trained:
+        console.print(trained, highlight=False)
     console.print(
         f"approvals: {len(details.approval.approvers)} of {details.approval.required} required"
     )
@@ -83,6 +94,15 @@ def show(version_id: int, as_json: Annotated[bool, typer.Option("--json")] = Fal
             ["metric", "value", "95% low", "95% high"],
             [(k, m.value, m.low, m.high) for k, m in evaluation.metrics.items()],
         )
+    print_table(
+        "Experiments",
+        ["id", "hypothesis", "decision", "insights", "action items", "notes"],
+        [
+            (e.id, e.hypothesis, e.decision.value if e.decision else "", len(e.insight_ids),
+             len(e.action_item_ids), e.notes)
+            for e in details.experiments
+        ],
+    )
     print_table(
         "History",
         ["at", "actor", "action", "details"],
