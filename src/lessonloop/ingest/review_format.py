@@ -43,6 +43,7 @@ TIMELINE_COLS = ["At (UTC)", "Kind", "Marker", "Actor", "Event"]
 DECISION_COLS = ["At (UTC)", "Decision", "Alternatives", "Information available", "Outcome"]
 ALERT_COLS = ["Alert", "Verdict", "Reason"]
 ACTION_COLS = ["Title", "Type", "Owner", "Due", "Priority", "Status", "Expected effect"]
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _INSIGHT = re.compile(r"^\[(?P<category>[^\]]+)\]\s+(?P<text>.*?)\s*(?P<meta>\{[^{}]*\})?\s*$")
 
 
@@ -169,29 +170,83 @@ def _actions(section: Section, source: str, template: ReviewTemplate) -> list[Ac
     return out
 
 
-def _signals(section: Section, source: str) -> list[dict[str, Any]]:
-    text = section.text
-    match = re.search(r"```(?:ya?ml)?\n(.*?)```", text + "\n", re.S)
-    if not match:
-        return []
+def _signal_fences(
+    section: Section, source: str
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The section's fenced blocks (line of the opening fence, body) and the lines outside them."""
+    blocks: list[tuple[int, str]] = []
+    outside: list[tuple[int, str]] = []
+    opened: int | None = None
+    body: list[str] = []
+    for number, line in enumerate(section.lines, start=section.line + 1):
+        if not line.lstrip().startswith("```"):
+            if opened is None:
+                outside.append((number, line))
+            else:
+                body.append(line)
+        elif opened is not None:
+            blocks.append((opened, "\n".join(body)))
+            opened = None
+        else:
+            language = line.strip()[3:].strip().lower()
+            if language not in ("", "yaml", "yml"):
+                raise InputError(
+                    f"Signals blocks are fenced YAML (```yaml), not {language!r}",
+                    file=source,
+                    line=number,
+                    field="Signals",
+                )
+            opened, body = number, []
+    if opened is not None:
+        raise InputError(
+            "the fenced block is not closed with ```", file=source, line=opened, field="Signals"
+        )
+    return blocks, outside
+
+
+def _refuse_signal_prose(outside: list[tuple[int, str]], source: str) -> None:
+    """Text outside the fenced blocks would be lost on import, so it is refused."""
+    text = _HTML_COMMENT.sub(
+        lambda m: "\n" * m.group(0).count("\n"), "\n".join(t for _, t in outside)
+    )
+    for (number, _), line in zip(outside, text.split("\n"), strict=True):
+        if line.strip():
+            raise InputError(
+                "text outside the fenced YAML block(s) would be lost; move notes to another "
+                "section (e.g. '## Signal notes', kept verbatim)",
+                file=source,
+                line=number,
+                field="Signals",
+            )
+
+
+def _signal_block(fence_line: int, body: str, source: str) -> list[dict[str, Any]]:
+    """One fenced block's proposals: a YAML list of mappings (an empty block has none)."""
     try:
-        blocks = yaml.safe_load(match.group(1)) or []
+        blocks = yaml.safe_load(body) or []
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(
             "malformed YAML in the Signals block",
             file=source,
-            line=section.line + 2 + (mark.line if mark else 0),
+            line=fence_line + 1 + (mark.line if mark else 0),
             field="Signals",
         ) from exc
     if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
         raise InputError(
             "the Signals block must be a YAML list of mappings",
             file=source,
-            line=section.line,
+            line=fence_line,
             field="Signals",
         )
     return blocks
+
+
+def _signals(section: Section, source: str) -> list[dict[str, Any]]:
+    """Every fenced YAML block's proposals, in order; prose outside the blocks is refused."""
+    fenced, outside = _signal_fences(section, source)
+    _refuse_signal_prose(outside, source)
+    return [b for line, body in fenced for b in _signal_block(line, body, source)]
 
 
 def _front(front: dict[str, Any], source: str) -> None:
@@ -206,6 +261,41 @@ def _front(front: dict[str, Any], source: str) -> None:
         raise InputError(
             "front matter needs the incident key", file=source, line=2, field="incident"
         )
+
+
+def _front_key_line(text: str, key: str) -> int:
+    """The 1-based line of a top-level front matter key (line 2 when not found)."""
+    for number, line in enumerate(text.split("\n")[1:], start=2):
+        if line.strip() in ("---", "..."):
+            break
+        if re.match(rf"{re.escape(key)}\s*:", line):
+            return number
+    return 2
+
+
+def _written_at(value: Any, text: str, source: str) -> dt.datetime | None:
+    """The front matter's written_at as an aware time (UTC when it names no offset), or None."""
+    if value is None or value == "":
+        return None
+    parsed: dt.datetime | None = None
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, dt.date):
+        parsed = dt.datetime.combine(value, dt.time())
+    elif isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise InputError(
+            f"written_at is not a date or time: {value!r} (use ISO 8601, "
+            "e.g. 2026-03-04T09:00:00Z)",
+            file=source,
+            line=_front_key_line(text, "written_at"),
+            field="written_at",
+        )
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def parse_review(data: bytes | str, source: str, template: ReviewTemplate) -> ParsedReview:
@@ -321,14 +411,11 @@ def parse_review(data: bytes | str, source: str, template: ReviewTemplate) -> Pa
     except ValidationError as exc:
         raise _wrap(exc, source, doc.front_matter_line, "front matter") from exc
     incident = {k: front[k] for k in INCIDENT_FIELDS if front.get(k) is not None}
-    written = front.get("written_at")
-    if isinstance(written, dt.date) and not isinstance(written, dt.datetime):
-        written = dt.datetime.combine(written, dt.time(), dt.UTC)
     return ParsedReview(
         review=review,
         incident=incident,
         review_id=front.get("review_id") if isinstance(front.get("review_id"), int) else None,
-        written_at=written if isinstance(written, dt.datetime) else None,
+        written_at=_written_at(front.get("written_at"), text, source),
     )
 
 

@@ -1,24 +1,42 @@
-"""A review's children on save: timeline rewritten, insights and action items kept by position.
+"""A review's children on save: timeline rewritten, insights kept by position, action items
+kept by title.
 
 New reviews get their children in one INSERT each; updates change rows in place so signal
-provenance keeps pointing at the same insight and progress recorded outside the review file
-(an action item's status) is never undone.
+provenance keeps pointing at the same insight, an action item's id stays with its title, and
+progress recorded outside the review file (status, owner, due date, shipping, outcome) is
+never undone. What each import took from the file for an action item is recorded as an
+``action.import`` audit event: the next import compares with it to tell a field the file
+changed from one changed elsewhere (docs/review-format.md, "Re-importing action items").
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from lessonloop.domain.actions import ActionItemCreate
-from lessonloop.domain.common import utc_now
+from lessonloop.domain.common import content_hash, utc_now
 from lessonloop.domain.enums import ActionStatus
 from lessonloop.domain.reviews import ReviewCreate, TimelineEvent
-from lessonloop.storage.tables import ActionItemRow, InsightRow, SignalRow, TimelineEventRow
+from lessonloop.storage.tables import (
+    ActionItemRow,
+    AuditEventRow,
+    InsightRow,
+    SignalRow,
+    TimelineEventRow,
+)
 
-__all__ = ["replace_timeline", "sync_actions", "sync_insights"]
+__all__ = ["IMPORT_EVENT", "replace_timeline", "sync_actions", "sync_insights"]
+
+IMPORT_EVENT = "action.import"
+IMPORT_ACTOR = "review import"
+_FILE_FIELDS = tuple(ActionItemCreate.model_fields)
+_DONE = ActionStatus.DONE.value
+_OPEN = ActionStatus.OPEN.value
 
 
 def replace_timeline(
@@ -114,10 +132,126 @@ def _new_action(review_id: int, position: int, item: ActionItemCreate) -> dict[s
     }
 
 
-def sync_actions(review_id: int, data: ReviewCreate, *, session: Session, fresh: bool) -> list[Any]:
-    """Update action items by position; progress recorded outside the file is never undone."""
+def _title_key(title: str) -> str:
+    """A title as matched on re-import: case and runs of whitespace do not count."""
+    return " ".join(title.split()).casefold()
+
+
+def _legacy_values(row: ActionItemRow) -> dict[str, Any]:
+    """What the file is assumed to have said when no import was recorded: the row, status open.
+
+    (A file's 'open' then never reopens an item, as before imports were recorded.)
+    """
+    values = {name: getattr(row, name) for name in _FILE_FIELDS}
+    values["due"] = row.due.isoformat() if row.due else None
+    values["status"] = _OPEN
+    return values
+
+
+def _last_imports(rows: list[ActionItemRow], *, session: Session) -> dict[int, dict[str, Any]]:
+    """Each item's fields as the file gave them at its last import (or the legacy guess)."""
+    found: dict[int, dict[str, Any]] = {}
+    if rows:
+        query = (
+            select(AuditEventRow.entity_id, AuditEventRow.details)
+            .where(
+                AuditEventRow.entity_type == "action_item",
+                AuditEventRow.action == IMPORT_EVENT,
+                AuditEventRow.entity_id.in_([str(row.id) for row in rows]),
+            )
+            .order_by(AuditEventRow.id)
+        )
+        found = {int(key): details.get("fields") for key, details in session.execute(query)}
+    return {row.id: found.get(row.id) or _legacy_values(row) for row in rows}
+
+
+def _record_imports(
+    changes: Sequence[tuple[int, dict[str, Any] | None, dict[str, Any]]],
+    *,
+    session: Session,
+    actor: str,
+) -> None:
+    """One ``action.import`` audit event per item whose file fields are new or changed."""
+    if not changes:
+        return
+    now = utc_now()
+    session.execute(
+        insert(cast(Table, AuditEventRow.__table__)),
+        [
+            {
+                "at": now,
+                "actor": actor,
+                "action": IMPORT_EVENT,
+                "entity_type": "action_item",
+                "entity_id": str(item_id),
+                "before_hash": content_hash(before) if before else None,
+                "after_hash": content_hash(after),
+                "details": {"fields": after},
+            }
+            for item_id, before, after in changes
+        ],
+    )
+
+
+def _take(free: list[ActionItemRow], keys: dict[int, Any], wanted: Any) -> ActionItemRow | None:
+    """Remove and return the first free row whose keys contain ``wanted`` (else None)."""
+    row = next((row for row in free if wanted in keys[row.id]), None)
+    if row is not None:
+        free.remove(row)
+    return row
+
+
+def _match(
+    items: list[ActionItemCreate], rows: list[ActionItemRow], before: dict[int, dict[str, Any]]
+) -> tuple[list[ActionItemRow | None], list[ActionItemRow]]:
+    """The stored item each file row continues (None: a new item), and the rows left over.
+
+    A file row continues the first stored item with the same title (normalised; the stored
+    title or the one the last import gave); a row with a new title continues the first
+    unmatched item whose other columns are all as the last import left them (a rename); any
+    other row is a new item.
+    """
+    free = sorted(rows, key=lambda row: row.position)
+    titles = {row.id: {_title_key(row.title), _title_key(before[row.id]["title"])} for row in rows}
+    others = {row.id: [{k: v for k, v in before[row.id].items() if k != "title"}] for row in rows}
+    matched = [_take(free, titles, _title_key(item.title)) for item in items]
+    for index, item in enumerate(items):
+        if matched[index] is None:
+            rest = item.model_dump(mode="json", exclude={"title"})
+            matched[index] = _take(free, others, rest)
+    return matched, free
+
+
+def _merge(row: ActionItemRow, values: dict[str, Any], before: dict[str, Any]) -> None:
+    """Take from the file only the fields it changed since the last import."""
+    status = row.status
+    for name, value in values.items():
+        if value != before.get(name):
+            setattr(row, name, dt.date.fromisoformat(value) if name == "due" and value else value)
+    if row.status != status:
+        row.completed_at = (row.completed_at or utc_now()) if row.status == _DONE else None
+
+
+def _has_progress(row: ActionItemRow) -> bool:
+    """Whether an item carries progress: a status other than open, a shipping time or outcome."""
+    return row.status != _OPEN or row.shipped_at is not None or row.outcome is not None
+
+
+def sync_actions(
+    review_id: int,
+    data: ReviewCreate,
+    *,
+    session: Session,
+    fresh: bool,
+    actor: str = IMPORT_ACTOR,
+) -> list[Any]:
+    """Update action items matched by title; progress recorded outside the file is never undone.
+
+    Items the file no longer lists are deleted, unless they carry progress: those stay, after
+    the file's items. Returns the review's items in order.
+    """
     if fresh:
-        return _insert_children(
+        stored = _insert_children(
             ActionItemRow,
             [
                 _new_action(review_id, position, item)
@@ -125,23 +259,35 @@ def sync_actions(review_id: int, data: ReviewCreate, *, session: Session, fresh:
             ],
             session=session,
         )
-    query = select(ActionItemRow).where(ActionItemRow.review_id == review_id)
-    existing = {row.position: row for row in session.scalars(query)}
+        changes = [
+            (row.id, None, item.model_dump(mode="json"))
+            for row, item in zip(stored, data.action_items, strict=True)
+        ]
+        _record_imports(changes, session=session, actor=actor)
+        return stored
+    rows = list(session.scalars(select(ActionItemRow).where(ActionItemRow.review_id == review_id)))
+    before = _last_imports(rows, session=session)
+    matched, removed = _match(data.action_items, rows, before)
     kept: list[ActionItemRow] = []
-    for position, item in enumerate(data.action_items):
+    pending: list[tuple[ActionItemRow, dict[str, Any] | None, dict[str, Any]]] = []
+    for position, (item, row) in enumerate(zip(data.action_items, matched, strict=True)):
         values = item.model_dump(mode="json")
-        values["due"] = item.due
-        row = existing.pop(position, None)
         if row is None:
             row = ActionItemRow(**_new_action(review_id, position, item))
             session.add(row)
-            kept.append(row)
-            continue
-        if values["status"] == ActionStatus.OPEN.value and row.status != ActionStatus.OPEN.value:
-            values["status"] = row.status
-        for key, value in values.items():
-            setattr(row, key, value)
+            pending.append((row, None, values))
+        else:
+            row.position = position
+            _merge(row, values, before[row.id])
+            if values != before[row.id]:
+                pending.append((row, before[row.id], values))
         kept.append(row)
-    for row in existing.values():
-        session.delete(row)
+    for row in removed:
+        if _has_progress(row):
+            row.position = len(kept)
+            kept.append(row)
+        else:
+            session.delete(row)
+    session.flush()
+    _record_imports([(row.id, old, new) for row, old, new in pending], session=session, actor=actor)
     return kept

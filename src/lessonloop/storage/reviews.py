@@ -278,7 +278,7 @@ def save(
         outcome = "updated"
     timeline = replace_timeline(stored.id, data.timeline, session=session, fresh=fresh)
     insights = sync_insights(stored.id, data, session=session, fresh=fresh)
-    actions = sync_actions(stored.id, data, session=session, fresh=fresh)
+    actions = sync_actions(stored.id, data, session=session, fresh=fresh, actor=actor)
     action = "review.create" if before is None else "review.update"
     audit.record(
         session=session,

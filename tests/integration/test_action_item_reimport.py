@@ -1,0 +1,182 @@
+"""Re-importing a review keeps each action item's id with its title and never undoes progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from lessonloop.domain import IncidentCreate, ServiceCreate
+from lessonloop.domain.actions import ActionItemRead, ActionItemUpdate
+from lessonloop.domain.enums import ActionStatus
+from lessonloop.services import actions as action_service
+from lessonloop.services import reviews as review_service
+from lessonloop.storage import incidents, services
+
+AS_OF = dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
+PAGE = "| Page on p99 latency | detect | ana | 2026-04-01 | P2 | open | mttd down checkout |"
+CANARY = "| Add canary stage | prevent | ben | 2026-03-20 | P1 | open | |"
+DOCS = "| Document the rollback | process | ana | 2026-04-10 | P3 | open | |"
+
+
+def _text(rows: list[str], summary: str = "Checkout was slow.") -> str:
+    table = "\n".join(rows)
+    return f"""---
+lessonloop: review/1
+incident: INC-7
+title: Checkout slow
+services: [checkout]
+started_at: 2026-03-02T10:12:00Z
+---
+
+## Summary
+{summary}
+
+## Impact
+Some users.
+
+## Detection
+Paged late.
+
+## Timeline
+| At (UTC) | Kind | Marker | Actor | Event |
+|---|---|---|---|---|
+| 2026-03-02 10:12 | key moment | first symptom | | p99 left its band |
+
+## Contributing factors
+- A config push.
+
+## Observations
+- [technical] The threshold paged late.
+
+## Action items
+| Title | Type | Owner | Due | Priority | Status | Expected effect |
+|---|---|---|---|---|---|---|
+{table}
+"""
+
+
+@pytest.fixture
+def seeded(workspace):
+    with workspace.transaction() as session:
+        services.create(ServiceCreate(name="checkout"), session=session, actor="t")
+        incidents.create(
+            IncidentCreate(
+                key="INC-7",
+                title="Checkout slow",
+                services=["checkout"],
+                started_at=dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC),
+            ),
+            session=session,
+            actor="t",
+        )
+    return workspace
+
+
+def _import(ws, path: Path, text: str) -> dict[str, ActionItemRead]:
+    """Import the text; the review's action items by title."""
+    path.write_text(text)
+    review, _ = review_service.import_review(ws, path, as_of=AS_OF)
+    return {item.title: item for item in review.action_items}
+
+
+def _items(ws) -> dict[str, ActionItemRead]:
+    return {item.title: item for item in action_service.list_action_items(ws)}
+
+
+@pytest.fixture
+def progressed(seeded, tmp_path):
+    """Imported, then progress recorded through the CLI's service: page in progress, canary done."""
+    path = tmp_path / "INC-7.md"
+    first = _import(seeded, path, _text([PAGE, CANARY]))
+    page, canary = first["Page on p99 latency"].id, first["Add canary stage"].id
+    action_service.update_action_item(
+        seeded,
+        page,
+        ActionItemUpdate(status=ActionStatus.IN_PROGRESS, owner="zed", due=dt.date(2026, 5, 5)),
+    )
+    action_service.update_action_item(seeded, canary, ActionItemUpdate(status=ActionStatus.DONE))
+    return seeded, path, first, _items(seeded)
+
+
+def test_editing_elsewhere_keeps_progress_owner_and_due(progressed) -> None:
+    ws, path, _, before = progressed
+    after = _import(ws, path, _text([PAGE, CANARY], summary="Checkout was very slow."))
+    page = after["Page on p99 latency"]
+    assert (page.status, page.owner, page.due) == (
+        ActionStatus.IN_PROGRESS,
+        "zed",
+        dt.date(2026, 5, 5),
+    )
+    assert after["Add canary stage"].status == ActionStatus.DONE
+    assert after["Add canary stage"].completed_at == before["Add canary stage"].completed_at
+
+
+def test_swapped_rows_keep_ids_and_progress_with_their_titles(progressed) -> None:
+    ws, path, first, before = progressed
+    after = _import(ws, path, _text([CANARY, PAGE], summary="Swapped."))
+    assert {t: i.id for t, i in after.items()} == {t: i.id for t, i in first.items()}
+    assert [i.title for i in sorted(after.values(), key=lambda i: i.position)] == [
+        "Add canary stage",
+        "Page on p99 latency",
+    ]
+    canary, page = after["Add canary stage"], after["Page on p99 latency"]
+    assert canary.status == ActionStatus.DONE
+    assert canary.completed_at == before["Add canary stage"].completed_at
+    assert (page.status, page.owner, page.completed_at) == (ActionStatus.IN_PROGRESS, "zed", None)
+
+
+def test_a_field_the_file_changes_wins_the_others_stay(progressed) -> None:
+    ws, path, first, _ = progressed
+    edited = PAGE.replace("2026-04-01", "2026-06-01")
+    after = _import(ws, path, _text([edited, CANARY.replace("| open |", "| wont do |")]))
+    page, canary = after["Page on p99 latency"], after["Add canary stage"]
+    assert (page.due, page.owner, page.status) == (
+        dt.date(2026, 6, 1),
+        "zed",
+        ActionStatus.IN_PROGRESS,
+    )
+    assert (canary.status, canary.completed_at) == (ActionStatus.WONT_DO, None)
+    assert canary.id == first["Add canary stage"].id
+
+
+def test_title_case_and_spacing_do_not_matter(progressed) -> None:
+    ws, path, first, _ = progressed
+    retitled = CANARY.replace("Add canary stage", "add  CANARY Stage").replace("P1", "P2")
+    after = _import(ws, path, _text([retitled, PAGE]))
+    (canary,) = (i for t, i in after.items() if t.lower().startswith("add"))
+    assert canary.id == first["Add canary stage"].id and canary.status == ActionStatus.DONE
+    assert canary.priority.value == "P2" and len(after) == 2
+
+
+def test_renamed_row_with_other_columns_unchanged_keeps_its_item(progressed) -> None:
+    ws, path, first, _ = progressed
+    renamed = PAGE.replace("Page on p99 latency", "Page us on p99 latency")
+    after = _import(ws, path, _text([CANARY, renamed]))
+    page = after["Page us on p99 latency"]
+    assert page.id == first["Page on p99 latency"].id
+    assert (page.status, page.owner) == (ActionStatus.IN_PROGRESS, "zed")
+    assert len(after) == 2
+
+
+def test_added_row_is_a_new_item(progressed) -> None:
+    ws, path, first, _ = progressed
+    after = _import(ws, path, _text([DOCS, PAGE, CANARY]))
+    assert after["Page on p99 latency"].id == first["Page on p99 latency"].id
+    assert after["Add canary stage"].id == first["Add canary stage"].id
+    assert after["Document the rollback"].id not in {i.id for i in first.values()}
+    assert after["Document the rollback"].status == ActionStatus.OPEN
+
+
+def test_removed_rows_go_unless_they_carry_progress(progressed) -> None:
+    ws, path, first, _ = progressed
+    _import(ws, path, _text([PAGE, CANARY, DOCS]))
+    after = _import(ws, path, _text([CANARY]))
+    assert [i.title for i in sorted(after.values(), key=lambda i: i.position)] == [
+        "Add canary stage",
+        "Page on p99 latency",
+    ]
+    assert after["Page on p99 latency"].id == first["Page on p99 latency"].id
+    assert after["Page on p99 latency"].status == ActionStatus.IN_PROGRESS
+    assert set(_items(ws)) == {"Add canary stage", "Page on p99 latency"}
