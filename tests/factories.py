@@ -66,3 +66,73 @@ def accept_failure_mode(session, incident_key: str, label: str, *, actor: str = 
     )
     signal_store.accept(made.id, session=session, actor=actor)
     return made.id
+
+
+def review_file_text(
+    *,
+    front: str = "",
+    started_at: str = "2026-03-02T10:12:00Z",
+    summary: str = "Checkout was slow.",
+    actions: str = "",
+    observation: str = "- [technical] The threshold paged late.",
+    services: str | None = "[checkout]",
+) -> str:
+    """A minimal valid review file for INC-7 on checkout; ``front`` adds front-matter lines
+    (each ending in a newline), ``actions`` the action-item table's rows."""
+    listed = f"services: {services}\n" if services else ""
+    return f"""---
+lessonloop: review/1
+incident: INC-7
+title: Checkout slow
+{listed}started_at: {started_at}
+{front}---
+
+## Summary
+{summary}
+
+## Impact
+Some users.
+
+## Detection
+Paged late.
+
+## Timeline
+| At (UTC) | Kind | Marker | Actor | Event |
+|---|---|---|---|---|
+| 2026-03-02 10:12 | key moment | first symptom | | p99 left its band |
+
+## Contributing factors
+- A config push.
+
+## Observations
+{observation}
+
+## Action items
+| Title | Type | Owner | Due | Priority | Status | Expected effect |
+|---|---|---|---|---|---|---|
+{actions}
+"""
+
+
+def seed_checkout_incident(ws, key: str = "INC-7") -> None:
+    """The checkout service and incident ``key`` (2026-03-02 10:00 UTC), for review imports."""
+    with ws.transaction() as session:
+        services.create(ServiceCreate(name="checkout"), session=session, actor="t")
+        incidents.create(
+            IncidentCreate(
+                key=key,
+                title="Checkout slow",
+                services=["checkout"],
+                started_at=dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC),
+            ),
+            session=session,
+            actor="t",
+        )
+
+
+def snapshot(ws) -> str:
+    """The whole workspace as its dump text (to show nothing changed)."""
+    from lessonloop.storage.dump import export_rows
+
+    with ws.transaction() as session:
+        return "\n".join(export_rows(session))

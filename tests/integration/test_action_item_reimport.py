@@ -6,13 +6,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from tests.factories import review_file_text, seed_checkout_incident
 
-from lessonloop.domain import IncidentCreate, ServiceCreate
 from lessonloop.domain.actions import ActionItemRead, ActionItemUpdate
 from lessonloop.domain.enums import ActionStatus
 from lessonloop.services import actions as action_service
 from lessonloop.services import reviews as review_service
-from lessonloop.storage import incidents, services
 
 AS_OF = dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
 PAGE = "| Page on p99 latency | detect | ana | 2026-04-01 | P2 | open | mttd down checkout |"
@@ -21,56 +20,12 @@ DOCS = "| Document the rollback | process | ana | 2026-04-10 | P3 | open | |"
 
 
 def _text(rows: list[str], summary: str = "Checkout was slow.") -> str:
-    table = "\n".join(rows)
-    return f"""---
-lessonloop: review/1
-incident: INC-7
-title: Checkout slow
-services: [checkout]
-started_at: 2026-03-02T10:12:00Z
----
-
-## Summary
-{summary}
-
-## Impact
-Some users.
-
-## Detection
-Paged late.
-
-## Timeline
-| At (UTC) | Kind | Marker | Actor | Event |
-|---|---|---|---|---|
-| 2026-03-02 10:12 | key moment | first symptom | | p99 left its band |
-
-## Contributing factors
-- A config push.
-
-## Observations
-- [technical] The threshold paged late.
-
-## Action items
-| Title | Type | Owner | Due | Priority | Status | Expected effect |
-|---|---|---|---|---|---|---|
-{table}
-"""
+    return review_file_text(summary=summary, actions="\n".join(rows))
 
 
 @pytest.fixture
 def seeded(workspace):
-    with workspace.transaction() as session:
-        services.create(ServiceCreate(name="checkout"), session=session, actor="t")
-        incidents.create(
-            IncidentCreate(
-                key="INC-7",
-                title="Checkout slow",
-                services=["checkout"],
-                started_at=dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC),
-            ),
-            session=session,
-            actor="t",
-        )
+    seed_checkout_incident(workspace)
     return workspace
 
 

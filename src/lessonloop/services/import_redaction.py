@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, TypeVar
+from dataclasses import replace
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
+from lessonloop.domain.signals import parse_matchers
+from lessonloop.ingest.review_format import ParsedReview
 from lessonloop.ingest.source_documents import Roster, clip
-from lessonloop.redact import Person, RedactionCounts, RedactionPolicy, Redactor
+from lessonloop.redact import TOKEN_PATTERN, Person, RedactionCounts, RedactionPolicy, Redactor
 from lessonloop.services.keys import read_redaction_key
 from lessonloop.settings import Settings
 
-__all__ = ["ImportRedactor", "TEXT_FIELDS"]
+__all__ = ["ImportRedactor", "TEXT_FIELDS", "review_redactor"]
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -24,6 +27,7 @@ TEXT_FIELDS = frozenset(
         "detection",
         "text",
         "actor",
+        "owner",
         "authors",
         "participants",
         "contributing_factors",
@@ -41,12 +45,28 @@ TEXT_FIELDS = frozenset(
         "labels",
         "annotations",
         "name",
+        "tags",
     }
 )
 """Field names whose string values (or lists / maps of strings) are free text to redact."""
 _NESTED = frozenset(
     {"timeline", "decision_points", "alert_notes", "insights", "action_items", "provenance"}
 )
+_NAME_FIELDS = frozenset({"title", "name", "actor", "owner"})
+"""Fields stored in 200-character columns: clipped when redaction made them longer."""
+_MATCHER_FIELDS = frozenset({"matchers", "source", "target", "while_firing"})
+"""Signal-block fields that hold Prometheus-style matchers written as text."""
+_INCIDENT_TEXT = frozenset({"title", "tags"})
+"""Incident facts in a review's front matter that are free text (the rest are keys and times)."""
+
+
+def _unique(key: str, taken: dict[str, Any]) -> str:
+    """`key`, or `key~2`, `key~3`... when two keys redact to the same text."""
+    candidate, number = key, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{key}~{number}"
+    return candidate
 
 
 class ImportRedactor:
@@ -76,7 +96,11 @@ class ImportRedactor:
         if isinstance(value, list):
             return [self._value(item) for item in value]
         if isinstance(value, dict):
-            return {key: self._value(item) for key, item in value.items()}
+            out: dict[Any, Any] = {}
+            for key, item in value.items():
+                name = _unique(self.text(key), out) if isinstance(key, str) else key
+                out[name] = self._value(item)
+            return out
         return value
 
     def _walk(self, data: dict[str, Any], skip: frozenset[str]) -> dict[str, Any]:
@@ -90,6 +114,8 @@ class ImportRedactor:
                 out[key] = self._walk(value, skip)
             elif key in TEXT_FIELDS:
                 out[key] = self._value(value)
+                if key in _NAME_FIELDS and isinstance(out[key], str) and len(out[key]) > 200:
+                    out[key] = clip(out[key], 200)
             else:
                 out[key] = value
         return out
@@ -101,3 +127,67 @@ class ImportRedactor:
             if isinstance(data.get(name), str):
                 data[name] = clip(data[name], 200)
         return type(obj).model_validate(data)
+
+    def matchers(self, text: str) -> str:
+        """An alert name or `{label="value"}` matchers with each value redacted.
+
+        Label names and operators stay, so the result still parses as matchers; text that
+        does not parse as matchers is redacted as prose.
+        """
+        try:
+            found = parse_matchers(text)
+        except ValueError:
+            return self.text(text)
+        values = [self.text(m.value) for m in found]
+        if values == [m.value for m in found]:
+            return text
+        return (
+            "{"
+            + ", ".join(f'{m.label}{m.op}"{v}"' for m, v in zip(found, values, strict=True))
+            + "}"
+        )
+
+    def signal_block(self, block: dict[str, Any]) -> dict[str, Any]:
+        """A review's explicit signal proposal with every string redacted (matchers kept usable).
+
+        Keys, times, enum values and numbers contain nothing the recognisers find and come
+        back unchanged; credential-named fields are tokenised whole, as in documents.
+        """
+        out: dict[str, Any] = {}
+        for key, value in block.items():
+            if key in _MATCHER_FIELDS and isinstance(value, str):
+                out[key] = self.matchers(value)
+                continue
+            result = self._redactor.redact_document({key: value})
+            self._counts.update(result.counts.by_kind)
+            for name, item in cast(dict[str, Any], result.document).items():
+                out[_unique(str(name), out)] = item
+        return out
+
+    def review(self, parsed: ParsedReview) -> ParsedReview:
+        """A parsed review file with every free-text value redacted.
+
+        That is the review and the incident facts its front matter corrects (title, tags);
+        alert matchers and signal-block keys, times and enum values stay usable.
+        """
+        data = self._walk(parsed.review.model_dump(mode="json"), frozenset())
+        data["alert_notes"] = [
+            {**note, "alert": self.matchers(note["alert"])} for note in data["alert_notes"]
+        ]
+        data["signal_blocks"] = [self.signal_block(block) for block in data["signal_blocks"]]
+        incident = {
+            key: self._value(value) if key in _INCIDENT_TEXT else value
+            for key, value in parsed.incident.items()
+        }
+        if isinstance(incident.get("title"), str):
+            incident["title"] = clip(incident["title"], 200)
+        review = type(parsed.review).model_validate(data)
+        return replace(parsed, review=review, incident=incident)
+
+
+def review_redactor(settings: Settings, parsed: ParsedReview) -> ImportRedactor:
+    """The redactor for one review file: its authors and participants are the roster."""
+    names = (*parsed.review.authors, *parsed.review.participants)
+    roster: Roster = {name: () for name in names if not TOKEN_PATTERN.search(name)}
+    return ImportRedactor(settings, roster)
+

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from lessonloop.ingest.series_csv import CsvColumns
 from lessonloop.ingest.source_documents import ImportBatch
 from lessonloop.knowledge.index import index_incident
 from lessonloop.redact import RedactionCounts
-from lessonloop.services.import_redaction import ImportRedactor
+from lessonloop.services.import_redaction import ImportRedactor, review_redactor
 from lessonloop.services.import_sources import SOURCES, ImportOptions, parse_source
 from lessonloop.services.import_timelines import merge_into_review
 from lessonloop.services.reviews import import_parsed_review
@@ -173,13 +173,11 @@ def import_batch(
         )
         step()
     for parsed in batch.lessonloop_reviews:
-        clean_review = redactor.model(parsed.review, skip=frozenset({"alert_notes"}))
+        own = review_redactor(ws.settings, parsed)  # the file's people are its roster
         outcome = import_parsed_review(
-            ws,
-            replace(parsed, review=clean_review),
-            create_incident=options.create_incident,
-            session=session,
+            ws, parsed, create_incident=options.create_incident, session=session, redactor=own
         )
+        summary.redactions = summary.redactions + own.counts
         summary.record("review", outcome[1])
         step()
     for data in batch.series:

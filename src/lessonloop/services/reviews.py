@@ -6,16 +6,19 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Literal
 
+from lessonloop.domain.common import utc_now
 from lessonloop.domain.enums import ReviewStatus
-from lessonloop.domain.incidents import IncidentCreate, IncidentUpdate
+from lessonloop.domain.incidents import IncidentCreate, IncidentRead, IncidentUpdate
 from lessonloop.domain.reviews import ReviewCreate, ReviewRead, ReviewSummary
 from lessonloop.errors import Conflict, InputError, NotFound
 from lessonloop.ingest.markdown_blocks import decode_text, split_document
 from lessonloop.ingest.review_format import ParsedReview, parse_review, render_review
 from lessonloop.ingest.templates import ReviewTemplate, load_template
 from lessonloop.knowledge.index import SavedReview, index_incident
+from lessonloop.services.import_redaction import ImportRedactor, review_redactor
 from lessonloop.services.workspace import Workspace
-from lessonloop.storage import incidents, reviews
+from lessonloop.storage import audit, incidents, reviews
+from lessonloop.storage.tables import ReviewRow
 
 __all__ = [
     "new_review_file",
@@ -28,7 +31,8 @@ __all__ = [
     "ImportOutcome",
 ]
 
-ImportOutcome = Literal["created", "updated", "unchanged"]
+ImportOutcome = Literal["created", "updated", "unchanged", "reopened"]
+"""``reopened``: a published review whose content changed, now back in draft."""
 
 
 def _template(ws: Workspace, name: str) -> ReviewTemplate:
@@ -87,16 +91,122 @@ def _first_error(exc: ValueError) -> str:
     return str(exc).splitlines()[0]
 
 
-def _check_due_dates(parsed: ParsedReview, as_of: dt.datetime | None, source: str) -> None:
+def _check_due_dates(
+    parsed: ParsedReview, as_of: dt.datetime | None, source: str, stored: ReviewRead | None
+) -> None:
+    """Refuse an action item due before the review was written (on every import).
+
+    Without `written_at`, a due date the stored review already has passes again: it was
+    checked on the day it was first imported.
+    """
     reference = (as_of or parsed.written_at or dt.datetime.now(dt.UTC)).date()
+    checked = (
+        {item.due for item in stored.action_items}
+        if stored is not None and parsed.written_at is None
+        else set()
+    )
     for item in parsed.review.action_items:
-        if item.due is not None and item.due < reference:
+        if item.due is not None and item.due < reference and item.due not in checked:
             raise InputError(
                 f"action item '{item.title}' is due {item.due}, before the review "
                 f"was written ({reference})",
                 file=source,
                 field="Due",
             )
+
+
+def _incident_for(
+    ws: Workspace, parsed: ParsedReview, *, create_incident: bool, session: Any
+) -> tuple[IncidentRead, bool]:
+    """The review's incident (corrected by the front matter, or created from it) and whether
+    it was created just now."""
+    source = parsed.review.source_file or "<review>"
+    key = parsed.review.incident_key
+    try:
+        existing = incidents.get(key, session=session)
+    except NotFound:
+        if not create_incident:
+            raise InputError(
+                f"unknown incident {key!r} (create it first, or import with --create-incident)",
+                file=source,
+                line=2,
+                field="incident",
+            ) from None
+        return _create_incident(ws, parsed, session=session), True
+    if not parsed.incident:
+        return existing, False
+    try:
+        changes = IncidentUpdate.model_validate(parsed.incident)
+        current = existing.model_dump(include=set(parsed.incident))
+        if changes.model_dump(exclude_unset=True) != {
+            k: v for k, v in current.items() if k in changes.model_fields_set
+        }:
+            return incidents.update(key, changes, session=session, actor=ws.actor), False
+    except ValueError as exc:
+        raise InputError(_first_error(exc), file=source, line=2, field="front matter") from exc
+    except InputError as exc:
+        raise exc.located(file=source, line=2) from exc
+    except NotFound as exc:
+        raise InputError(str(exc), file=source, line=2, field="services") from exc
+    return existing, False
+
+
+def _create_incident(ws: Workspace, parsed: ParsedReview, *, session: Any) -> IncidentRead:
+    """A new incident from the review's front matter (--create-incident)."""
+    source = parsed.review.source_file or "<review>"
+    if "started_at" not in parsed.incident:
+        raise InputError(
+            "--create-incident needs started_at in the front matter",
+            file=source,
+            line=2,
+            field="started_at",
+        )
+    try:
+        return incidents.create(
+            IncidentCreate.model_validate(
+                {"key": parsed.review.incident_key, "title": parsed.review.title, **parsed.incident}
+            ),
+            session=session,
+            actor=ws.actor,
+        )
+    except ValueError as exc:
+        raise InputError(_first_error(exc), file=source, line=2, field="front matter") from exc
+    except NotFound as exc:
+        raise InputError(str(exc), file=source, line=2, field="services") from exc
+
+
+def _back_to_draft(ws: Workspace, review: ReviewRead, before: str, *, session: Any) -> ReviewRead:
+    """A published review whose content a re-import changed, moved back to draft (audited)."""
+    row = session.get(ReviewRow, review.id)
+    now = utc_now()
+    row.status = ReviewStatus.DRAFT.value
+    row.status_changed_at = now
+    row.status_changed_by = ws.actor
+    row.published_at = None
+    session.flush()
+    audit.record(
+        session=session,
+        actor=ws.actor,
+        action="review.reopened",
+        entity_type="review",
+        entity_id=review.id,
+        before_hash=before,
+        after_hash=review.content_hash,
+        details={
+            "from": ReviewStatus.PUBLISHED.value,
+            "to": ReviewStatus.DRAFT.value,
+            "reason": "content changed by re-import",
+            "file": review.source_file,
+        },
+    )
+    return review.model_copy(
+        update={
+            "status": ReviewStatus.DRAFT,
+            "status_changed_at": now,
+            "status_changed_by": ws.actor,
+            "published_at": None,
+        }
+    )
 
 
 def import_parsed_review(
@@ -106,89 +216,53 @@ def import_parsed_review(
     as_of: dt.datetime | None = None,
     create_incident: bool = False,
     session: Any = None,
+    redactor: ImportRedactor | None = None,
 ) -> tuple[ReviewRead, ImportOutcome]:
-    """Store a parsed review (and the incident facts its front matter corrects) atomically."""
+    """Redact and store a parsed review and the incident facts its front matter corrects.
+
+    ``redactor`` (default: one with the file's authors and participants as the roster) lets
+    an importer count the redactions in its summary.
+
+    All or nothing; a published review whose content changes goes back to draft.
+    """
     if session is None:
         with ws.transaction() as own:
             return import_parsed_review(
-                ws, parsed, as_of=as_of, create_incident=create_incident, session=own
+                ws,
+                parsed,
+                as_of=as_of,
+                create_incident=create_incident,
+                session=own,
+                redactor=redactor,
             )
-    source = parsed.review.source_file or "<review>"
-    key = parsed.review.incident_key
-    try:
-        existing = incidents.get(key, session=session)
-        stored = existing
-    except NotFound:
-        if not create_incident:
-            raise InputError(
-                f"unknown incident {key!r} (create it first, or import with --create-incident)",
-                file=source,
-                line=2,
-                field="incident",
-            ) from None
-        if "started_at" not in parsed.incident:
-            raise InputError(
-                "--create-incident needs started_at in the front matter",
-                file=source,
-                line=2,
-                field="started_at",
-            ) from None
-        try:
-            stored = incidents.create(
-                IncidentCreate.model_validate(
-                    {"key": key, "title": parsed.review.title, **parsed.incident}
-                ),
-                session=session,
-                actor=ws.actor,
-            )
-        except ValueError as exc:
-            raise InputError(_first_error(exc), file=source, line=2, field="front matter") from exc
-        except NotFound as exc:
-            raise InputError(str(exc), file=source, line=2, field="services") from exc
-        existing = None
-    if existing is not None and parsed.incident:
-        try:
-            changes = IncidentUpdate.model_validate(parsed.incident)
-            current = existing.model_dump(include=set(parsed.incident))
-            if changes.model_dump(exclude_unset=True) != {
-                k: v for k, v in current.items() if k in changes.model_fields_set
-            }:
-                stored = incidents.update(key, changes, session=session, actor=ws.actor)
-        except ValueError as exc:
-            raise InputError(_first_error(exc), file=source, line=2, field="front matter") from exc
-        except InputError as exc:
-            raise exc.located(file=source, line=2) from exc
-        except NotFound as exc:
-            raise InputError(str(exc), file=source, line=2, field="services") from exc
+    clean = (redactor or review_redactor(ws.settings, parsed)).review(parsed)
+    key = clean.review.incident_key
+    stored, new_incident = _incident_for(
+        ws, clean, create_incident=create_incident, session=session
+    )
     # an incident created just now has no review yet: no need to ask the database
-    is_new = existing is None or not reviews.exists_for_incident(key, session=session)
-    if is_new:
-        _check_due_dates(parsed, as_of, source)
-    saved = reviews.save(parsed.review, session=session, actor=ws.actor, incident_id=stored.id)
+    before = None if new_incident else reviews.get_by_incident(key, session=session)
+    _check_due_dates(clean, as_of, clean.review.source_file or "<review>", before)
+    review, saved = reviews.save(
+        clean.review, session=session, actor=ws.actor, incident_id=stored.id
+    )
+    outcome: ImportOutcome = saved
+    if before is not None and saved == "updated" and before.status == ReviewStatus.PUBLISHED:
+        review = _back_to_draft(ws, review, before.content_hash, session=session)
+        outcome = "reopened"
     written = SavedReview(
-        stored, saved[0], new_review=saved[1] == "created", new_incident=existing is None
+        stored, review, new_review=outcome == "created", new_incident=new_incident
     )
     index_incident(session, key, saved=written)
-    return saved
+    return review, outcome
 
 
 def import_review(
     ws: Workspace, path: Path, *, as_of: dt.datetime | None = None, create_incident: bool = False
 ) -> tuple[ReviewRead, ImportOutcome]:
     """Parse, redact and store a review file: all of it, or nothing."""
-    from dataclasses import replace
-
-    from lessonloop.services.import_redaction import ImportRedactor
-
     parsed = read_review_file(ws, path)
-    roster: dict[str, tuple[str, ...]] = {
-        name: () for name in (*parsed.review.authors, *parsed.review.participants)
-    }
-    redactor = ImportRedactor(ws.settings, roster)
-    clean = redactor.model(parsed.review, skip=frozenset({"alert_notes"}))
-    return import_parsed_review(
-        ws, replace(parsed, review=clean), as_of=as_of, create_incident=create_incident
-    )
+    return import_parsed_review(ws, parsed, as_of=as_of, create_incident=create_incident)
 
 
 def get_review(ws: Workspace, ref: str) -> ReviewRead:

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.factories import review_file_text
 
 from lessonloop.domain import (
     ActionItemCreate,
@@ -136,38 +137,12 @@ def test_markdown_round_trip_is_lossless(review: ReviewCreate) -> None:
     assert render_review(parsed.review, TEMPLATE) == text
 
 
-GOOD = """---
-lessonloop: review/1
-incident: INC-7
-title: Checkout slow
-started_at: 2026-03-02T10:12:00Z
----
-
-## Summary
-Checkout was slow.
-
-## Impact
-Some users.
-
-## Detection
-Paged late.
-
-## Timeline
-| At (UTC) | Kind | Marker | Actor | Event |
-|---|---|---|---|---|
-| 2026-03-02 10:12 | key moment | first symptom | | p99 left its band |
-
-## Contributing factors
-- A config push.
-
-## Observations
-- [technical] The 800 ms threshold paged 20 minutes late. {confidence: 0.8, source: interview}
-
-## Action items
-| Title | Type | Owner | Due | Priority | Status | Expected effect |
-|---|---|---|---|---|---|---|
-| Lower the threshold | detect | ana | 2026-04-01 | P2 | open | mttd down checkout |
-"""
+GOOD = review_file_text(
+    services=None,
+    observation="- [technical] The 800 ms threshold paged 20 minutes late. "
+    "{confidence: 0.8, source: interview}",
+    actions="| Lower the threshold | detect | ana | 2026-04-01 | P2 | open | mttd down checkout |",
+)
 
 
 def test_good_file_parses_with_provenance_and_effect() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from tests.factories import review_file_text
 
 from lessonloop.errors import InputError
 from lessonloop.ingest.review_format import parse_review
@@ -12,40 +13,12 @@ from lessonloop.ingest.templates import load_template
 
 TEMPLATE = load_template("default")
 
-BASE = """---
-lessonloop: review/1
-incident: INC-7
-title: Checkout slow
-started_at: '2026-03-02T10:12:00Z'
-written_at: WRITTEN
----
-
-## Summary
-Checkout was slow.
-
-## Impact
-Some users.
-
-## Detection
-Paged late.
-
-## Timeline
-| At (UTC) | Kind | Marker | Actor | Event |
-|---|---|---|---|---|
-| 2026-03-02 10:12 | key moment | first symptom | | p99 left its band |
-
-## Contributing factors
-- A config push.
-
-## Observations
-- [technical] The threshold paged late.
-
-## Action items
-| Title | Type | Owner | Due | Priority | Status | Expected effect |
-|---|---|---|---|---|---|---|
-| Lower the threshold | detect | ana | 2026-04-01 | P2 | open | mttd down checkout |
-"""
-WRITTEN_LINE = 6
+BASE = review_file_text(
+    started_at="'2026-03-02T10:12:00Z'",
+    front="written_at: WRITTEN\n",
+    actions="| Lower the threshold | detect | ana | 2026-04-01 | P2 | open | mttd down checkout |",
+)
+WRITTEN_LINE = 7
 GAP = """- kind: instrumentation_gap
   service: checkout
   missing: queue depth

@@ -1,0 +1,203 @@
+"""Review import stores no raw sensitive value: every free-text field is redacted first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from lessonloop.domain import ServiceCreate
+from lessonloop.domain.signals import parse_matchers, payload_adapter
+from lessonloop.redact import TOKEN_PATTERN
+from lessonloop.services import importing, knowledge
+from lessonloop.services import reviews as review_service
+from lessonloop.services.import_sources import ImportOptions
+from lessonloop.services.portability import export_workspace
+from lessonloop.storage import incidents, services
+
+PLACES = ("title", "tags", "reason", "owner", "heading", "signal", "matcher", "insight")
+
+
+def _values(place: int) -> dict[str, str]:
+    """An email, an IPv4, a password and an AWS key id, distinct for each place."""
+    letter = "ABCDEFGHIJ"[place]
+    return {
+        "email": f"zq{place}leaker@corp{place}.io",
+        "ipv4": f"172.{41 + place}.{213 + place}.{157 + place}",
+        "password": f"Pw{place}Sekret{place}xyz",
+        "aws": f"AKIAQ{letter}LPMN5HHHFPZAM{letter}",
+    }
+
+
+def _line(place: int) -> str:
+    found = _values(place)
+    return (
+        f"ask {found['email']} on {found['ipv4']} password={found['password']} key {found['aws']}"
+    )
+
+
+def _review_text() -> str:
+    at = {name: _line(number) for number, name in enumerate(PLACES)}
+    return f"""---
+lessonloop: review/1
+incident: INC-11
+title: "Outage, {at["title"]}"
+severity: SEV3
+services: [db]
+started_at: '2026-03-02T04:42:00Z'
+authors: [dave]
+participants: [erin]
+tags: ["{at["tags"]}", plain-tag]
+written_at: 2026-03-03T00:00:00Z
+---
+
+## Summary
+
+Summary mentions dave.
+
+## Impact
+
+Writes failed.
+
+## Detection
+
+Paged.
+
+## Timeline
+
+| At (UTC) | Kind | Marker | Actor | Event |
+|---|---|---|---|---|
+| 2026-03-02 04:42 | detection | first symptom | dave | disk filled |
+| 2026-03-02 05:00 | repair | resolved | erin | fixed |
+
+## Contributing factors
+
+- A full disk.
+
+## Alerts
+
+| Alert | Verdict | Reason |
+|---|---|---|
+| DiskFull | noise | {at["reason"]} |
+| {{alertname="DiskFull", instance="{_values(6)["ipv4"]}:9100"}} | late | paged late |
+
+## Observations
+
+- [technical] The disk filled. {{confidence: 0.5, source: ticket, tags: ["{at["insight"]}"]}}
+
+## Action items
+
+| Title | Type | Owner | Due | Priority | Status | Expected effect |
+|---|---|---|---|---|---|---|
+| Fix disk | prevent | {at["owner"]} | 2099-01-01 | P3 | open | |
+| Grow disk | prevent | erin | 2099-01-01 | P3 | open | |
+| Watch disk | detect | ana | 2099-01-01 | P3 | open | |
+
+## Notes for {at["heading"]}
+
+Nothing else.
+
+## Signals
+
+```yaml
+- kind: instrumentation_gap
+  service: db
+  missing: "disk metric, {at["signal"]}"
+  would_have_shown: "{at["signal"]}"
+- kind: alert_verdict
+  matchers: '{{alertname="DiskFull", instance="{_values(6)["ipv4"]}"}}'
+  verdict: noise
+  reason: "{at["signal"]}"
+```
+"""
+
+
+def _raw_values() -> list[str]:
+    return [value for place in range(len(PLACES)) for value in _values(place).values()]
+
+
+def _every_stored_text(ws, tmp_path: Path) -> str:
+    """Every row of every table (search index included) and the workspace dump, as text."""
+    dump = tmp_path / "dump.jsonl"
+    export_workspace(ws, dump)
+    parts = [dump.read_text(encoding="utf-8")]
+    with ws.engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            rows = connection.execute(text(f'SELECT * FROM "{table}"')).all()
+            parts += [repr(tuple(row)) for row in rows]
+    return "\n".join(parts)
+
+
+def _import_markdown(ws, path: Path) -> None:
+    summary = importing.import_files(
+        ws, "markdown", [path], options=ImportOptions(create_incident=True)
+    )
+    assert summary.ok and summary.outcomes["review"] == {"created": 1}
+
+
+def _import_review(ws, path: Path) -> None:
+    assert review_service.import_review(ws, path, create_incident=True)[1] == "created"
+
+
+@pytest.fixture(params=["review import", "import markdown"])
+def imported(request, workspace, tmp_path):
+    """The leaky review imported by `lessonloop review import` or `lessonloop import markdown`."""
+    with workspace.transaction() as session:
+        services.create(ServiceCreate(name="db"), session=session, actor="t")
+    path = tmp_path / "leak.md"
+    path.write_text(_review_text(), encoding="utf-8")
+    importer = _import_review if request.param == "review import" else _import_markdown
+    importer(workspace, path)
+    return workspace, review_service.get_review(workspace, "INC-11")
+
+
+def test_no_raw_value_reaches_any_table(imported, tmp_path) -> None:
+    ws, _ = imported
+    stored = _every_stored_text(ws, tmp_path)
+    assert "<email:" in stored and "<aws_key:" in stored
+    leaked = [value for value in _raw_values() if value in stored]
+    assert leaked == []
+
+
+def test_search_and_facets_find_no_raw_value(imported) -> None:
+    ws, _ = imported
+    for value in _raw_values():
+        results = knowledge.search_knowledge(ws, value, limit=50)
+        assert results.total == 0 and results.hits == []
+        assert value not in repr(results.facets)
+    everything = knowledge.search_knowledge(ws, "", limit=50).model_dump_json()
+    assert not [value for value in _raw_values() if value in everything]
+
+
+def test_structured_values_stay_usable(imported) -> None:
+    ws, review = imported
+    with ws.transaction() as session:
+        incident = incidents.get("INC-11", session=session)
+    assert incident.title.startswith("Outage, ask <email:") and incident.services == ["db"]
+    assert "plain-tag" in incident.tags
+    assert incident.started_at == dt.datetime(2026, 3, 2, 4, 42, tzinfo=dt.UTC)
+    # matchers keep their labels and operators; only the values are tokens
+    first, second = (note.alert for note in review.alert_notes)
+    assert first == "DiskFull"
+    assert [(m.label, m.op) for m in parse_matchers(second)] == [
+        ("alertname", "="),
+        ("instance", "="),
+    ]
+    assert parse_matchers(second)[1].value.startswith("<ipv4:")
+    gap, verdict = review.signal_blocks
+    assert payload_adapter.validate_python(gap).service == "db"
+    assert gap["missing"].startswith("disk metric, ask <email:")
+    checked = payload_adapter.validate_python(
+        {**verdict, "matchers": [m.model_dump() for m in parse_matchers(verdict["matchers"])]}
+    )
+    assert checked.kind == "alert_verdict" and checked.verdict == "noise"
+    # owners follow the roster policy: a participant becomes a person token, like everywhere
+    # else; a name not on the roster stays; an email in the owner cell is a token
+    owners = [item.owner for item in review.action_items]
+    assert owners[0] is not None and owners[0].startswith("ask <email:")
+    assert TOKEN_PATTERN.fullmatch(owners[1] or "") and owners[1] == review.participants[0]
+    assert owners[2] == "ana"
+    (heading,) = review.extra_sections
+    assert heading.startswith("Notes for ask <email:")
