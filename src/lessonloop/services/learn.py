@@ -93,6 +93,20 @@ def static_pages(ws: Workspace) -> dict[str, list[dt.datetime]]:
     return {s: merge_episodes(t) for s, t in pages.items()}
 
 
+def _overlap_note(ws: Workspace, champion_id: int | None, start: dt.datetime) -> str:
+    """A warning when the champion learned from labels inside the holdout (it is favoured)."""
+    if champion_id is None:
+        return ""
+    trained_to = registry.show_version(ws, champion_id).version.training_end
+    if trained_to is None or trained_to <= start:
+        return ""
+    return (
+        f"; the champion was trained on labels up to {trained_to:%Y-%m-%d}, inside the holdout "
+        "that starts "
+        f"{start:%Y-%m-%d}: the comparison favours it"
+    )
+
+
 def _champion_pages(
     ws: Workspace, series: Sequence[StoredSeries], start: dt.datetime, end: dt.datetime
 ) -> tuple[int, dict[str, list[dt.datetime]]] | None:
@@ -358,7 +372,8 @@ def learn(
             comparisons={"mttd_minutes": {"verdict": verdict.value, "against": baseline_name}},
             decision=verdict,
             attribution=attribution,
-            notes=f"{cand_score.incidents} holdout incidents, {cand_score.days:.0f} days",
+            notes=f"{cand_score.incidents} holdout incidents, {cand_score.days:.0f} days"
+            + _overlap_note(ws, champion[0] if champion else None, start),
         ),
     )
     insight_ids = sorted(

@@ -80,3 +80,21 @@ def test_decisions_are_only_compared_between_metric_anomaly_versions(workspace) 
     ]
     with pytest.raises(InputError, match="failure_mode model"):
         registry.compare_decisions(workspace, ids[0], ids[1])
+
+
+def test_learn_notes_a_champion_trained_inside_the_holdout(workspace) -> None:
+    import datetime as dt
+
+    from lessonloop.services.learn import _overlap_note
+
+    start = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
+    inside, before = (
+        registry.register_version(
+            workspace,
+            ModelVersionCreate(task=ModelTask.METRIC_ANOMALY, training_end=end),
+        ).id
+        for end in (start + dt.timedelta(days=10), start - dt.timedelta(days=1))
+    )
+    assert "inside the holdout" in _overlap_note(workspace, inside, start)
+    assert _overlap_note(workspace, before, start) == ""
+    assert _overlap_note(workspace, None, start) == ""
