@@ -163,10 +163,15 @@ def test_no_raw_value_reaches_any_table(imported, tmp_path) -> None:
 
 def test_search_and_facets_find_no_raw_value(imported) -> None:
     ws, _ = imported
+    found_by_token = 0
     for value in _raw_values():
         results = knowledge.search_knowledge(ws, value, limit=50)
-        assert results.total == 0 and results.hits == []
-        assert value not in repr(results.facets)
+        # the query is redacted as the import was: a raw value can find the documents that
+        # hold its token, but no result ever contains the value itself
+        shown = results.model_dump_json(include={"hits", "facets"})
+        assert value not in shown
+        found_by_token += results.total > 0 and results.query.startswith("<")
+    assert found_by_token > 0
     everything = knowledge.search_knowledge(ws, "", limit=50).model_dump_json()
     assert not [value for value in _raw_values() if value in everything]
 

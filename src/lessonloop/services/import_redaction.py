@@ -15,7 +15,7 @@ from lessonloop.redact import TOKEN_PATTERN, Person, RedactionCounts, RedactionP
 from lessonloop.services.keys import read_redaction_key
 from lessonloop.settings import Settings
 
-__all__ = ["ImportRedactor", "TEXT_FIELDS", "review_redactor"]
+__all__ = ["ImportRedactor", "TEXT_FIELDS", "redact_query", "review_redactor"]
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -191,3 +191,8 @@ def review_redactor(settings: Settings, parsed: ParsedReview) -> ImportRedactor:
     roster: Roster = {name: () for name in names if not TOKEN_PATTERN.search(name)}
     return ImportRedactor(settings, roster)
 
+
+
+def redact_query(settings: Settings, text: str) -> str:
+    """A search or precedent query redacted as imports are, so a raw value finds its token."""
+    return ImportRedactor(settings, {}).text(text)

@@ -9,6 +9,7 @@ from lessonloop.knowledge.index import IndexOutcome
 from lessonloop.knowledge.precedents import PrecedentResults
 from lessonloop.knowledge.search import SearchFilters, SearchResults
 from lessonloop.knowledge.taxonomy import TaxonomyTerm
+from lessonloop.services.import_redaction import redact_query
 from lessonloop.services.workspace import Workspace
 from lessonloop.text.tokens import has_cjk
 
@@ -29,9 +30,14 @@ __all__ = [
 def search_knowledge(
     ws: Workspace, query: str, filters: SearchFilters | None = None, *, limit: int = 10
 ) -> SearchResults:
-    """Ranked full-text search over incidents, reviews, insights and action items."""
+    """Ranked full-text search over incidents, reviews, insights and action items.
+
+    The query is redacted as imports are (same keyed tokens), so searching for an email, an
+    address or a key that was redacted on import finds the documents holding its token; the
+    raw value itself is never stored, so it cannot match anything else.
+    """
     with ws.transaction() as session:
-        return search.search(session, query, filters, limit=limit)
+        return search.search(session, redact_query(ws.settings, query), filters, limit=limit)
 
 
 def find_precedents(
@@ -46,9 +52,10 @@ def find_precedents(
 
     ``only`` restricts the candidates to those incidents (see `precedents.find_precedents`).
     """
+    query = redact_query(ws.settings, text) if text else text
     with ws.transaction() as session:
         return precedents.find_precedents(
-            session, incident_key=incident_key, text=text, limit=limit, only=only
+            session, incident_key=incident_key, text=query, limit=limit, only=only
         )
 
 

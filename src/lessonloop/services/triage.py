@@ -32,6 +32,7 @@ from lessonloop.services.failure_modes import (
     workspace_classifier,
     workspace_taxonomy,
 )
+from lessonloop.services.import_redaction import redact_query
 from lessonloop.services.incident_texts import incident_text
 from lessonloop.services.learning import payloads
 from lessonloop.services.precedent_ranking import (
@@ -259,6 +260,7 @@ def find_precedents(
     """
     if not incident_key and not (text or "").strip():
         raise InputError("give an incident key or a non-empty text", field="text")
+    text = redact_query(ws.settings, text) if text else text
     query = "\n".join(
         part for part in (incident_text(ws, incident_key) if incident_key else "", text) if part
     )
