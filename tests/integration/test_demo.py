@@ -120,6 +120,16 @@ def test_learn_approve_promote_export_on_the_demo_workspace(demo_run) -> None:
     refused = subprocess.run([LESSONLOOP, "export-rules", "prometheus", version], env=env,
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode != 0 and "approved" in refused.stderr
+    cli("models", "shadow", version)
+    report = json.loads(cli("models", "shadow-report", version, "--json").stdout)
+    assert report["status"] == "shadow" and report["notes"] == []
+    assert report["start"][:19].replace(" ", "T") == shown["version"]["training_end"][:19]
+    assert report["verdict"] in ("better", "worse", "not distinguishable")
+    assert report["shadow"]["days"] > 0 and report["against"].startswith("champion")
+    early_replay = json.loads(
+        cli("models", "shadow-report", version, "--since", "2025-01-01", "--json").stdout
+    )
+    assert early_replay["notes"] and "flatters it" in early_replay["notes"][0]
     first = cli("models", "approve", version, "--reason", "faster and quieter on the holdout")
     # The model pages tier-1 services: one approval is not enough, and the same person twice
     # does not count.

@@ -9,6 +9,7 @@ import typer
 
 from lessonloop.cli.common import console, handle_errors, print_json, print_table, workspace
 from lessonloop.domain.enums import ModelStatus, ModelTask
+from lessonloop.errors import InputError
 from lessonloop.services import registry
 
 app = typer.Typer(
@@ -144,9 +145,59 @@ def reject(version_id: int, reason: Reason) -> None:
 @app.command("shadow")
 @handle_errors
 def shadow(version_id: int) -> None:
-    """Run a candidate in shadow mode beside the champion."""
+    """Put a candidate in shadow: it pages no one; 'models shadow-report' shows how it does."""
     version = registry.shadow_version(workspace(), version_id)
-    console.print(f"model version {version.id}: {version.status.value}")
+    console.print(
+        f"model version {version.id}: {version.status.value} (see 'lessonloop models "
+        f"shadow-report {version.id}')"
+    )
+
+
+@app.command("shadow-report")
+@handle_errors
+def shadow_report_cmd(
+    version_id: int,
+    since: Annotated[
+        str | None, typer.Option(help="Start of the replay (default: the end of its training).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Replay a metric-anomaly version beside the champion on data it never learned from."""
+    from lessonloop.services.shadow_report import shadow_report
+
+    start = None
+    if since is not None:
+        try:
+            start = dt.datetime.fromisoformat(since)
+        except ValueError:
+            raise InputError(f"not a time: {since!r} (ISO 8601)", field="--since") from None
+        start = start if start.tzinfo else start.replace(tzinfo=dt.UTC)
+    report = shadow_report(workspace(), version_id, since=start)
+    if as_json:
+        print_json({
+            "version": report.version_id, "status": report.status,
+            "start": report.start, "end": report.end, "against": report.baseline,
+            "shadow": report.shadow.as_dict(), "incumbent": report.incumbent.as_dict(),
+            "verdict": report.verdict.value, "signal_set": report.signal_set_version,
+            "notes": report.notes,
+        })
+        return
+    print_table(
+        f"Version {report.version_id} ({report.status}) against {report.baseline}, "
+        f"{report.start:%Y-%m-%d} to {report.end:%Y-%m-%d}, on the reviewers' incident windows "
+        f"(signal set v{report.signal_set_version})",
+        ["metric", f"v{report.version_id}", report.baseline],
+        [
+            ("MTTD (min)", report.shadow.mttd_minutes, report.incumbent.mttd_minutes),
+            ("false alerts/day", report.shadow.false_alerts_per_day,
+             report.incumbent.false_alerts_per_day),
+            ("recall", report.shadow.recall, report.incumbent.recall),
+            ("incidents", report.shadow.incidents, report.incumbent.incidents),
+        ],
+    )
+    console.print(f"paired test on detection delay: [bold]{report.verdict.value}[/]")
+    for note in report.notes:
+        console.print(f"[yellow]{note}[/]", highlight=False)
 
 
 @app.command("promote")

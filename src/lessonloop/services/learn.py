@@ -19,7 +19,12 @@ from joblib import Parallel, delayed
 
 from lessonloop.detectors.base import load_detector
 from lessonloop.domain.enums import ActionType, Decision, ModelStatus, ModelTask, SignalKind
-from lessonloop.domain.models import EvaluationCreate, ExperimentCreate, MetricEstimate
+from lessonloop.domain.models import (
+    EvaluationCreate,
+    ExperimentCreate,
+    MetricEstimate,
+    ModelVersionRead,
+)
 from lessonloop.domain.signals import IncidentWindow, SignalRead
 from lessonloop.errors import InputError
 from lessonloop.registry.artifacts import verify_artifact
@@ -117,7 +122,18 @@ def _champion_pages(
     ]
     if not champions:
         return None
-    version = champions[0]
+    pages = version_pages(ws, champions[0], series, start, end)
+    return None if pages is None else (champions[0].id, pages)
+
+
+def version_pages(
+    ws: Workspace,
+    version: ModelVersionRead,
+    series: Sequence[StoredSeries],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> dict[str, list[dt.datetime]] | None:
+    """A registered detector's pages per service in [start, end) (None without an artifact)."""
     if not version.artifact_path or not version.artifact_hash:
         return None
     path = Path(version.artifact_path)
@@ -130,7 +146,7 @@ def _champion_pages(
         alerts = alert_store.list_alerts(session=session)
     train_end = version.training_end or start
     feedback, _ = build_feedback(series, accepted, alerts, train_end)
-    return version.id, detections_by_service(detector, series, start, end, feedback)
+    return detections_by_service(detector, series, start, end, feedback)
 
 
 def _without(
