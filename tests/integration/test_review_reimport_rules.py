@@ -100,3 +100,18 @@ def test_changed_reimport_moves_a_published_review_back_to_draft(seeded, tmp_pat
     # the usual workflow publishes it again
     _publish(seeded)
     assert review_service.get_review(seeded, "INC-7").status == ReviewStatus.PUBLISHED
+
+
+def test_changed_reimport_of_an_approved_review_needs_a_new_approval(seeded, tmp_path) -> None:
+    path = _write(tmp_path / "r.md")
+    review_service.import_review(seeded, path)
+    for step in (ReviewStatus.IN_REVIEW, ReviewStatus.APPROVED):
+        review_service.advance_review(seeded, "INC-7", step)
+    path.write_text(path.read_text().replace("Some users.", "Most users."), encoding="utf-8")
+    returned, outcome = review_service.import_review(seeded, path)
+    assert outcome == "reopened" and returned.status == ReviewStatus.DRAFT
+    with seeded.transaction() as session:
+        events = audit.list_events(
+            session=session, entity_type="review", entity_id=str(returned.id)
+        )
+    assert [e.details["from"] for e in events if e.action == "review.reopened"] == ["approved"]

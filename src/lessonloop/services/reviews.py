@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 ImportOutcome = Literal["created", "updated", "unchanged", "reopened"]
-"""``reopened``: a published review whose content changed, now back in draft."""
+"""``reopened``: an approved or published review whose content changed, now back in draft."""
 
 
 def _template(ws: Workspace, name: str) -> ReviewTemplate:
@@ -175,8 +175,11 @@ def _create_incident(ws: Workspace, parsed: ParsedReview, *, session: Any) -> In
         raise InputError(str(exc), file=source, line=2, field="services") from exc
 
 
-def _back_to_draft(ws: Workspace, review: ReviewRead, before: str, *, session: Any) -> ReviewRead:
-    """A published review whose content a re-import changed, moved back to draft (audited)."""
+def _back_to_draft(
+    ws: Workspace, review: ReviewRead, before: ReviewRead, *, session: Any
+) -> ReviewRead:
+    """An approved or published review whose content a re-import changed, back to draft
+    (audited): the approval was of the earlier content."""
     row = session.get(ReviewRow, review.id)
     now = utc_now()
     row.status = ReviewStatus.DRAFT.value
@@ -190,10 +193,10 @@ def _back_to_draft(ws: Workspace, review: ReviewRead, before: str, *, session: A
         action="review.reopened",
         entity_type="review",
         entity_id=review.id,
-        before_hash=before,
+        before_hash=before.content_hash,
         after_hash=review.content_hash,
         details={
-            "from": ReviewStatus.PUBLISHED.value,
+            "from": before.status.value,
             "to": ReviewStatus.DRAFT.value,
             "reason": "content changed by re-import",
             "file": review.source_file,
@@ -247,8 +250,9 @@ def import_parsed_review(
         clean.review, session=session, actor=ws.actor, incident_id=stored.id
     )
     outcome: ImportOutcome = saved
-    if before is not None and saved == "updated" and before.status == ReviewStatus.PUBLISHED:
-        review = _back_to_draft(ws, review, before.content_hash, session=session)
+    signed_off = (ReviewStatus.APPROVED, ReviewStatus.PUBLISHED)
+    if before is not None and saved == "updated" and before.status in signed_off:
+        review = _back_to_draft(ws, review, before, session=session)
         outcome = "reopened"
     written = SavedReview(
         stored, review, new_review=outcome == "created", new_incident=new_incident
