@@ -18,11 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from lessonloop.domain.enums import Decision, ModelTask, SignalKind
+from lessonloop.domain.enums import ModelTask, SignalKind
 from lessonloop.domain.models import (
-    EvaluationCreate,
-    ExperimentCreate,
-    MetricEstimate,
     ModelVersionCreate,
     ModelVersionRead,
 )
@@ -214,10 +211,17 @@ def learn_precedents(
     model = train_precedent_retriever(ws, data)
     metrics, baseline_metrics = _estimate(candidate_values, seed), _estimate(baseline_values, seed)
     name = f"precision_at_{PRECISION_AT}"
-    evaluation = registry.record_evaluation(
+    evaluation_id = registry.record_backtest(
         ws,
-        EvaluationCreate(
-            model_version_id=model.id,
+        registry.Backtest(
+            task=ModelTask.PRECEDENT,
+            candidate_id=model.id,
+            baseline_id=None,
+            baseline="plain BM25",
+            metric=name,
+            candidate=metrics,
+            incumbent=baseline_metrics,
+            verdict=verdict,
             split={
                 "train_incidents": len(past),
                 "holdout_incidents": len(queries),
@@ -225,23 +229,8 @@ def learn_precedents(
                 "feedback_used": used,
                 "relevant": "shares an accepted failure-mode label or a service",
             },
-            metrics={name: MetricEstimate(**metrics)},
-            baseline_metrics={name: MetricEstimate(**baseline_metrics)},
-            comparisons={name: {"verdict": verdict, "against": "plain BM25"}},
-            decision=Decision(verdict),
-            notes=f"signal set v{data.signal_set_version}",
-        ),
-    )
-    registry.record_experiment(
-        ws,
-        ExperimentCreate(
             hypothesis="Reviewers' precedent verdicts rank precedents better than plain BM25",
-            task=ModelTask.PRECEDENT,
-            candidate_version_id=model.id,
-            evaluation_id=evaluation.id,
-            data_range={"train_incidents": str(len(past)), "holdout_incidents": str(len(queries))},
-            decision=Decision(verdict),
-            notes="awaiting human approval",
+            signal_set_version=data.signal_set_version,
         ),
     )
     return PrecedentLearnResult(
@@ -250,7 +239,7 @@ def learn_precedents(
         metrics,
         baseline_metrics,
         verdict,
-        evaluation.id,
+        evaluation_id,
         len(queries),
         used,
         data.signal_set_version,

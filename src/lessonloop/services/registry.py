@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from lessonloop.domain.audit import AuditEventRead
-from lessonloop.domain.enums import ModelStatus, ModelTask
+from lessonloop.domain.enums import Decision, ModelStatus, ModelTask
 from lessonloop.domain.models import (
     EvaluationCreate,
     EvaluationRead,
     ExperimentCreate,
     ExperimentRead,
+    MetricEstimate,
     ModelVersionCreate,
     ModelVersionRead,
 )
@@ -53,6 +54,8 @@ __all__ = [
     "rollback_task",
     "record_evaluation",
     "record_experiment",
+    "record_backtest",
+    "Backtest",
     "list_experiments",
     "get_experiment",
     "export_prometheus_rules",
@@ -229,6 +232,56 @@ def record_evaluation(ws: Workspace, data: EvaluationCreate) -> EvaluationRead:
 def record_experiment(ws: Workspace, data: ExperimentCreate) -> ExperimentRead:
     with ws.transaction() as session:
         return store.create_experiment(data, session=session)
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """One metric of a candidate against a baseline on held-out incidents, and its verdict."""
+
+    task: ModelTask
+    candidate_id: int
+    baseline_id: int | None
+    baseline: str
+    metric: str
+    candidate: dict[str, Any]  # value, low, high
+    incumbent: dict[str, Any]
+    verdict: str
+    split: dict[str, Any]
+    hypothesis: str
+    signal_set_version: int | None
+
+
+def record_backtest(ws: Workspace, test: Backtest) -> int:
+    """Record a backtest as an evaluation of the candidate and as an experiment; the
+    evaluation's id."""
+    decision = Decision(test.verdict)
+    evaluation = record_evaluation(
+        ws,
+        EvaluationCreate(
+            model_version_id=test.candidate_id,
+            baseline_version_id=test.baseline_id,
+            split=test.split,
+            metrics={test.metric: MetricEstimate(**test.candidate)},
+            baseline_metrics={test.metric: MetricEstimate(**test.incumbent)},
+            comparisons={test.metric: {"verdict": test.verdict, "against": test.baseline}},
+            decision=decision,
+            notes=f"signal set v{test.signal_set_version}",
+        ),
+    )
+    record_experiment(
+        ws,
+        ExperimentCreate(
+            hypothesis=test.hypothesis,
+            task=test.task,
+            baseline_version_id=test.baseline_id,
+            candidate_version_id=test.candidate_id,
+            evaluation_id=evaluation.id,
+            data_range={k: str(v) for k, v in test.split.items() if k.endswith("_incidents")},
+            decision=decision,
+            notes="awaiting human approval",
+        ),
+    )
+    return evaluation.id
 
 
 def list_experiments(ws: Workspace, *, task: ModelTask | None = None) -> list[ExperimentRead]:

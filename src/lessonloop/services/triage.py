@@ -372,8 +372,6 @@ def learn_failure_modes(
     """Time-based backtest: fit on the older labelled incidents, score the newest share."""
     import numpy as np
 
-    from lessonloop.domain.enums import Decision
-    from lessonloop.domain.models import EvaluationCreate, ExperimentCreate, MetricEstimate
     from lessonloop.evaluation.bootstrap import bootstrap_interval, paired_comparison
 
     signals.extract_all(ws)
@@ -427,35 +425,25 @@ def learn_failure_modes(
         else "taxonomy keywords"
     )
     metrics, base_metrics = estimate(cand_f1), estimate(inc_f1)
-    evaluation = registry.record_evaluation(
+    evaluation_id = registry.record_backtest(
         ws,
-        EvaluationCreate(
-            model_version_id=model.id,
-            baseline_version_id=incumbent_id,
+        registry.Backtest(
+            task=ModelTask.FAILURE_MODE,
+            candidate_id=model.id,
+            baseline_id=incumbent_id,
+            baseline=baseline,
+            metric="example_f1",
+            candidate=metrics,
+            incumbent=base_metrics,
+            verdict=verdict,
             split={
                 "train_incidents": len(train),
                 "holdout_incidents": len(test),
                 "rule": "newest incidents by start time",
             },
-            metrics={"example_f1": MetricEstimate(**metrics)},
-            baseline_metrics={"example_f1": MetricEstimate(**base_metrics)},
-            comparisons={"example_f1": {"verdict": verdict, "against": baseline}},
-            decision=Decision(verdict),
-            notes=f"signal set v{version}",
-        ),
-    )
-    registry.record_experiment(
-        ws,
-        ExperimentCreate(
             hypothesis="Reviewers' accepted failure-mode labels make triage suggestions more "
             f"accurate than {baseline}",
-            task=ModelTask.FAILURE_MODE,
-            baseline_version_id=incumbent_id,
-            candidate_version_id=model.id,
-            evaluation_id=evaluation.id,
-            data_range={"train_incidents": str(len(train)), "holdout_incidents": str(len(test))},
-            decision=Decision(verdict),
-            notes="awaiting human approval",
+            signal_set_version=version,
         ),
     )
     return TriageLearnResult(
@@ -464,7 +452,7 @@ def learn_failure_modes(
         metrics,
         base_metrics,
         verdict,
-        evaluation.id,
+        evaluation_id,
         len(test),
         dict(sorted(data.ignored.items())),
     )
