@@ -51,21 +51,35 @@ def populate(session, n_incidents: int, *, seed: int = 1, actor: str = "factory"
     return keys
 
 
-def accept_failure_mode(session, incident_key: str, label: str, *, actor: str = "t") -> int:
-    """Store an accepted failure_mode_label for an incident (as a reviewer would); its id."""
+def propose_failure_mode(
+    session, incident_key: str, label: str, *, review_id: int | None = None, actor: str = "t"
+) -> int:
+    """Store a proposed failure_mode_label for an incident (from a review if given); its id."""
     from lessonloop.domain.signals import FailureModeLabel, SignalCreate, SignalProvenance
     from lessonloop.storage import signals as signal_store
 
     made, _ = signal_store.create_proposal(
         SignalCreate(
             payload=FailureModeLabel(incident_key=incident_key, label=label),
-            provenance=SignalProvenance(incident_key=incident_key, extractor="test"),
+            provenance=SignalProvenance(
+                incident_key=incident_key, review_id=review_id, extractor="test"
+            ),
         ),
         session=session,
         actor=actor,
     )
-    signal_store.accept(made.id, session=session, actor=actor)
     return made.id
+
+
+def accept_failure_mode(
+    session, incident_key: str, label: str, *, review_id: int | None = None, actor: str = "t"
+) -> int:
+    """Store an accepted failure_mode_label for an incident (as a reviewer would); its id."""
+    from lessonloop.storage import signals as signal_store
+
+    made = propose_failure_mode(session, incident_key, label, review_id=review_id, actor=actor)
+    signal_store.accept(made, session=session, actor=actor)
+    return made
 
 
 def review_file_text(

@@ -66,6 +66,28 @@ def _build(ws, n_incidents: int = 16) -> list[str]:
     return keys
 
 
+def _precedent(key: str, score: float, *, lexical: float = 1.0, remedies=()):
+    """A knowledge-base precedent with nothing shared but its score (and remedies)."""
+    from lessonloop.knowledge.precedents import Precedent
+
+    return Precedent(
+        incident_key=key,
+        title=key,
+        started_at=None,
+        severity="",
+        score=score,
+        lexical=lexical,
+        shared_services=[],
+        shared_terms=[],
+        shared_failure_modes=[],
+        shared_alerts=[],
+        why=[],
+        remediations=list(remedies),
+        remediation_source="keywords" if remedies else "none",
+        actions=[],
+    )
+
+
 def _cli(workspace) -> tuple[dict[str, str], Path]:
     """Environment and executable to run the CLI on this test's workspace."""
     env = dict(
@@ -338,22 +360,7 @@ def test_remediations_follow_the_final_ranking_and_skip_barely_similar_precedent
     keys = _build(workspace, 4)
 
     def precedent(key: str, score: float, remedy: str) -> Precedent:
-        return Precedent(
-            incident_key=key,
-            title=key,
-            started_at=None,
-            severity="",
-            score=score,
-            lexical=9.0,
-            shared_services=[],
-            shared_terms=[],
-            shared_failure_modes=[],
-            shared_alerts=[],
-            why=[],
-            remediations=[remedy],
-            remediation_source="keywords",
-            actions=[],
-        )
+        return _precedent(key, score, lexical=9.0, remedies=[remedy])
 
     found = PrecedentResults(
         incident_key=keys[3],
@@ -373,7 +380,7 @@ def test_remediations_follow_the_final_ranking_and_skip_barely_similar_precedent
 
 def test_feedback_raises_and_lowers_negative_model_scores_the_right_way():
     from lessonloop.domain.signals import PrecedentFeedback
-    from lessonloop.knowledge.precedents import Precedent, PrecedentResults
+    from lessonloop.knowledge.precedents import PrecedentResults
     from lessonloop.services.precedent_ranking import rerank_with_feedback
 
     def results() -> PrecedentResults:
@@ -382,22 +389,7 @@ def test_feedback_raises_and_lowers_negative_model_scores_the_right_way():
             query_terms=[],
             failure_modes=[],
             precedents=[
-                Precedent(
-                    incident_key=key,
-                    title=key,
-                    started_at=None,
-                    severity="",
-                    score=score,
-                    lexical=1.0,
-                    shared_services=[],
-                    shared_terms=[],
-                    shared_failure_modes=[],
-                    shared_alerts=[],
-                    why=[],
-                    remediations=[],
-                    remediation_source="none",
-                    actions=[],
-                )
+                _precedent(key, score)
                 for key, score in (("A", -0.2), ("B", -0.4))
             ],
         )

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
+from tests.factories import accept_failure_mode, propose_failure_mode
 
 from lessonloop.domain.actions import ActionItemCreate
 from lessonloop.domain.alerts import AlertCreate
@@ -14,7 +15,6 @@ from lessonloop.domain.incidents import IncidentCreate
 from lessonloop.domain.insights import InsightCreate
 from lessonloop.domain.reviews import AlertNote, DecisionPoint, ReviewCreate, TimelineEvent
 from lessonloop.domain.services import ServiceCreate
-from lessonloop.domain.signals import FailureModeLabel, SignalCreate, SignalProvenance
 from lessonloop.errors import InputError, NotFound
 from lessonloop.ingest.review_format import ParsedReview
 from lessonloop.knowledge.index import index_incident, reindex_all
@@ -22,7 +22,6 @@ from lessonloop.knowledge.search import SearchFilters
 from lessonloop.services import catalog, knowledge
 from lessonloop.services.reviews import import_parsed_review
 from lessonloop.storage import alerts, incidents
-from lessonloop.storage import signals as signal_store
 from lessonloop.storage.search import search_documents
 
 T0 = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
@@ -296,17 +295,7 @@ def test_import_indexes_what_a_reindex_from_the_database_would(workspace) -> Non
     assert dict(stalled.facets["alert"]) == {"ConsumerLagHigh": 2, "QueueBacklog": 2}
 
     with workspace.transaction() as session:
-        made, _ = signal_store.create_proposal(
-            SignalCreate(
-                payload=FailureModeLabel(incident_key="INC-9", label="dependency"),
-                provenance=SignalProvenance(
-                    incident_key="INC-9", review_id=first.id, extractor="test"
-                ),
-            ),
-            session=session,
-            actor="t",
-        )
-        signal_store.accept(made.id, session=session, actor="t")
+        accept_failure_mode(session, "INC-9", "dependency", review_id=first.id)
     import_parsed_review(workspace, _rich_review("INC-9", "Broker failover, again."), as_of=T0)
     _nothing_to_reindex(workspace)
     found = knowledge.search_knowledge(workspace, "quarterly rehearse", limit=5)
@@ -500,25 +489,16 @@ def test_only_accepted_labels_reach_the_facets_and_decisions_update_them(workspa
         workspace, _rich_review("INC-9", "Broker failover."), as_of=T0, create_incident=True
     )
     with workspace.transaction() as session:
-        proposal, _ = signal_store.create_proposal(
-            SignalCreate(
-                payload=FailureModeLabel(incident_key="INC-9", label="dependency"),
-                provenance=SignalProvenance(
-                    incident_key="INC-9", review_id=review.id, extractor="test"
-                ),
-            ),
-            session=session,
-            actor="t",
-        )
+        proposal_id = propose_failure_mode(session, "INC-9", "dependency", review_id=review.id)
 
     def modes() -> dict[str, int]:
         found = knowledge.search_knowledge(workspace, "quarterly rehearse")
         return dict(found.facets["failure_mode"])
 
     assert modes() == {"overload": 1}  # a proposal is not a label yet
-    signal_service.accept_signal(workspace, proposal.id)
+    signal_service.accept_signal(workspace, proposal_id)
     assert modes() == {"dependency": 1, "overload": 1}
-    signal_service.retire_signal(workspace, proposal.id, "superseded")
+    signal_service.retire_signal(workspace, proposal_id, "superseded")
     assert modes() == {"overload": 1}
     _nothing_to_reindex(workspace)
 

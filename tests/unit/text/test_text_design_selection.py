@@ -31,6 +31,20 @@ def _views(n: int = 40) -> tuple[dict[tuple[float, float], sp.csr_matrix], np.nd
     return {(0.0, 1.0): sp.csr_matrix(noise), (1.0, 0.0): sp.csr_matrix(signal)}, truth
 
 
+TEMPLATES = {
+    "security": "Attackers exploited a leaked token and breached the {x} service",
+    "hardware": "A failed disk and a power supply fault took down the {x} rack",
+    "time": "The leap second made the clock jump and {x} timestamps went wrong",
+}
+SERVICES = ["billing", "search", "login", "checkout", "api", "storage", "mail", "chat"]
+
+
+def _corpus(*modes: str) -> tuple[list[str], list[tuple[str, ...]]]:
+    """Eight texts per failure mode (one per service) and their labels."""
+    texts = [TEMPLATES[mode].format(x=service) for mode in modes for service in SERVICES]
+    return texts, [(mode,) for mode in modes for _ in SERVICES]
+
+
 def test_feature_view_with_the_signal_wins_and_reports_its_out_of_fold() -> None:
     matrices, truth = _views()
     view, results = choose_feature_view(
@@ -71,14 +85,7 @@ def test_rethreshold_leaves_keyword_labels_alone() -> None:
 
 
 def test_classifier_records_its_choices_and_keeps_them_through_save_load(tmp_path: Path) -> None:
-    templates = {
-        "security": "Attackers exploited a leaked token and breached the {x} service",
-        "hardware": "A failed disk and a power supply fault took down the {x} rack",
-        "time": "The leap second made the clock jump and {x} timestamps went wrong",
-    }
-    services = ["billing", "search", "login", "checkout", "api", "storage", "mail", "chat"]
-    texts = [t.format(x=s) for t in templates.values() for s in services]
-    labels = [(label,) for label in templates for _ in services]
+    texts, labels = _corpus("security", "hardware", "time")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         classifier = FailureModeClassifier(default_failure_taxonomy(), inner_folds=3).fit(
@@ -116,13 +123,7 @@ def test_mix_votes_only_touches_learned_labels() -> None:
 
 @pytest.mark.parametrize("params", [{"inner_repeats": 2}, {"neighbour_k": 3}])
 def test_repeated_inner_cv_and_neighbour_votes_learn(params: dict[str, object]) -> None:
-    templates = {
-        "hardware": "A failed disk and a power supply fault took down the {x} rack",
-        "time": "The leap second made the clock jump and {x} timestamps went wrong",
-    }
-    services = ["billing", "search", "login", "checkout", "api", "storage", "mail", "chat"]
-    texts = [t.format(x=s) for t in templates.values() for s in services]
-    labels = [(label,) for label in templates for _ in services]
+    texts, labels = _corpus("hardware", "time")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         classifier = FailureModeClassifier(inner_folds=3, **params).fit(texts, labels)  # type: ignore[arg-type]
