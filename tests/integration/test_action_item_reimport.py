@@ -135,3 +135,52 @@ def test_removed_rows_go_unless_they_carry_progress(progressed) -> None:
     assert after["Page on p99 latency"].id == first["Page on p99 latency"].id
     assert after["Page on p99 latency"].status == ActionStatus.IN_PROGRESS
     assert set(_items(ws)) == {"Add canary stage", "Page on p99 latency"}
+
+
+def _rows(ws, path: Path, text: str) -> list[tuple[int, str, str | None, ActionStatus]]:
+    """Import the text; the review's items as (id, title, owner, status), in file order."""
+    path.write_text(text)
+    review, _ = review_service.import_review(ws, path, as_of=AS_OF)
+    return [(i.id, i.title, i.owner, i.status) for i in review.action_items]
+
+
+def test_two_rows_with_one_title_keep_their_own_items(seeded, tmp_path) -> None:
+    path = tmp_path / "INC-7.md"
+    alice = "| Fix X | process | alice | 2026-04-01 | P2 | open | |"
+    bob = "| Fix X | process | bob | 2026-04-01 | P2 | open | |"
+    (first, _, _, _), (second, _, _, _) = _rows(seeded, path, _text([alice, bob]))
+    action_service.update_action_item(seeded, first, ActionItemUpdate(status=ActionStatus.DONE))
+    swapped = _rows(seeded, path, _text([bob, alice]))
+    assert swapped == [
+        (second, "Fix X", "bob", ActionStatus.OPEN),
+        (first, "Fix X", "alice", ActionStatus.DONE),
+    ]
+
+
+def test_renaming_onto_another_items_title_keeps_both_identities(seeded, tmp_path) -> None:
+    path = tmp_path / "INC-7.md"
+    alpha = "| Alpha | process | alice | 2026-04-01 | P2 | open | |"
+    beta = "| Beta | process | bob | 2026-04-01 | P2 | open | |"
+    (a, _, _, _), (b, _, _, _) = _rows(seeded, path, _text([alpha, beta]))
+    action_service.update_action_item(
+        seeded, b, ActionItemUpdate(status=ActionStatus.IN_PROGRESS)
+    )
+    renamed = _rows(seeded, path, _text([alpha.replace("Alpha", "Beta"), beta]))
+    assert renamed == [
+        (a, "Beta", "alice", ActionStatus.OPEN),
+        (b, "Beta", "bob", ActionStatus.IN_PROGRESS),
+    ]
+
+
+def test_an_item_kept_after_its_row_went_is_not_renamed_into(seeded, tmp_path) -> None:
+    path = tmp_path / "INC-7.md"
+    alpha = "| Alpha | process | ana | 2026-04-01 | P2 | open | |"
+    beta = "| Beta | process | ben | 2026-04-10 | P3 | open | |"
+    (a, _, _, _), _ = _rows(seeded, path, _text([alpha, beta]))
+    action_service.update_action_item(seeded, a, ActionItemUpdate(status=ActionStatus.DONE))
+    _rows(seeded, path, _text([beta]))  # Alpha's row goes; it stays for its progress
+    gamma = alpha.replace("Alpha", "Gamma")  # every other column as Alpha's was
+    rows = _rows(seeded, path, _text([beta, gamma]))
+    by_title = {title: (item_id, status) for item_id, title, _, status in rows}
+    assert by_title["Gamma"][0] != a and by_title["Gamma"][1] == ActionStatus.OPEN
+    assert by_title["Alpha"] == (a, ActionStatus.DONE)

@@ -37,6 +37,7 @@ IMPORT_ACTOR = "review import"
 _FILE_FIELDS = tuple(ActionItemCreate.model_fields)
 _DONE = ActionStatus.DONE.value
 _OPEN = ActionStatus.OPEN.value
+_ABSENT = "_absent"  # in an action.import event: the item was kept after its row went
 
 
 def replace_timeline(
@@ -206,19 +207,35 @@ def _match(
 ) -> tuple[list[ActionItemRow | None], list[ActionItemRow]]:
     """The stored item each file row continues (None: a new item), and the rows left over.
 
-    A file row continues the first stored item with the same title (normalised; the stored
-    title or the one the last import gave); a row with a new title continues the first
-    unmatched item whose other columns are all as the last import left them (a rename); any
-    other row is a new item.
+    Three passes, each over the items still free: a row written exactly as the last import
+    left an item (title and every column; so two rows with one title keep their own items);
+    then the same title (normalised; the stored title or the one the last import gave); then
+    a rename: an item that was in the last import with every column but the title unchanged.
+    Items kept only for their progress after their row went are never renamed into.
     """
     free = sorted(rows, key=lambda row: row.position)
+
+    def others(fields: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in fields.items() if k not in ("title", _ABSENT)}
+
+    exact = {
+        row.id: [(_title_key(before[row.id]["title"]), others(before[row.id]))] for row in rows
+    }
     titles = {row.id: {_title_key(row.title), _title_key(before[row.id]["title"])} for row in rows}
-    others = {row.id: [{k: v for k, v in before[row.id].items() if k != "title"}] for row in rows}
-    matched = [_take(free, titles, _title_key(item.title)) for item in items]
+    renames = {
+        row.id: [] if before[row.id].get(_ABSENT) else [others(before[row.id])] for row in rows
+    }
+    dumped = [item.model_dump(mode="json", exclude={"title"}) for item in items]
+    matched = [
+        _take(free, exact, (_title_key(item.title), rest))
+        for item, rest in zip(items, dumped, strict=True)
+    ]
     for index, item in enumerate(items):
         if matched[index] is None:
-            rest = item.model_dump(mode="json", exclude={"title"})
-            matched[index] = _take(free, others, rest)
+            matched[index] = _take(free, titles, _title_key(item.title))
+    for index, rest in enumerate(dumped):
+        if matched[index] is None:
+            matched[index] = _take(free, renames, rest)
     return matched, free
 
 
@@ -286,6 +303,8 @@ def sync_actions(
         if _has_progress(row):
             row.position = len(kept)
             kept.append(row)
+            if not before[row.id].get(_ABSENT):  # remembered as no longer in the file
+                pending.append((row, before[row.id], {**before[row.id], _ABSENT: True}))
         else:
             session.delete(row)
     session.flush()
