@@ -206,3 +206,20 @@ def test_structured_values_stay_usable(imported) -> None:
     assert owners[2] == "ana"
     (heading,) = review.extra_sections
     assert heading.startswith("Notes for ask <email:")
+
+
+def test_the_front_matter_title_is_counted_once(tmp_path) -> None:
+    from lessonloop.ingest.review_format import parse_review
+    from lessonloop.ingest.templates import load_template
+    from lessonloop.services.import_redaction import review_redactor
+    from lessonloop.settings import Settings
+    from tests.factories import review_file_text
+
+    text = review_file_text().replace(
+        "title: Checkout slow", "title: Checkout slow, ask zq@corp.io"
+    )
+    parsed = parse_review(text, "r.md", load_template("default"))
+    redactor = review_redactor(Settings(home=tmp_path), parsed)
+    clean = redactor.review(parsed)
+    assert clean.incident["title"] == clean.review.title and "zq@corp.io" not in clean.review.title
+    assert redactor.counts.as_dict() == {"email": 1}

@@ -175,8 +175,12 @@ class ImportRedactor:
             {**note, "alert": self.matchers(note["alert"])} for note in data["alert_notes"]
         ]
         data["signal_blocks"] = [self.signal_block(block) for block in data["signal_blocks"]]
+        raw = parsed.review.model_dump(mode="json")
         incident = {
-            key: self._value(value) if key in _INCIDENT_TEXT else value
+            # the front matter's title is also the review's: redacted (and counted) once
+            key: (data[key] if value == raw.get(key) else self._value(value))
+            if key in _INCIDENT_TEXT
+            else value
             for key, value in parsed.incident.items()
         }
         if isinstance(incident.get("title"), str):
