@@ -209,11 +209,12 @@ def test_structured_values_stay_usable(imported) -> None:
 
 
 def test_the_front_matter_title_is_counted_once(tmp_path) -> None:
+    from tests.factories import review_file_text
+
     from lessonloop.ingest.review_format import parse_review
     from lessonloop.ingest.templates import load_template
     from lessonloop.services.import_redaction import review_redactor
     from lessonloop.settings import Settings
-    from tests.factories import review_file_text
 
     text = review_file_text().replace(
         "title: Checkout slow", "title: Checkout slow, ask zq@corp.io"
