@@ -224,3 +224,18 @@ def test_the_front_matter_title_is_counted_once(tmp_path) -> None:
     clean = redactor.review(parsed)
     assert clean.incident["title"] == clean.review.title and "zq@corp.io" not in clean.review.title
     assert redactor.counts.as_dict() == {"email": 1}
+
+
+def test_an_escaped_address_in_a_regex_matcher_is_redacted_and_still_matches(tmp_path) -> None:
+    import re
+
+    from lessonloop.domain.signals import parse_matchers
+    from lessonloop.services.import_redaction import ImportRedactor
+    from lessonloop.settings import Settings
+
+    redactor = ImportRedactor(Settings(home=tmp_path), {})
+    stored_label = redactor.text("10.0.0.5:9100")  # as an alert import stores the label
+    cleaned = redactor.matchers(r'{instance=~"10\.0\.0\.5:.*", host=~"batch-.*"}')
+    assert "10" not in cleaned.split("instance")[1].split(",")[0]
+    instance, host = parse_matchers(cleaned)
+    assert re.fullmatch(instance.value, stored_label) and host.value == "batch-.*"

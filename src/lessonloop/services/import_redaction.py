@@ -138,7 +138,7 @@ class ImportRedactor:
             found = parse_matchers(text)
         except ValueError:
             return self.text(text)
-        values = [self.text(m.value) for m in found]
+        values = [self._matcher_value(m.op, m.value) for m in found]
         if values == [m.value for m in found]:
             return text
         return (
@@ -146,6 +146,16 @@ class ImportRedactor:
             + ", ".join(f'{m.label}{m.op}"{v}"' for m, v in zip(found, values, strict=True))
             + "}"
         )
+
+    def _matcher_value(self, op: str, value: str) -> str:
+        """A matcher value redacted; in a regular expression ``\\.`` is read as a dot first,
+        so an escaped address (``10\\.0\\.0\\.5``) is recognised (and then matches the token
+        the alert imports stored)."""
+        if op not in ("=~", "!~"):
+            return self.text(value)
+        plain = value.replace("\\.", ".")
+        redacted = self.text(plain)
+        return value if redacted == plain else redacted
 
     def signal_block(self, block: dict[str, Any]) -> dict[str, Any]:
         """A review's explicit signal proposal with every string redacted (matchers kept usable).
