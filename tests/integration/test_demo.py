@@ -130,6 +130,11 @@ def test_learn_approve_promote_export_on_the_demo_workspace(demo_run) -> None:
         cli("models", "shadow-report", version, "--since", "2025-01-01", "--json").stdout
     )
     assert early_replay["notes"] and "flatters it" in early_replay["notes"][0]
+    last_hour = report["end"][:13] + ":00:00+00:00"  # no incident starts in the final hour
+    quiet = json.loads(
+        cli("models", "shadow-report", version, "--since", last_hour, "--json").stdout
+    )
+    assert any("no accepted incident window" in note for note in quiet["notes"])
     first = cli("models", "approve", version, "--reason", "faster and quieter on the holdout")
     # The model pages tier-1 services: one approval is not enough, and the same person twice
     # does not count.

@@ -185,7 +185,8 @@ def shadow_report_cmd(
     print_table(
         f"Version {report.version_id} ({report.status}) against {report.baseline}, "
         f"{report.start:%Y-%m-%d} to {report.end:%Y-%m-%d}, on the reviewers' incident windows "
-        f"(signal set v{report.signal_set_version})",
+        + (f"(signal set v{report.signal_set_version})" if report.signal_set_version
+           else "(no signal set yet)"),
         ["metric", f"v{report.version_id}", report.baseline],
         [
             ("MTTD (min)", report.shadow.mttd_minutes, report.incumbent.mttd_minutes),

@@ -88,6 +88,16 @@ def shadow_report(
             f"the version learned from labels up to {version.training_end:%Y-%m-%d}; the replay "
             f"starts earlier ({start:%Y-%m-%d}), which flatters it"
         )
+    if champion is not None and champion.training_end and start < champion.training_end:
+        notes.append(
+            f"champion {champion.id} learned from labels up to "
+            f"{champion.training_end:%Y-%m-%d}, inside the replay: the comparison favours it"
+        )
+    if not any(start <= incident.start < end for incident in labels):
+        notes.append(
+            "no accepted incident window falls in the replay: detection delay and recall "
+            "cannot be measured, and every page counts as a false alert"
+        )
     return ShadowReport(
         version_id, version.status.value, start, end, baseline, shadow, incumbent, verdict,
         set_version, notes,
