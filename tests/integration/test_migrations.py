@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from tests.factories import populate
 
 from lessonloop.services import knowledge
 from lessonloop.storage.engine import downgrade_database, schema_revision, upgrade_database
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def _vector_storage(workspace) -> str | None:
@@ -24,6 +24,10 @@ def _vector_storage(workspace) -> str | None:
         )
 
 
+def _audit_indexes(workspace) -> set[str]:
+    return {i["name"] for i in inspect(workspace.engine).get_indexes("audit_events")}
+
+
 def test_newest_migration_goes_down_and_up_keeping_data_and_search(workspace) -> None:
     with workspace.transaction() as session:
         keys = populate(session, 6)
@@ -32,6 +36,9 @@ def test_newest_migration_goes_down_and_up_keeping_data_and_search(workspace) ->
     postgres = workspace.engine.dialect.name == "postgresql"
     assert _vector_storage(workspace) == ("m" if postgres else None)  # MAIN: kept inline
 
+    assert "ix_audit_events_entity" in _audit_indexes(workspace)
+    downgrade_database(workspace.engine, "0003")
+    assert "ix_audit_events_entity" not in _audit_indexes(workspace)
     downgrade_database(workspace.engine, "0002")
     assert schema_revision(workspace.engine) == "0002"
     assert _vector_storage(workspace) == ("x" if postgres else None)  # EXTENDED: the default
@@ -39,6 +46,7 @@ def test_newest_migration_goes_down_and_up_keeping_data_and_search(workspace) ->
 
     upgrade_database(workspace.engine)
     assert schema_revision(workspace.engine) == HEAD
+    assert "ix_audit_events_entity" in _audit_indexes(workspace)
     assert _vector_storage(workspace) == ("m" if postgres else None)
     hits = knowledge.search_knowledge(workspace, "degraded", limit=50).hits
     assert {h.incident_key for h in hits} == set(keys)
