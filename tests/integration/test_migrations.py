@@ -8,7 +8,7 @@ from tests.factories import populate
 from lessonloop.services import knowledge
 from lessonloop.storage.engine import downgrade_database, schema_revision, upgrade_database
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 def _vector_storage(workspace) -> str | None:
@@ -37,6 +37,9 @@ def test_newest_migration_goes_down_and_up_keeping_data_and_search(workspace) ->
     assert _vector_storage(workspace) == ("m" if postgres else None)  # MAIN: kept inline
 
     assert "ix_audit_events_entity" in _audit_indexes(workspace)
+    assert "role_grants" in inspect(workspace.engine).get_table_names()
+    downgrade_database(workspace.engine, "0004")
+    assert "role_grants" not in inspect(workspace.engine).get_table_names()
     downgrade_database(workspace.engine, "0003")
     assert "ix_audit_events_entity" not in _audit_indexes(workspace)
     downgrade_database(workspace.engine, "0002")
@@ -47,6 +50,7 @@ def test_newest_migration_goes_down_and_up_keeping_data_and_search(workspace) ->
     upgrade_database(workspace.engine)
     assert schema_revision(workspace.engine) == HEAD
     assert "ix_audit_events_entity" in _audit_indexes(workspace)
+    assert "role_grants" in inspect(workspace.engine).get_table_names()
     assert _vector_storage(workspace) == ("m" if postgres else None)
     hits = knowledge.search_knowledge(workspace, "degraded", limit=50).hits
     assert {h.incident_key for h in hits} == set(keys)

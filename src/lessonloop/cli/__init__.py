@@ -21,6 +21,7 @@ GROUPS: list[tuple[str, str]] = [
     ("signals", "lessonloop.cli.signals"),
     ("bench", "lessonloop.cli.bench"),
     ("detect", "lessonloop.cli.detect"),
+    ("roles", "lessonloop.cli.governance"),
 ]
 
 

@@ -232,9 +232,10 @@ def _register_optional_apps() -> None:
 
     for name, group in registry_of_groups():
         app.add_typer(group, name=name)
-    from lessonloop.cli import demo, knowledge, learn, triage
+    from lessonloop.cli import demo, governance, knowledge, learn, triage
 
     demo.register(app)
+    governance.register(app)
     learn.register(app)
     knowledge.register(app)
     triage.register(app)

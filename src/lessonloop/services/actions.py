@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from lessonloop.domain.access import Permission
 from lessonloop.domain.actions import ActionItemRead, ActionItemUpdate
+from lessonloop.services.access import require
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import actions
 
@@ -29,5 +31,6 @@ def list_action_items(
 
 
 def update_action_item(ws: Workspace, action_id: int, data: ActionItemUpdate) -> ActionItemRead:
+    require(ws, Permission.CONTRIBUTE, "update action items")
     with ws.transaction() as session:
         return actions.update_action(action_id, data, session=session, actor=ws.actor)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from lessonloop.domain.access import Permission
 from lessonloop.domain.incidents import IncidentCreate, IncidentRead
 from lessonloop.domain.services import ServiceCreate, ServiceRead
 from lessonloop.knowledge.index import index_incident
+from lessonloop.services.access import require
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import incidents, services
 
@@ -21,6 +23,7 @@ __all__ = [
 
 
 def add_service(ws: Workspace, data: ServiceCreate) -> ServiceRead:
+    require(ws, Permission.CONTRIBUTE, "add services")
     with ws.transaction() as session:
         return services.create(data, session=session, actor=ws.actor)
 
@@ -31,12 +34,14 @@ def list_services(ws: Workspace) -> list[ServiceRead]:
 
 
 def add_dependency(ws: Workspace, service: str, depends_on: str) -> ServiceRead:
+    require(ws, Permission.CONTRIBUTE, "record service dependencies")
     with ws.transaction() as session:
         services.add_dependency(service, depends_on, session=session, actor=ws.actor)
         return services.get(service, session=session)
 
 
 def create_incident(ws: Workspace, data: IncidentCreate) -> IncidentRead:
+    require(ws, Permission.CONTRIBUTE, "create incidents")
     with ws.transaction() as session:
         created = incidents.create(data, session=session, actor=ws.actor)
         index_incident(session, created.key)

@@ -10,12 +10,14 @@ from pathlib import Path
 import numpy as np
 
 from lessonloop.detectors.base import load_detector
+from lessonloop.domain.access import Permission
 from lessonloop.domain.enums import ModelStatus, ModelTask, SignalKind
 from lessonloop.domain.models import ModelVersionRead
 from lessonloop.domain.signals import IncidentWindow
 from lessonloop.errors import InputError, NotFound
 from lessonloop.registry.artifacts import verify_artifact
 from lessonloop.services import registry, signals
+from lessonloop.services.access import require
 from lessonloop.services.learning import (
     build_feedback,
     load_all_series,
@@ -60,6 +62,7 @@ def train_on_signal_set(
 
     Every stored series must be finite (InputError naming the series and timestamp).
     """
+    require(ws, Permission.TRAIN, "train detectors")
     if version is None:
         version = signals.latest_set_version(ws)
         if version is None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lessonloop.domain.access import Permission
 from lessonloop.domain.incidents import IncidentCreate
 from lessonloop.domain.services import ServiceCreate
 from lessonloop.errors import InputError, NotFound
@@ -30,6 +31,7 @@ from lessonloop.ingest.series_csv import CsvColumns
 from lessonloop.ingest.source_documents import ImportBatch
 from lessonloop.knowledge.index import index_incident
 from lessonloop.redact import RedactionCounts
+from lessonloop.services.access import require
 from lessonloop.services.import_redaction import ImportRedactor, review_redactor
 from lessonloop.services.import_sources import SOURCES, ImportOptions, parse_source
 from lessonloop.services.import_timelines import merge_into_review
@@ -263,6 +265,7 @@ def import_files(
     progress: ProgressCallback | None = None,
 ) -> ImportSummary:
     """Import files of one source kind, each all or nothing; returns the combined summary."""
+    require(ws, Permission.CONTRIBUTE, "import data")
     if source_kind not in SOURCES:
         raise InputError(
             f"unknown source {source_kind!r}; choose one of {', '.join(SOURCES)}", field="SOURCE"
@@ -290,6 +293,7 @@ def import_prometheus_series(
     dry_run: bool = False,
 ) -> ImportSummary:
     """Read a range query from a Prometheus server's HTTP API and store it as series."""
+    require(ws, Permission.CONTRIBUTE, "import data")
     if end <= start:
         raise InputError("--end must be after --start", field="end")
     source = query_range_url(base_url, query, start, end, step)

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from typing import Any
 
+from sqlalchemy.orm import Session
+
+from lessonloop.domain.access import Permission
 from lessonloop.knowledge import index, precedents, search, taxonomy
 from lessonloop.knowledge.index import IndexOutcome
 from lessonloop.knowledge.precedents import PrecedentResults
 from lessonloop.knowledge.search import SearchFilters, SearchResults
 from lessonloop.knowledge.taxonomy import TaxonomyTerm
+from lessonloop.services.access import require
 from lessonloop.services.import_redaction import redact_query
 from lessonloop.services.workspace import Workspace
+from lessonloop.storage import audit
 from lessonloop.text.tokens import has_cjk
 
 __all__ = [
@@ -70,18 +76,36 @@ def list_taxonomy(ws: Workspace, name: str | None = None) -> list[TaxonomyTerm]:
         return taxonomy.list_terms(session, name)
 
 
+def _record_edit(
+    session: Session, actor: str, action: str, term: str, details: dict[str, Any]
+) -> None:
+    audit.record(
+        session=session,
+        actor=actor,
+        action=action,
+        entity_type="taxonomy",
+        entity_id=term,
+        details=details,
+    )
+
+
 def add_taxonomy_term(
     ws: Workspace, name: str, value: str, *, description: str = "", keywords: tuple[str, ...] = ()
 ) -> TaxonomyTerm:
     """Add a term and re-index, since keyword-inferred facets may change."""
+    require(ws, Permission.ADMINISTER, "edit taxonomies")
     with ws.transaction() as session:
         term = taxonomy.add_term(session, name, value, description=description, keywords=keywords)
+        details = {"description": description, "keywords": list(keywords)}
+        _record_edit(session, ws.actor, "taxonomy.add", f"{term.taxonomy}:{term.value}", details)
         index.reindex_all(session)
         return term
 
 
 def remove_taxonomy_term(ws: Workspace, name: str, value: str) -> None:
     """Remove a term and re-index, since keyword-inferred facets may change."""
+    require(ws, Permission.ADMINISTER, "edit taxonomies")
     with ws.transaction() as session:
         taxonomy.remove_term(session, name, value)
+        _record_edit(session, ws.actor, "taxonomy.remove", f"{name}:{value}", {})
         index.reindex_all(session)

@@ -18,6 +18,7 @@ from typing import Any
 from joblib import Parallel, delayed
 
 from lessonloop.detectors.base import load_detector
+from lessonloop.domain.access import Permission
 from lessonloop.domain.enums import ActionType, Decision, ModelStatus, ModelTask, SignalKind
 from lessonloop.domain.models import (
     EvaluationCreate,
@@ -29,6 +30,7 @@ from lessonloop.domain.signals import IncidentWindow, SignalRead
 from lessonloop.errors import InputError
 from lessonloop.registry.artifacts import verify_artifact
 from lessonloop.services import registry, signals
+from lessonloop.services.access import require
 from lessonloop.services.actions import list_action_items
 from lessonloop.services.detection_eval import (
     LabelledIncident,
@@ -298,6 +300,7 @@ def learn(
     consecutive windows, each scored by a model trained on the labels that end before it, and
     the pooled pages are compared with the incumbent over the same span.
     """
+    require(ws, Permission.TRAIN, "train models")
     if folds < 1:
         raise InputError("folds must be at least 1", field="folds")
     if not math.isfinite(holdout_days) or holdout_days <= 0:

@@ -22,12 +22,14 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
+from lessonloop.domain.access import Permission
 from lessonloop.domain.actions import ActionItemRead, ExpectedEffect, OutcomeVerdict
 from lessonloop.domain.common import utc_now
 from lessonloop.domain.incidents import IncidentRead
 from lessonloop.errors import NotFound
 from lessonloop.evaluation.bootstrap import bootstrap_interval
 from lessonloop.registry.lifecycle import promoted_at
+from lessonloop.services.access import require
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import actions, alerts, incidents, series
 from lessonloop.storage import models as store
@@ -211,6 +213,7 @@ def check_outcomes(
     seed: int = 0,
 ) -> list[OutcomeCheck]:
     """Check every action item with an expected effect and store each verdict and evidence."""
+    require(ws, Permission.CONTRIBUTE, "check outcomes")
     now = now or utc_now()
     results: list[OutcomeCheck] = []
     with ws.transaction() as session:

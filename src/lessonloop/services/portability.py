@@ -15,9 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lessonloop.domain.access import Permission
 from lessonloop.domain.common import canonical_json
 from lessonloop.errors import InputError, IntegrityError, NotFound
 from lessonloop.registry.artifacts import pack_artifact, unpack_artifact, verify_artifact
+from lessonloop.services.access import require
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage.dump import Rewrite, count_rows, export_rows, import_rows
 
@@ -146,6 +148,7 @@ def import_workspace(ws: Workspace, path: Path, progress: Progress | None = None
     Model artifacts in the dump are checked against their hashes and put in this workspace's
     artifact folder, and the model versions point at them.
     """
+    require(ws, Permission.ADMINISTER, "restore a workspace export")
     try:
         handle = path.open(encoding="utf-8")
     except FileNotFoundError as exc:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from lessonloop.domain.access import Permission
 from lessonloop.domain.enums import ModelTask, SignalKind
 from lessonloop.domain.models import (
     ModelVersionCreate,
@@ -27,6 +28,7 @@ from lessonloop.domain.signals import FailureModeLabel, PrecedentFeedback
 from lessonloop.errors import InputError
 from lessonloop.evaluation.bootstrap import bootstrap_interval, paired_comparison
 from lessonloop.services import registry, signals
+from lessonloop.services.access import require
 from lessonloop.services.incident_texts import incident_text
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import incidents as incident_store
@@ -131,6 +133,7 @@ def train_precedent_retriever(
     ws: Workspace, data: PrecedentTrainingData | None = None
 ) -> ModelVersionRead:
     """Fit on every incident plus the newest set's verdicts; register a PRECEDENT candidate."""
+    require(ws, Permission.TRAIN, "train models")
     data = data or precedent_training_data(ws)
     if not data.keys:
         raise InputError("the workspace has no incidents to index yet", field="incidents")
@@ -187,6 +190,7 @@ def learn_precedents(
     The holdout's own verdicts never reach the candidate: only verdicts whose query incident
     and precedent both started before the holdout are used in the backtest.
     """
+    require(ws, Permission.TRAIN, "train models")
     if not 0 < holdout_share < 1:
         raise InputError("holdout share must be between 0 and 1", field="holdout_share")
     with ws.transaction() as session:

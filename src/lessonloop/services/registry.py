@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lessonloop.domain.access import Permission
 from lessonloop.domain.audit import AuditEventRead
 from lessonloop.domain.enums import Decision, ModelStatus, ModelTask
 from lessonloop.domain.models import (
@@ -29,6 +30,7 @@ from lessonloop.domain.models import (
 from lessonloop.errors import InputError
 from lessonloop.registry import lifecycle
 from lessonloop.registry.artifacts import LoadedArtifact, load_artifact, store_artifact
+from lessonloop.services.access import require
 from lessonloop.services.model_exports import (
     EXPORTABLE,
     compare_decisions,
@@ -80,6 +82,7 @@ def register_version(
     ws: Workspace, data: ModelVersionCreate, *, artifact_dir: Path | None = None
 ) -> ModelVersionRead:
     """Store a trained model's directory (content-hashed) and register it as a candidate."""
+    require(ws, Permission.TRAIN, "register model versions")
     if artifact_dir is not None:
         path, digest = store_artifact(artifact_dir, ws.settings.artifacts_dir)
         data = data.model_copy(
@@ -174,6 +177,7 @@ def load_version_artifact(
 
 
 def shadow_version(ws: Workspace, version_id: int) -> ModelVersionRead:
+    require(ws, Permission.TRAIN, "put model versions in shadow")
     with ws.transaction() as session:
         return lifecycle.start_shadow(version_id, session=session, actor=ws.actor)
 
@@ -182,6 +186,7 @@ def approve_version(
     ws: Workspace, version_id: int, *, reason: str, approver: str | None = None
 ) -> lifecycle.ApprovalState:
     """Record an approval by `approver` (default: the acting user), with the reason."""
+    require(ws, Permission.APPROVE, "approve model versions")
     with ws.transaction() as session:
         return lifecycle.approve(
             version_id, approver=approver or ws.actor, reason=reason, session=session
@@ -191,6 +196,7 @@ def approve_version(
 def reject_version(
     ws: Workspace, version_id: int, *, reason: str, approver: str | None = None
 ) -> ModelVersionRead:
+    require(ws, Permission.APPROVE, "reject model versions")
     with ws.transaction() as session:
         return lifecycle.reject(
             version_id, approver=approver or ws.actor, reason=reason, session=session
@@ -208,6 +214,7 @@ def promote_version(
     Without `expected_champion_id` the champion is read first in its own transaction, so a
     promotion that races another one fails instead of silently replacing the winner.
     """
+    require(ws, Permission.APPROVE, "promote model versions")
     if expected_champion_id is _OBSERVE:
         with ws.transaction() as session:
             task = store.get_version(version_id, session=session).task
@@ -220,16 +227,19 @@ def promote_version(
 
 
 def rollback_task(ws: Workspace, task: ModelTask, *, reason: str) -> ModelVersionRead:
+    require(ws, Permission.APPROVE, "roll back models")
     with ws.transaction() as session:
         return lifecycle.rollback(task, session=session, actor=ws.actor, reason=reason)
 
 
 def record_evaluation(ws: Workspace, data: EvaluationCreate) -> EvaluationRead:
+    require(ws, Permission.TRAIN, "record evaluations")
     with ws.transaction() as session:
         return store.create_evaluation(data, session=session)
 
 
 def record_experiment(ws: Workspace, data: ExperimentCreate) -> ExperimentRead:
+    require(ws, Permission.TRAIN, "record experiments")
     with ws.transaction() as session:
         return store.create_experiment(data, session=session)
 
@@ -254,6 +264,7 @@ class Backtest:
 def record_backtest(ws: Workspace, test: Backtest) -> int:
     """Record a backtest as an evaluation of the candidate and as an experiment; the
     evaluation's id."""
+    require(ws, Permission.TRAIN, "record backtests")
     decision = Decision(test.verdict)
     evaluation = record_evaluation(
         ws,

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Literal
 
+from lessonloop.domain.access import Permission
 from lessonloop.domain.common import utc_now
 from lessonloop.domain.enums import ReviewStatus
 from lessonloop.domain.incidents import IncidentCreate, IncidentRead, IncidentUpdate
@@ -15,6 +16,7 @@ from lessonloop.ingest.markdown_blocks import decode_text, split_document
 from lessonloop.ingest.review_format import ParsedReview, parse_review, render_review
 from lessonloop.ingest.templates import ReviewTemplate, load_template
 from lessonloop.knowledge.index import SavedReview, index_incident
+from lessonloop.services.access import require
 from lessonloop.services.import_redaction import ImportRedactor, review_redactor
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import audit, incidents, reviews
@@ -229,6 +231,7 @@ def import_parsed_review(
     All or nothing; a published review whose content changes goes back to draft.
     """
     if session is None:
+        require(ws, Permission.CONTRIBUTE, "import reviews")
         with ws.transaction() as own:
             return import_parsed_review(
                 ws,
@@ -286,6 +289,10 @@ def list_reviews(ws: Workspace, status: str | None = None) -> list[ReviewSummary
 
 
 def advance_review(ws: Workspace, ref: str, target: ReviewStatus) -> ReviewRead:
+    if target is ReviewStatus.IN_REVIEW:
+        require(ws, Permission.CONTRIBUTE, "submit reviews")
+    else:
+        require(ws, Permission.REVIEW, f"move reviews to {target.value}")
     review = get_review(ws, ref)
     with ws.transaction() as session:
         return reviews.transition(review.id, target, session=session, actor=ws.actor)

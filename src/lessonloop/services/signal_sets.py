@@ -9,12 +9,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lessonloop.domain.access import Permission
 from lessonloop.domain.common import utc_now
 from lessonloop.domain.enums import SignalKind, SignalStatus
 from lessonloop.domain.models import ModelVersionRead
 from lessonloop.domain.signals import SignalRead, SignalSetRead, label_words
 from lessonloop.errors import Conflict, InputError
 from lessonloop.knowledge.taxonomy import list_terms
+from lessonloop.services.access import require
 from lessonloop.services.signal_config import SignalConfig, load_config, series_by_service
 from lessonloop.services.workspace import Workspace
 from lessonloop.signals.export import ExportFormat, export_signals
@@ -72,6 +74,7 @@ class CutResult:
 
 def cut(ws: Workspace) -> CutResult:
     """Cut version N+1 of all accepted, valid signals, atomically; blocked by blocking findings."""
+    require(ws, Permission.TRAIN, "cut signal sets")
     config = load_config(ws)
     with ws.transaction() as session:
         members, report = _quality(session, config)

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session
 
+from lessonloop.domain.access import Permission
 from lessonloop.domain.enums import SignalKind, SignalStatus
 from lessonloop.domain.signals import (
     FailureModeLabel,
@@ -22,6 +23,7 @@ from lessonloop.domain.signals import (
 from lessonloop.errors import InputError
 from lessonloop.knowledge.documents import LABEL_KINDS
 from lessonloop.knowledge.index import index_incident
+from lessonloop.services.access import require
 from lessonloop.services.signal_config import (
     AutoAcceptPolicy,
     SignalConfig,
@@ -165,6 +167,7 @@ def extract_review(
     use_model: bool = True,
 ) -> ReviewExtraction:
     """Propose signals from one review (by id or incident key); re-running never duplicates."""
+    require(ws, Permission.CONTRIBUTE, "extract signals")
     from lessonloop.services.reviews import get_review
 
     review_id = get_review(ws, ref).id
@@ -178,6 +181,7 @@ def extract_all(
     ws: Workspace, *, classifier: SuggestsFailureModes | None = None, use_model: bool = True
 ) -> list[ReviewExtraction]:
     """Propose signals from every review (see `extract_review`)."""
+    require(ws, Permission.CONTRIBUTE, "extract signals")
     config = load_config(ws)
     classifier, version = _model(ws, classifier, use_model)
     with ws.transaction() as session:
@@ -248,6 +252,7 @@ def accept_signal(
     ws: Workspace, signal_id: int, edits: list[str] | None = None, note: str | None = None
 ) -> SignalRead:
     """Accept a proposal (optionally edited); the reviewer and time go into the audit trail."""
+    require(ws, Permission.REVIEW, "accept signals")
     changes = parse_edits(edits or [])
     with ws.transaction() as session:
         signal = store.accept(signal_id, session=session, actor=ws.actor, edits=changes, note=note)
@@ -256,6 +261,7 @@ def accept_signal(
 
 def reject_signal(ws: Workspace, signal_id: int, why: str) -> SignalRead:
     """Reject a proposal with the reason."""
+    require(ws, Permission.REVIEW, "reject signals")
     with ws.transaction() as session:
         signal = store.reject(signal_id, why, session=session, actor=ws.actor)
         return _reindex_labelled(signal, session)
@@ -263,6 +269,7 @@ def reject_signal(ws: Workspace, signal_id: int, why: str) -> SignalRead:
 
 def retire_signal(ws: Workspace, signal_id: int, why: str) -> SignalRead:
     """Retire an accepted signal: out of future sets, still in the sets that contained it."""
+    require(ws, Permission.REVIEW, "retire signals")
     with ws.transaction() as session:
         signal = store.retire(signal_id, why, session=session, actor=ws.actor)
         return _reindex_labelled(signal, session)

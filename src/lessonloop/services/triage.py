@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from lessonloop.domain.access import Permission
 from lessonloop.domain.enums import ModelTask, SignalKind, SignalStatus
 from lessonloop.domain.models import ModelVersionCreate, ModelVersionRead
 from lessonloop.domain.signals import (
@@ -27,6 +28,7 @@ from lessonloop.domain.signals import (
 from lessonloop.errors import InputError
 from lessonloop.knowledge.precedents import PrecedentResults
 from lessonloop.services import knowledge, registry, signals
+from lessonloop.services.access import require
 from lessonloop.services.failure_modes import (
     labelled_texts,
     workspace_classifier,
@@ -84,6 +86,7 @@ def train_failure_mode_classifier(ws: Workspace) -> ModelVersionRead:
     Labels are read as the workspace taxonomy's terms; labels naming no term are listed in
     the version's config (``ignored_labels``), never silently lost.
     """
+    require(ws, Permission.TRAIN, "train models")
     taxonomy = workspace_taxonomy(ws)
     data = labelled_texts(ws, taxonomy)
     classifier = FailureModeClassifier(taxonomy, inner_folds=3)
@@ -125,6 +128,7 @@ def record_precedent_feedback(
     person gave on the same pair retires the earlier one (people change their minds; they do
     not count twice).
     """
+    require(ws, Permission.CONTRIBUTE, "record precedent feedback")
     with ws.transaction() as session:
         for key, name in ((incident_key, "incident"), (precedent_key, "precedent")):
             if not incident_store.exists(key, session=session):
@@ -370,6 +374,7 @@ def learn_failure_modes(
     ws: Workspace, *, holdout_share: float = 0.25, seed: int = 0
 ) -> TriageLearnResult:
     """Time-based backtest: fit on the older labelled incidents, score the newest share."""
+    require(ws, Permission.TRAIN, "train models")
     import numpy as np
 
     from lessonloop.evaluation.bootstrap import bootstrap_interval, paired_comparison

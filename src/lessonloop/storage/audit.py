@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lessonloop.domain.audit import AuditEventRead
 from lessonloop.domain.common import utc_now
 from lessonloop.storage.tables import AuditEventRow
 
-__all__ = ["record", "list_events"]
+__all__ = ["record", "list_events", "entity_types", "to_read"]
 
 
 def record(
@@ -46,23 +47,44 @@ def list_events(
     entity_type: str | None = None,
     entity_id: str | None = None,
     limit: int = 200,
+    actor: str | None = None,
+    action_prefix: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
 ) -> list[AuditEventRead]:
+    """Newest first; `actor` matches case-insensitively, `action_prefix` by prefix."""
     query = select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(limit)
     if entity_type:
         query = query.where(AuditEventRow.entity_type == entity_type)
     if entity_id is not None:
         query = query.where(AuditEventRow.entity_id == str(entity_id))
-    return [
-        AuditEventRead(
-            id=row.id,
-            at=row.at,
-            actor=row.actor,
-            action=row.action,
-            entity_type=row.entity_type,
-            entity_id=row.entity_id,
-            before_hash=row.before_hash,
-            after_hash=row.after_hash,
-            details=row.details,
-        )
-        for row in session.scalars(query)
-    ]
+    if actor is not None:
+        query = query.where(func.lower(AuditEventRow.actor) == actor.strip().lower())
+    if action_prefix:
+        escaped = action_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(AuditEventRow.action.like(f"{escaped}%", escape="\\"))
+    if since is not None:
+        query = query.where(AuditEventRow.at >= since)
+    if until is not None:
+        query = query.where(AuditEventRow.at < until)
+    return [to_read(row) for row in session.scalars(query)]
+
+
+def entity_types(*, session: Session) -> list[str]:
+    """The kinds of object the trail has events for."""
+    rows = session.scalars(select(AuditEventRow.entity_type).distinct())
+    return sorted(rows)
+
+
+def to_read(row: AuditEventRow) -> AuditEventRead:
+    return AuditEventRead(
+        id=row.id,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
+        before_hash=row.before_hash,
+        after_hash=row.after_hash,
+        details=row.details,
+    )

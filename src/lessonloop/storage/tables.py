@@ -43,6 +43,7 @@ __all__ = [
     "ApprovalRow",
     "AuditEventRow",
     "TaxonomyTermRow",
+    "RoleGrantRow",
 ]
 
 NAMING = {
@@ -341,3 +342,17 @@ class TaxonomyTermRow(Base):
     value: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     keywords: Mapped[list[Any]] = mapped_column(JsonType, default=list)
+
+
+class RoleGrantRow(Base):
+    """One role held by one person (matched case- and space-insensitively by ``person_key``)."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("person_key", "role", name="uq_role_grants_identity"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person: Mapped[str] = mapped_column(String(200))
+    person_key: Mapped[str] = mapped_column(String(200), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    granted_by: Mapped[str] = mapped_column(String(200))
+    granted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")

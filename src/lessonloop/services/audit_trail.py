@@ -1,0 +1,61 @@
+"""Read the audit trail: who changed what, when, and the content hashes before and after."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from lessonloop.domain.audit import AuditEventRead
+from lessonloop.errors import InputError
+from lessonloop.services.workspace import Workspace
+from lessonloop.storage import audit
+
+__all__ = ["MAX_EVENTS", "audit_trail"]
+
+MAX_EVENTS = 100_000
+
+
+def _entity(spec: str | None) -> tuple[str | None, str | None]:
+    """``review`` or ``review:12`` → (type, id)."""
+    if spec is None:
+        return None, None
+    kind, _, ident = spec.strip().partition(":")
+    if not kind:
+        raise InputError(f"not an entity: {spec!r} (TYPE or TYPE:ID)", field="--entity")
+    return kind, (ident.strip() or None)
+
+
+def audit_trail(
+    ws: Workspace,
+    *,
+    entity: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    limit: int = 200,
+) -> list[AuditEventRead]:
+    """Events newest first, filtered; an unknown entity type is refused with the known ones."""
+    if not 1 <= limit <= MAX_EVENTS:
+        raise InputError(f"must be between 1 and {MAX_EVENTS}", field="--limit")
+    if since is not None and until is not None and until <= since:
+        raise InputError("--until must be after --since", field="--until")
+    kind, ident = _entity(entity)
+    with ws.transaction() as session:
+        if kind is not None:
+            known = audit.entity_types(session=session)
+            if kind not in known:
+                raise InputError(
+                    f"no audit events for entity type {kind!r}; the trail has "
+                    f"{', '.join(known) or 'no events yet'}",
+                    field="--entity",
+                )
+        return audit.list_events(
+            session=session,
+            entity_type=kind,
+            entity_id=ident,
+            actor=actor,
+            action_prefix=action,
+            since=since,
+            until=until,
+            limit=limit,
+        )
