@@ -22,6 +22,7 @@ GROUPS: list[tuple[str, str]] = [
     ("bench", "lessonloop.cli.bench"),
     ("detect", "lessonloop.cli.detect"),
     ("roles", "lessonloop.cli.governance"),
+    ("programme", "lessonloop.cli.programme"),
 ]
 
 

@@ -92,6 +92,17 @@ def _table(headers: list[str], rows: list[list[Any]], cls: str = "") -> str:
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def _programme_rows(programme: dict[str, Any], prefix: str = "") -> list[list[Any]]:
+    """The programme's metrics as (dotted name, value) rows, its sections flattened."""
+    rows: list[list[Any]] = []
+    for name, value in programme.items():
+        if isinstance(value, dict):
+            rows += _programme_rows(value, f"{prefix}{name}.")
+        else:
+            rows.append([f"{prefix}{name}", "n/a" if value is None else value])
+    return rows
+
+
 def render_html(report: dict[str, Any]) -> str:
     """A page that opens without a network: inline SVG, inline CSS, the JSON embedded."""
     rows = report["quarters"]
@@ -174,7 +185,9 @@ def render_html(report: dict[str, Any]) -> str:
             "insights",
         ),
         "<h2>The learning programme</h2>",
-        _table(["metric", "value"], [[k, v] for k, v in programme.items()], "programme"),
+        "<p>Every metric is defined in docs/programme.md (<code>lessonloop programme "
+        "report</code> shows them for any workspace).</p>",
+        _table(["metric", "value"], _programme_rows(programme), "programme"),
         '<script type="application/json" id="report-data">'
         + json.dumps(report, default=str).replace("</", "<\\/")
         + "</script>",

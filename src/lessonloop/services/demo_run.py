@@ -19,7 +19,8 @@ from typing import Any
 import yaml
 
 from lessonloop.demo import GeneratedOrg, generate_organisation
-from lessonloop.domain.enums import ModelTask, SignalKind, SignalStatus
+from lessonloop.domain.enums import Decision, ModelTask, SignalKind, SignalStatus
+from lessonloop.domain.models import EvaluationCreate, MetricEstimate
 from lessonloop.domain.services import ServiceCreate
 from lessonloop.domain.signals import FailureModeLabel, label_words
 from lessonloop.services import catalog, importing, signals
@@ -197,32 +198,56 @@ def _top_insights(
 
 
 def _programme(ws: Workspace, truth_incidents: int) -> dict[str, Any]:
-    from lessonloop.services import actions as action_service
-    from lessonloop.services import registry
-    from lessonloop.services.reviews import list_reviews
+    """The learning programme's metrics (docs/programme.md) beside the generator's count."""
+    from lessonloop.services.programme import programme_metrics
 
-    reviews = list_reviews(ws)
-    incidents = catalog.list_incidents(ws)
-    by_severity: dict[str, list[int]] = {}
-    reviewed = {r.incident_key for r in reviews}
-    for incident in incidents:
-        cell = by_severity.setdefault(incident.severity.value, [0, 0])
-        cell[0] += incident.key in reviewed
-        cell[1] += 1
-    items = action_service.list_action_items(ws)
-    versions = registry.list_versions(ws)
+    return {"incidents (ground truth)": truth_incidents, **programme_metrics(ws).as_dict()}
+
+
+def _estimates(score: PeriodScore) -> dict[str, MetricEstimate]:
+    """MTTD, recall and false alerts per day with their intervals, as the registry stores them."""
+    def interval(value: float | None, ci: tuple[float, float] | None) -> MetricEstimate:
+        low, high = ci if ci else (None, None)
+        return MetricEstimate(value=value, low=low, high=high)
+
     return {
-        "incidents (ground truth)": truth_incidents,
-        "reviews imported": len(reviews),
-        **{f"review coverage {sev}": f"{a}/{b}" for sev, (a, b) in sorted(by_severity.items())},
-        "action items": len(items),
-        "action items with an expected effect": sum(1 for i in items if i.expected_effect),
-        "signal sets cut": len(signals.list_sets(ws)),
-        "model versions trained": len(versions),
-        "model versions promoted": sum(
-            1 for v in versions if v.status.value in ("champion", "retired")
-        ),
+        "mttd_minutes": interval(score.mttd_minutes, score.mttd_ci),
+        "recall": interval(None if score.recall is None else round(score.recall, 4),
+                           score.recall_ci),
+        "false_alerts_per_day": interval(score.false_alerts_per_day, score.false_alerts_ci),
     }
+
+
+def _record_shadow(
+    ws: Workspace,
+    candidate_id: int,
+    champion_id: int | None,
+    quarter: dict[str, Any],
+    shadow: PeriodScore,
+    incumbent: PeriodScore,
+    verdict: str,
+) -> None:
+    """Record the quarter in shadow as the candidate's evaluation, before anyone approves it."""
+    from lessonloop.services import registry
+
+    registry.record_evaluation(
+        ws,
+        EvaluationCreate(
+            model_version_id=candidate_id,
+            baseline_version_id=champion_id,
+            split={"kind": "shadow", "start": quarter["start"], "end": quarter["end"]},
+            metrics=_estimates(shadow),
+            baseline_metrics=_estimates(incumbent),
+            comparisons={
+                "mttd_minutes": {
+                    "verdict": verdict,
+                    "against": f"version {champion_id}" if champion_id else "static alerts",
+                }
+            },
+            decision=Decision(verdict),
+            notes="shadow run on the quarter's accepted incident windows",
+        ),
+    )
 
 
 def run_demo(
@@ -338,6 +363,8 @@ def run_demo(
             }
             from lessonloop.services import registry
 
+            _record_shadow(ws, candidate[0], champion[0] if champion else None, quarter,
+                           shadow, incumbent, verdict)
             if (
                 verdict != "worse"
                 and fewer_false
