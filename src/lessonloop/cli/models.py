@@ -127,11 +127,22 @@ def diff(first: int, second: int) -> None:
 @handle_errors
 def approve(version_id: int, reason: Reason) -> None:
     """Approve a version as the acting user (--actor / LESSONLOOP_ACTOR)."""
-    state = registry.approve_version(workspace(), version_id, reason=reason)
+    ws = workspace()
+    state = registry.approve_version(ws, version_id, reason=reason)
     console.print(
         f"model version {version_id}: {len(state.approvers)} of {state.required} "
         f"approvals; status {state.version.status.value}"
     )
+    evaluations = registry.show_version(ws, version_id).evaluations
+    if evaluations:
+        newest = evaluations[-1]
+        console.print(f"evidence: evaluation {newest.id} ({newest.decision.value})")
+    else:
+        console.print(
+            "[yellow]warning:[/] no evaluation is recorded for this version: approved without "
+            "evidence (the audit trail records it; 'lessonloop learn' or 'models shadow-report' "
+            "produce one)"
+        )
 
 
 @app.command("reject")

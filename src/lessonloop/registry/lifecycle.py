@@ -178,7 +178,15 @@ def approve(version_id: int, *, approver: str, reason: str, session: Session) ->
         ),
         session=session,
     )
-    _record(session, approver, "model.approve", version_id, {"reason": reason})
+    evaluations = store.list_evaluations(session=session, version_id=version_id)
+    evidence = (
+        {"evaluation_id": evaluations[-1].id, "decision": evaluations[-1].decision.value}
+        if evaluations
+        else None
+    )
+    _record(
+        session, approver, "model.approve", version_id, {"reason": reason, "evidence": evidence}
+    )
     state = approval_state(version_id, session=session)
     if state.approved:
         _move(state.version, S.APPROVED, session=session)
