@@ -21,8 +21,9 @@ GROUPS: list[tuple[str, str]] = [
     ("signals", "lessonloop.cli.signals"),
     ("bench", "lessonloop.cli.bench"),
     ("detect", "lessonloop.cli.detect"),
-    ("roles", "lessonloop.cli.governance"),
+    ("insights", "lessonloop.cli.insights"),
     ("programme", "lessonloop.cli.programme"),
+    ("roles", "lessonloop.cli.governance"),
 ]
 
 

@@ -7,6 +7,8 @@ progress recorded outside the review file (status, owner, due date, shipping, ou
 never undone. What each import took from the file for an action item is recorded as an
 ``action.import`` audit event: the next import compares with it to tell a field the file
 changed from one changed elsewhere (docs/review-format.md, "Re-importing action items").
+An insight keeps its rubric rating while its text stays the same; a rating that goes with a
+changed or removed insight is recorded as an ``insight.rating_cleared`` audit event.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from lessonloop.domain.actions import ActionItemCreate
 from lessonloop.domain.common import content_hash, utc_now
 from lessonloop.domain.enums import ActionStatus
 from lessonloop.domain.reviews import ReviewCreate, TimelineEvent
+from lessonloop.storage import audit
+from lessonloop.storage.insights import has_scores
 from lessonloop.storage.tables import (
     ActionItemRow,
     AuditEventRow,
@@ -30,9 +34,16 @@ from lessonloop.storage.tables import (
     TimelineEventRow,
 )
 
-__all__ = ["IMPORT_EVENT", "replace_timeline", "sync_actions", "sync_insights"]
+__all__ = [
+    "IMPORT_EVENT",
+    "RATING_CLEARED_EVENT",
+    "replace_timeline",
+    "sync_actions",
+    "sync_insights",
+]
 
 IMPORT_EVENT = "action.import"
+RATING_CLEARED_EVENT = "insight.rating_cleared"
 IMPORT_ACTOR = "review import"
 _FILE_FIELDS = tuple(ActionItemCreate.model_fields)
 _DONE = ActionStatus.DONE.value
@@ -85,10 +96,59 @@ def _insert_children(
     return sorted(stored, key=lambda row: int(row.position))
 
 
+def _text_key(text: str) -> str:
+    """An insight's text as compared on re-import: case and runs of whitespace do not count."""
+    return " ".join(text.split()).casefold()
+
+
+def _clear_rating(row: InsightRow, reason: str, *, session: Session, actor: str) -> None:
+    """Record that a stored rating goes (the caller replaces or deletes it)."""
+    audit.record(
+        session=session,
+        actor=actor,
+        action=RATING_CLEARED_EVENT,
+        entity_type="insight",
+        entity_id=row.id,
+        before_hash=content_hash(row.rubric),
+        details={
+            "review_id": row.review_id,
+            "position": row.position,
+            "rubric": dict(row.rubric),
+            "reason": reason,
+        },
+    )
+
+
+def _kept_rubric(
+    row: InsightRow, values: dict[str, Any], *, session: Session, actor: str
+) -> dict[str, Any]:
+    """The rubric a re-imported insight keeps.
+
+    One the incoming insight carries wins; otherwise the stored one stays while the text is
+    the same, and is cleared (recorded) when the text changed.
+    """
+    incoming: dict[str, Any] = values["rubric"]
+    if has_scores(incoming) or not has_scores(row.rubric):
+        return incoming
+    if _text_key(row.text) == _text_key(values["text"]):
+        return dict(row.rubric)
+    _clear_rating(row, "text changed", session=session, actor=actor)
+    return incoming
+
+
 def sync_insights(
-    review_id: int, data: ReviewCreate, *, session: Session, fresh: bool
+    review_id: int,
+    data: ReviewCreate,
+    *,
+    session: Session,
+    fresh: bool,
+    actor: str = IMPORT_ACTOR,
 ) -> list[Any]:
-    """Update insights in place by position so signal provenance keeps pointing at them."""
+    """Update insights in place by position so signal provenance keeps pointing at them.
+
+    A stored rating survives while the insight's text stays the same (ignoring case and runs
+    of whitespace); one whose insight changed or went is cleared, with an audit event.
+    """
     if fresh:
         return _insert_children(
             InsightRow,
@@ -110,10 +170,13 @@ def sync_insights(
             row = InsightRow(review_id=review_id, position=position, **values)
             session.add(row)
         else:
+            values["rubric"] = _kept_rubric(row, values, session=session, actor=actor)
             for key, value in values.items():
                 setattr(row, key, value)
         kept.append(row)
     for row in existing.values():
+        if has_scores(row.rubric):
+            _clear_rating(row, "insight removed", session=session, actor=actor)
         session.execute(
             update(SignalRow).where(SignalRow.insight_id == row.id).values(insight_id=None)
         )
