@@ -208,6 +208,7 @@ def test_reimport_with_changed_text_clears_the_rating_with_an_audit_event(import
     (event,) = _events(ws, ids["observation"], "insight.rating_cleared")
     assert event.details["reason"] == "text changed"
     assert event.details["position"] == 0
+    assert event.actor == ws.actor  # who re-imported the file
     review = review_service.get_review(ws, "INC-7")
     assert event.details["review_id"] == review.id
     assert event.details["rubric"] == rated.rubric.model_dump(mode="json")

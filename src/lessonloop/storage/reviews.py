@@ -277,7 +277,7 @@ def save(
         stored = row
         outcome = "updated"
     timeline = replace_timeline(stored.id, data.timeline, session=session, fresh=fresh)
-    insights = sync_insights(stored.id, data, session=session, fresh=fresh)
+    insights = sync_insights(stored.id, data, session=session, fresh=fresh, actor=actor)
     actions = sync_actions(stored.id, data, session=session, fresh=fresh, actor=actor)
     action = "review.create" if before is None else "review.update"
     audit.record(
