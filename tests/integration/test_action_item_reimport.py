@@ -184,3 +184,22 @@ def test_an_item_kept_after_its_row_went_is_not_renamed_into(seeded, tmp_path) -
     by_title = {title: (item_id, status) for item_id, title, _, status in rows}
     assert by_title["Gamma"][0] != a and by_title["Gamma"][1] == ActionStatus.OPEN
     assert by_title["Alpha"] == (a, ActionStatus.DONE)
+
+
+def test_an_owner_on_the_roster_is_found_by_name(seeded, tmp_path: Path) -> None:
+    """Ana is an author, so her name is stored as a person token; listing by her name finds
+    her items, and only hers."""
+    path = tmp_path / "review.md"
+    path.write_text(
+        review_file_text(front="authors: [ana]\n", actions="\n".join([PAGE, CANARY, DOCS]))
+    )
+    review, _ = review_service.import_review(seeded, path, as_of=AS_OF)
+    stored = {item.title: item.owner for item in review.action_items}
+    assert stored["Page on p99 latency"].startswith("<person:")  # redacted on the way in
+    assert stored["Add canary stage"] == "ben"  # not on the roster
+    found = action_service.list_action_items(seeded, owner="ana")
+    assert sorted(i.title for i in found) == ["Document the rollback", "Page on p99 latency"]
+    assert [i.title for i in action_service.list_action_items(seeded, owner="ben")] == [
+        "Add canary stage"
+    ]
+    assert action_service.list_action_items(seeded, owner="carla") == []

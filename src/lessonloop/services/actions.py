@@ -7,6 +7,7 @@ import datetime as dt
 from lessonloop.domain.access import Permission
 from lessonloop.domain.actions import ActionItemRead, ActionItemUpdate
 from lessonloop.services.access import require
+from lessonloop.services.import_redaction import person_token
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import actions
 
@@ -21,10 +22,11 @@ def list_action_items(
     overdue: bool = False,
     today: dt.date | None = None,
 ) -> list[ActionItemRead]:
+    owners = {owner.strip(), person_token(ws.settings, owner)} if owner and owner.strip() else None
     with ws.transaction() as session:
         return actions.list_actions(
             session=session,
-            owner=owner,
+            owner=owners,
             status=status,
             overdue_on=(today or dt.date.today()) if overdue else None,
         )

@@ -207,6 +207,13 @@ def review_redactor(settings: Settings, parsed: ParsedReview) -> ImportRedactor:
 
 
 
+def person_token(settings: Settings, name: str) -> str:
+    """The token a review import stores for `name` when it is on the review's roster."""
+    if not name.strip() or TOKEN_PATTERN.search(name):
+        return name
+    return ImportRedactor(settings, {name.strip(): ()}).text(name.strip())
+
+
 def redact_query(settings: Settings, text: str) -> str:
     """A search or precedent query redacted as imports are, so a raw value finds its token."""
     return ImportRedactor(settings, {}).text(text)

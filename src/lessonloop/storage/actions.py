@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -38,14 +39,15 @@ def get_action(action_id: int, *, session: Session) -> ActionItemRead:
 def list_actions(
     *,
     session: Session,
-    owner: str | None = None,
+    owner: str | Collection[str] | None = None,
     status: str | None = None,
     overdue_on: dt.date | None = None,
 ) -> list[ActionItemRead]:
-    """Action items, optionally by owner, status, or overdue (open and due before a date)."""
+    """Action items, optionally by owner (any of several spellings), status, or overdue (open
+    and due before a date)."""
     query = _query().order_by(ActionItemRow.due, ActionItemRow.id)
     if owner:
-        query = query.where(ActionItemRow.owner == owner)
+        query = query.where(ActionItemRow.owner.in_([owner] if isinstance(owner, str) else owner))
     if status:
         query = query.where(ActionItemRow.status == status)
     if overdue_on:
