@@ -104,6 +104,7 @@ def test_learn_approve_promote_export_on_the_demo_workspace(demo_run) -> None:
                              "--attribution-top", "2", "--json").stdout)
     version = str(learned["candidate"])
     assert learned["decision"] in ("better", "worse", "not distinguishable")
+    assert learned["task"] == "metric-anomaly" and learned["signal_set"] >= 1
     assert learned["candidate_metrics"]["mttd_ci"] is not None
     assert learned["candidate_metrics"]["days"] == 30.0  # two rolling 15-day windows
     assert learned["candidate_metrics"]["precision"] is not None
@@ -191,4 +192,5 @@ def test_triage_and_precedent_feedback_on_the_demo_workspace(demo_run) -> None:
     assert demoted["score"] < report["precedents"]["precedents"][0]["score"]
     learned = json.loads(cli("learn", "--task", "failure-mode", "--json"))
     assert learned["decision"] in ("better", "worse", "not distinguishable")
-    assert 0.0 <= learned["metrics"]["value"] <= 1.0
+    assert learned["task"] == "failure-mode" and learned["signal_set"] >= 1
+    assert 0.0 <= learned["candidate_metrics"]["example_f1"]["value"] <= 1.0

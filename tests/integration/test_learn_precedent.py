@@ -160,6 +160,8 @@ def test_learn_precedent_cli_subprocess(workspace, tmp_path: Path):
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["holdout_incidents"] == 3
+    assert result["task"] == "precedent" and result["candidate"] >= 1
+    assert 0.0 <= result["candidate_metrics"]["precision_at_5"]["value"] <= 1.0
     assert result["decision"] in {"better", "worse", "not distinguishable"}
     bad = subprocess.run(
         [str(lessonloop), "learn", "--task", "precedents"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -72,15 +72,18 @@ def learn(
     if as_json:
         print_json(
             {
-                "candidate": result.candidate_id,
-                "against": result.baseline,
-                "decision": result.decision.value,
-                "candidate_metrics": result.candidate.as_dict(),
-                "baseline_metrics": result.incumbent.as_dict(),
-                "evaluation": result.evaluation_id,
+                **_common_json(
+                    "metric-anomaly",
+                    result.candidate_id,
+                    result.baseline,
+                    result.decision.value,
+                    (result.candidate.as_dict(), result.incumbent.as_dict()),
+                    result.evaluation_id,
+                    result.signal_set_version,
+                ),
                 "experiment": result.experiment_id,
-                "signal_set": result.signal_set_version,
                 "attribution": result.attribution,
+                "notes": result.notes,
             }
         )
         return
@@ -121,13 +124,50 @@ def learn(
     )
 
 
+def _common_json(
+    task: str,
+    candidate: int,
+    against: str,
+    decision: str,
+    metrics: tuple[dict[str, Any], dict[str, Any]],
+    evaluation: int,
+    signal_set: int | None,
+) -> dict[str, Any]:
+    """The keys every task's `learn --json` shares, so scripts read one shape."""
+    return {
+        "task": task,
+        "candidate": candidate,
+        "against": against,
+        "decision": decision,
+        "candidate_metrics": metrics[0],
+        "baseline_metrics": metrics[1],
+        "evaluation": evaluation,
+        "signal_set": signal_set,
+    }
+
+
 def _learn_failure_modes(as_json: bool) -> None:
     from lessonloop.cli.common import workspace
     from lessonloop.services.triage import learn_failure_modes
 
     result = learn_failure_modes(workspace())
     if as_json:
-        print_json(vars(result))
+        metrics = ({"example_f1": result.metrics}, {"example_f1": result.baseline_metrics})
+        print_json(
+            {
+                **_common_json(
+                    "failure-mode",
+                    result.candidate_id,
+                    result.baseline,
+                    result.decision,
+                    metrics,
+                    result.evaluation_id,
+                    result.signal_set_version,
+                ),
+                "holdout_incidents": result.holdout_incidents,
+                "ignored_labels": result.ignored_labels,
+            }
+        )
         return
     print_table(
         f"Failure-mode candidate {result.candidate_id} against {result.baseline} on the "
@@ -161,7 +201,22 @@ def _learn_precedents(as_json: bool) -> None:
 
     result = learn_precedents(workspace())
     if as_json:
-        print_json(vars(result))
+        metrics = ({"precision_at_5": result.metrics}, {"precision_at_5": result.baseline_metrics})
+        print_json(
+            {
+                **_common_json(
+                    "precedent",
+                    result.candidate_id,
+                    result.baseline,
+                    result.decision,
+                    metrics,
+                    result.evaluation_id,
+                    result.signal_set_version,
+                ),
+                "holdout_incidents": result.holdout_incidents,
+                "feedback_used": result.feedback_used,
+            }
+        )
         return
     c, b = result.metrics, result.baseline_metrics
     print_table(

@@ -336,6 +336,7 @@ class TriageLearnResult:
     evaluation_id: int
     holdout_incidents: int
     ignored_labels: dict[str, int] = field(default_factory=dict)
+    signal_set_version: int | None = None
 
 
 def _f1_per_incident(truth: list[tuple[str, ...]], predicted: list[tuple[str, ...]]) -> list[float]:
@@ -460,4 +461,5 @@ def learn_failure_modes(
         evaluation_id,
         len(test),
         dict(sorted(data.ignored.items())),
+        version,
     )
