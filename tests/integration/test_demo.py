@@ -143,6 +143,13 @@ def test_learn_approve_promote_export_on_the_demo_workspace(demo_run) -> None:
     early = subprocess.run([LESSONLOOP, "models", "promote", version], env=env,
                            capture_output=True, text=True, timeout=120)
     assert early.returncode != 0
+    # The demo runs with roles in force and makes whoever ran it an admin: a second approver
+    # needs the role first.
+    stranger = subprocess.run([LESSONLOOP, "--actor", "second-approver", "models", "approve",
+                               version, "--reason", "agreed"], env=env, capture_output=True,
+                              text=True, timeout=120)
+    assert stranger.returncode == 6 and "approver, admin" in stranger.stderr
+    cli("roles", "grant", "second-approver", "approver", "--reason", "service owner")
     cli("--actor", "second-approver", "models", "approve", version, "--reason", "agreed")
     cli("models", "promote", version)
     # Promotion ships the "detect" action items of the reviews the model learned from.

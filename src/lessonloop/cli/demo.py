@@ -52,6 +52,7 @@ def demo(
             seed=seed,
             step_minutes=step_minutes,
             progress=update,
+            owner=base.resolved_actor,
         )
     for line in result.log:
         console.print(f"[dim]{line}[/]", highlight=False)

@@ -43,17 +43,21 @@ def _granting_roles(permission: Permission) -> str:
     return ", ".join(r.value for r, allowed in ROLE_PERMISSIONS.items() if permission in allowed)
 
 
-def require(ws: Workspace, permission: Permission, doing: str) -> None:
-    """Refuse with PermissionDenied when roles are in force and the actor lacks `permission`."""
+def require(
+    ws: Workspace, permission: Permission, doing: str, *, actor: str | None = None
+) -> None:
+    """Refuse with PermissionDenied when roles are in force and the actor (default: the
+    workspace's) lacks `permission`."""
+    who = actor or ws.actor
     with ws.transaction() as session:
         if not store.any_grant(session=session):
             return
-        held = store.roles_of(ws.actor, session=session)
+        held = store.roles_of(who, session=session)
     if permission in permissions_of(held):
         return
     holds = ", ".join(sorted(r.value for r in held)) or "no role"
     raise PermissionDenied(
-        f"{ws.actor or 'this actor'} may not {doing}: that needs a role among "
+        f"{who or 'this actor'} may not {doing}: that needs a role among "
         f"{_granting_roles(permission)} (holds {holds}); an admin grants roles with "
         "`lessonloop roles grant NAME ROLE`"
     )

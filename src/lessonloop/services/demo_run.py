@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,12 @@ from typing import Any
 import yaml
 
 from lessonloop.demo import GeneratedOrg, generate_organisation
+from lessonloop.domain.access import Role, person_key
 from lessonloop.domain.enums import Decision, ModelTask, SignalKind, SignalStatus
 from lessonloop.domain.models import EvaluationCreate, MetricEstimate
 from lessonloop.domain.services import ServiceCreate
 from lessonloop.domain.signals import FailureModeLabel, label_words
-from lessonloop.services import catalog, importing, signals
+from lessonloop.services import access, catalog, importing, signals
 from lessonloop.services.detection_eval import (
     LabelledIncident,
     PeriodScore,
@@ -74,6 +76,40 @@ def _truth_incidents(truth: dict[str, Any]) -> list[LabelledIncident]:
         )
         for i in truth["incidents"]
     ]
+
+
+DEMO_ROLES = (
+    ("demo", Role.REVIEWER),  # imports, reviews and decides signals ...
+    ("demo", Role.DATA_SCIENTIST),  # ... and trains; it cannot approve its own models
+    ("demo-sre-lead", Role.APPROVER),
+    ("demo-service-owner", Role.APPROVER),
+    ("demo-approver", Role.APPROVER),
+)
+
+
+@contextmanager
+def _acting(ws: Workspace, name: str) -> Iterator[None]:
+    """Act as `name` for a step (the demo plays several people on one workspace)."""
+    actor, ws.actor = ws.actor, name
+    try:
+        yield
+    finally:
+        ws.actor = actor
+
+
+def _staff(ws: Workspace, owner: str | None) -> None:
+    """Turn roles on as a team would: an admin, then each person's roles, and admin for
+    `owner` (who ran the demo and explores its workspace afterwards). A workspace that already
+    has roles keeps them."""
+    if access.list_roles(ws).enforced:
+        return
+    with _acting(ws, "demo-admin"):
+        access.grant_role(ws, "demo-admin", Role.ADMIN, reason="runs the demo programme")
+        for name, role in DEMO_ROLES:
+            access.grant_role(ws, name, role, reason="demo organisation")
+        cast = {"demo-admin", *(person_key(name) for name, _ in DEMO_ROLES)}
+        if owner and person_key(owner) not in cast:
+            access.grant_role(ws, owner, Role.ADMIN, reason="ran the demo")
 
 
 def _register_services(ws: Workspace, org: GeneratedOrg) -> None:
@@ -258,8 +294,13 @@ def run_demo(
     seed: int = 7,
     step_minutes: int = 5,
     progress: Progress | None = None,
+    owner: str | None = None,
 ) -> DemoResult:
-    """Generate the organisation, then run the loop quarter by quarter; returns the report."""
+    """Generate the organisation, then run the loop quarter by quarter; returns the report.
+
+    The loop runs with roles in force (docs/demo-organisation.md): `demo` contributes, reviews
+    and trains, three approvers approve; `owner` (default none) is made an admin.
+    """
     note = progress or (lambda _d, _n, _t: None)
     log: list[str] = []
     org = generate_organisation(
@@ -269,6 +310,7 @@ def run_demo(
     truth_incidents = _truth_incidents(truth)
     modes = {i["incident_key"]: str(i["failure_mode"]) for i in truth["incidents"]}
     quarter_specs = truth["quarters"]
+    _staff(ws, owner)
     _register_services(ws, org)
     series_files = sorted(org.series_dir.glob("*/*.csv"))
     for number, path in enumerate(series_files, start=1):
@@ -381,7 +423,8 @@ def run_demo(
                     )
                     if state.version.status.value == "approved":
                         break
-                registry.promote_version(ws, candidate[0])
+                with _acting(ws, "demo-sre-lead"):
+                    registry.promote_version(ws, candidate[0])
                 champion = candidate
                 row["promoted"] = candidate[0]
                 log.append(f"{label}: promoted model version {candidate[0]}")

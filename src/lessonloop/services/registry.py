@@ -186,7 +186,7 @@ def approve_version(
     ws: Workspace, version_id: int, *, reason: str, approver: str | None = None
 ) -> lifecycle.ApprovalState:
     """Record an approval by `approver` (default: the acting user), with the reason."""
-    require(ws, Permission.APPROVE, "approve model versions")
+    require(ws, Permission.APPROVE, "approve model versions", actor=approver)
     with ws.transaction() as session:
         return lifecycle.approve(
             version_id, approver=approver or ws.actor, reason=reason, session=session
@@ -196,7 +196,7 @@ def approve_version(
 def reject_version(
     ws: Workspace, version_id: int, *, reason: str, approver: str | None = None
 ) -> ModelVersionRead:
-    require(ws, Permission.APPROVE, "reject model versions")
+    require(ws, Permission.APPROVE, "reject model versions", actor=approver)
     with ws.transaction() as session:
         return lifecycle.reject(
             version_id, approver=approver or ws.actor, reason=reason, session=session
