@@ -136,7 +136,14 @@ def test_learn_approve_promote_export_on_the_demo_workspace(demo_run) -> None:
         cli("models", "shadow-report", version, "--since", last_hour, "--json").stdout
     )
     assert any("no accepted incident window" in note for note in quiet["notes"])
+    assert quiet["evaluation"] is None  # a report is kept only when asked
+    kept = json.loads(cli("models", "shadow-report", version, "--record", "--json").stdout)
+    evaluations = json.loads(cli("models", "show", version, "--json").stdout)["evaluations"]
+    assert evaluations[-1]["id"] == kept["evaluation"]
+    assert evaluations[-1]["split"]["kind"] == "shadow"
+    assert evaluations[-1]["decision"] == kept["verdict"]
     first = cli("models", "approve", version, "--reason", "faster and quieter on the holdout")
+    assert f"evidence: evaluation {kept['evaluation']} ({kept['verdict']})" in first.stdout
     # The model pages tier-1 services: one approval is not enough, and the same person twice
     # does not count.
     assert "1 of 2 approvals" in first.stdout

@@ -148,6 +148,13 @@ def test_audit_trail_filters(workspace) -> None:
         audit_trail.audit_trail(workspace)
     )
     assert audit_trail.audit_trail(workspace, action="service_") == []  # '_' is no wildcard
+    assert audit_trail.audit_trail(workspace, action="SERVICE.") == []  # exact on both engines
+    assert audit_trail.audit_trail(workspace, entity=" Service : cache ") == on_cache
+    _as(workspace, "  ÄGIR  Åse ")  # any script, any spacing
+    catalog.add_service(workspace, ServiceCreate(name="ledger"))
+    for spelling in ("ägir åse", "ÄGIR ÅSE", "  Ägir   Åse"):
+        found = audit_trail.audit_trail(workspace, actor=spelling)
+        assert [e.entity_id for e in found] == ["ledger"], spelling
     with pytest.raises(InputError, match="the trail has service"):
         audit_trail.audit_trail(workspace, entity="reveiw")
     with pytest.raises(InputError, match="between 1 and"):
@@ -199,6 +206,10 @@ def test_roles_and_audit_from_the_command_line(workspace) -> None:
     ]
     trail = _cli(workspace, "audit", "--action", "role.", "--by", "ALICE", "--json", actor="x")
     assert [e["details"]["role"] for e in json.loads(trail.output)] == ["responder", "admin"]
+    review = workspace.settings.home / "r.md"
+    review.write_text("not a review")
+    refused = _cli(workspace, "review", "import", str(review), str(review), actor="mallory")
+    assert refused.exit_code == 6 and refused.output.count("may not import reviews") == 1
     bad = _cli(workspace, "audit", "--since", "yesterday", actor="x")
     assert bad.exit_code == 2 and "--since" in bad.output
 

@@ -32,18 +32,11 @@ def demo(
     """Generate an organisation and run the loop quarter by quarter; print what it learned."""
     from lessonloop.services.demo_report import headline, render_html
     from lessonloop.services.demo_run import run_demo
-    from lessonloop.services.workspace import init_workspace
+    from lessonloop.services.demo_workspace import open_demo_workspace
 
     base = settings()
-    home = workspace_dir or base.home
-    if (home / "lessonloop.db").exists():
-        (home / "lessonloop.db").unlink()
-        for suffix in ("-wal", "-shm"):
-            (home / f"lessonloop.db{suffix}").unlink(missing_ok=True)
-    ws = init_workspace(
-        base.model_copy(update={"home": home, "database_url": None}) if workspace_dir else base,
-        actor="demo",
-    )
+    ws = open_demo_workspace(base, workspace_dir)
+    home = ws.settings.home
     with progress_bar() as update:
         result = run_demo(
             ws,

@@ -140,8 +140,8 @@ def approve(version_id: int, reason: Reason) -> None:
     else:
         console.print(
             "[yellow]warning:[/] no evaluation is recorded for this version: approved without "
-            "evidence (the audit trail records it; 'lessonloop learn' or 'models shadow-report' "
-            "produce one)"
+            "evidence (the audit trail records it; 'lessonloop learn' or 'lessonloop models "
+            "shadow-report ID --record' record one)"
         )
 
 
@@ -171,10 +171,13 @@ def shadow_report_cmd(
     since: Annotated[
         str | None, typer.Option(help="Start of the replay (default: the end of its training).")
     ] = None,
+    record: Annotated[bool, typer.Option(
+        "--record", help="Keep the report as the version's evaluation (evidence for approvers)."
+    )] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Replay a metric-anomaly version beside the champion on data it never learned from."""
-    from lessonloop.services.shadow_report import shadow_report
+    from lessonloop.services.shadow_report import record_shadow_report, shadow_report
 
     start = None
     if since is not None:
@@ -183,14 +186,16 @@ def shadow_report_cmd(
         except ValueError:
             raise InputError(f"not a time: {since!r} (ISO 8601)", field="--since") from None
         start = start if start.tzinfo else start.replace(tzinfo=dt.UTC)
-    report = shadow_report(workspace(), version_id, since=start)
+    ws = workspace()
+    report = shadow_report(ws, version_id, since=start)
+    evaluation = record_shadow_report(ws, report).id if record else None
     if as_json:
         print_json({
             "version": report.version_id, "status": report.status,
             "start": report.start, "end": report.end, "against": report.baseline,
             "shadow": report.shadow.as_dict(), "incumbent": report.incumbent.as_dict(),
             "verdict": report.verdict.value, "signal_set": report.signal_set_version,
-            "notes": report.notes,
+            "notes": report.notes, "evaluation": evaluation,
         })
         return
     print_table(
@@ -210,6 +215,8 @@ def shadow_report_cmd(
     console.print(f"paired test on detection delay: [bold]{report.verdict.value}[/]")
     for note in report.notes:
         console.print(f"[yellow]{note}[/]", highlight=False)
+    if evaluation is not None:
+        console.print(f"recorded as evaluation {evaluation} of version {report.version_id}")
 
 
 @app.command("promote")

@@ -39,13 +39,15 @@ def import_(
 ) -> None:
     """Import review files (each file all or nothing; re-import updates, never duplicates)."""
     from lessonloop.cli.common import err_console
-    from lessonloop.errors import LessonloopError
+    from lessonloop.errors import LessonloopError, PermissionDenied
 
     ws = workspace()
     rejected = 0
     for path in files:
         try:
             review, outcome = reviews.import_review(ws, path, create_incident=create_incident)
+        except PermissionDenied:
+            raise  # no file would go in: exit 6 once
         except LessonloopError as exc:  # one bad file does not stop the others
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             rejected += 1

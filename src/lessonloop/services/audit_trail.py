@@ -18,7 +18,8 @@ def _entity(spec: str | None) -> tuple[str | None, str | None]:
     """``review`` or ``review:12`` → (type, id)."""
     if spec is None:
         return None, None
-    kind, _, ident = spec.strip().partition(":")
+    kind, _, ident = spec.partition(":")
+    kind = kind.strip().lower()
     if not kind:
         raise InputError(f"not an entity: {spec!r} (TYPE or TYPE:ID)", field="--entity")
     return kind, (ident.strip() or None)

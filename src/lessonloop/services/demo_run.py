@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,16 +19,17 @@ from typing import Any
 import yaml
 
 from lessonloop.demo import GeneratedOrg, generate_organisation
-from lessonloop.domain.access import Role, person_key
 from lessonloop.domain.enums import Decision, ModelTask, SignalKind, SignalStatus
-from lessonloop.domain.models import EvaluationCreate, MetricEstimate
+from lessonloop.domain.models import EvaluationCreate
 from lessonloop.domain.services import ServiceCreate
 from lessonloop.domain.signals import FailureModeLabel, label_words
-from lessonloop.services import access, catalog, importing, signals
+from lessonloop.services import catalog, importing, signals
+from lessonloop.services.demo_workspace import acting, staff
 from lessonloop.services.detection_eval import (
     LabelledIncident,
     PeriodScore,
     compare_mttd,
+    metric_estimates,
     score_period,
 )
 from lessonloop.services.import_sources import ImportOptions
@@ -76,40 +76,6 @@ def _truth_incidents(truth: dict[str, Any]) -> list[LabelledIncident]:
         )
         for i in truth["incidents"]
     ]
-
-
-DEMO_ROLES = (
-    ("demo", Role.REVIEWER),  # imports, reviews and decides signals ...
-    ("demo", Role.DATA_SCIENTIST),  # ... and trains; it cannot approve its own models
-    ("demo-sre-lead", Role.APPROVER),
-    ("demo-service-owner", Role.APPROVER),
-    ("demo-approver", Role.APPROVER),
-)
-
-
-@contextmanager
-def _acting(ws: Workspace, name: str) -> Iterator[None]:
-    """Act as `name` for a step (the demo plays several people on one workspace)."""
-    actor, ws.actor = ws.actor, name
-    try:
-        yield
-    finally:
-        ws.actor = actor
-
-
-def _staff(ws: Workspace, owner: str | None) -> None:
-    """Turn roles on as a team would: an admin, then each person's roles, and admin for
-    `owner` (who ran the demo and explores its workspace afterwards). A workspace that already
-    has roles keeps them."""
-    if access.list_roles(ws).enforced:
-        return
-    with _acting(ws, "demo-admin"):
-        access.grant_role(ws, "demo-admin", Role.ADMIN, reason="runs the demo programme")
-        for name, role in DEMO_ROLES:
-            access.grant_role(ws, name, role, reason="demo organisation")
-        cast = {"demo-admin", *(person_key(name) for name, _ in DEMO_ROLES)}
-        if owner and person_key(owner) not in cast:
-            access.grant_role(ws, owner, Role.ADMIN, reason="ran the demo")
 
 
 def _register_services(ws: Workspace, org: GeneratedOrg) -> None:
@@ -240,20 +206,6 @@ def _programme(ws: Workspace, truth_incidents: int) -> dict[str, Any]:
     return {"incidents (ground truth)": truth_incidents, **programme_metrics(ws).as_dict()}
 
 
-def _estimates(score: PeriodScore) -> dict[str, MetricEstimate]:
-    """MTTD, recall and false alerts per day with their intervals, as the registry stores them."""
-    def interval(value: float | None, ci: tuple[float, float] | None) -> MetricEstimate:
-        low, high = ci if ci else (None, None)
-        return MetricEstimate(value=value, low=low, high=high)
-
-    return {
-        "mttd_minutes": interval(score.mttd_minutes, score.mttd_ci),
-        "recall": interval(None if score.recall is None else round(score.recall, 4),
-                           score.recall_ci),
-        "false_alerts_per_day": interval(score.false_alerts_per_day, score.false_alerts_ci),
-    }
-
-
 def _record_shadow(
     ws: Workspace,
     candidate_id: int,
@@ -272,8 +224,8 @@ def _record_shadow(
             model_version_id=candidate_id,
             baseline_version_id=champion_id,
             split={"kind": "shadow", "start": quarter["start"], "end": quarter["end"]},
-            metrics=_estimates(shadow),
-            baseline_metrics=_estimates(incumbent),
+            metrics=metric_estimates(shadow),
+            baseline_metrics=metric_estimates(incumbent),
             comparisons={
                 "mttd_minutes": {
                     "verdict": verdict,
@@ -310,7 +262,7 @@ def run_demo(
     truth_incidents = _truth_incidents(truth)
     modes = {i["incident_key"]: str(i["failure_mode"]) for i in truth["incidents"]}
     quarter_specs = truth["quarters"]
-    _staff(ws, owner)
+    staff(ws, owner)
     _register_services(ws, org)
     series_files = sorted(org.series_dir.glob("*/*.csv"))
     for number, path in enumerate(series_files, start=1):
@@ -423,7 +375,7 @@ def run_demo(
                     )
                     if state.version.status.value == "approved":
                         break
-                with _acting(ws, "demo-sre-lead"):
+                with acting(ws, "demo-sre-lead"):
                     registry.promote_version(ws, candidate[0])
                 champion = candidate
                 row["promoted"] = candidate[0]

@@ -13,9 +13,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lessonloop.domain.models import MetricEstimate
 from lessonloop.evaluation.bootstrap import bootstrap_interval, paired_comparison
 
-__all__ = ["LabelledIncident", "PeriodScore", "merge_episodes", "score_period", "compare_mttd"]
+__all__ = [
+    "LabelledIncident",
+    "PeriodScore",
+    "merge_episodes",
+    "score_period",
+    "compare_mttd",
+    "metric_estimates",
+]
 
 MERGE_MINUTES = 30.0
 
@@ -161,3 +169,19 @@ def compare_mttd(
     b = np.minimum([baseline.delays[k] for k in keys], cap_minutes)
     # Lower delay is better: compare negated delays so "better" means faster.
     return paired_comparison(-a, -b, seed=seed).verdict
+
+
+def metric_estimates(score: PeriodScore) -> dict[str, MetricEstimate]:
+    """MTTD, recall and false alerts per day with their intervals, as the registry stores them."""
+
+    def interval(value: float | None, ci: tuple[float, float] | None) -> MetricEstimate:
+        low, high = ci if ci else (None, None)
+        return MetricEstimate(value=value, low=low, high=high)
+
+    return {
+        "mttd_minutes": interval(score.mttd_minutes, score.mttd_ci),
+        "recall": interval(
+            None if score.recall is None else round(score.recall, 4), score.recall_ci
+        ),
+        "false_alerts_per_day": interval(score.false_alerts_per_day, score.false_alerts_ci),
+    }

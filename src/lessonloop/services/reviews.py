@@ -268,6 +268,7 @@ def import_review(
     ws: Workspace, path: Path, *, as_of: dt.datetime | None = None, create_incident: bool = False
 ) -> tuple[ReviewRead, ImportOutcome]:
     """Parse, redact and store a review file: all of it, or nothing."""
+    require(ws, Permission.CONTRIBUTE, "import reviews")  # before reading: a refusal is final
     parsed = read_review_file(ws, path)
     return import_parsed_review(ws, parsed, as_of=as_of, create_incident=create_incident)
 

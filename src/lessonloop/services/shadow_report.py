@@ -11,15 +11,23 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from lessonloop.domain.access import Permission
 from lessonloop.domain.enums import Decision, ModelTask
+from lessonloop.domain.models import EvaluationCreate, EvaluationRead
 from lessonloop.errors import InputError
 from lessonloop.services import registry, signals
-from lessonloop.services.detection_eval import PeriodScore, compare_mttd, score_period
+from lessonloop.services.access import require
+from lessonloop.services.detection_eval import (
+    PeriodScore,
+    compare_mttd,
+    metric_estimates,
+    score_period,
+)
 from lessonloop.services.learn import labelled_incidents, static_pages, version_pages
 from lessonloop.services.learning import load_all_series
 from lessonloop.services.workspace import Workspace
 
-__all__ = ["ShadowReport", "shadow_report"]
+__all__ = ["ShadowReport", "record_shadow_report", "shadow_report"]
 
 
 @dataclass
@@ -34,6 +42,7 @@ class ShadowReport:
     verdict: Decision
     signal_set_version: int | None
     notes: list[str] = field(default_factory=list)
+    baseline_id: int | None = None
 
 
 def shadow_report(
@@ -74,8 +83,8 @@ def shadow_report(
         None,
     )
     incumbent_pages = version_pages(ws, champion, series, start, end) if champion else None
-    baseline = f"champion {champion.id}" if champion and incumbent_pages is not None else (
-        "static alerts"
+    baseline = (
+        f"champion {champion.id}" if champion and incumbent_pages is not None else ("static alerts")
     )
     if incumbent_pages is None:
         incumbent_pages = static_pages(ws)
@@ -99,6 +108,40 @@ def shadow_report(
             "cannot be measured, and every page counts as a false alert"
         )
     return ShadowReport(
-        version_id, version.status.value, start, end, baseline, shadow, incumbent, verdict,
-        set_version, notes,
+        version_id,
+        version.status.value,
+        start,
+        end,
+        baseline,
+        shadow,
+        incumbent,
+        verdict,
+        set_version,
+        notes,
+        champion.id if baseline.startswith("champion") and champion else None,
+    )
+
+
+def record_shadow_report(ws: Workspace, report: ShadowReport) -> EvaluationRead:
+    """Keep a shadow report as the version's evaluation (with its caveats), so an approver and
+    the programme metrics see the evidence."""
+    require(ws, Permission.TRAIN, "record evaluations")
+    against = report.baseline.replace("champion", "version")
+    return registry.record_evaluation(
+        ws,
+        EvaluationCreate(
+            model_version_id=report.version_id,
+            baseline_version_id=report.baseline_id,
+            split={
+                "kind": "shadow",
+                "start": report.start.isoformat(),
+                "end": report.end.isoformat(),
+                "signal_set": report.signal_set_version,
+            },
+            metrics=metric_estimates(report.shadow),
+            baseline_metrics=metric_estimates(report.incumbent),
+            comparisons={"mttd_minutes": {"verdict": report.verdict.value, "against": against}},
+            decision=report.verdict,
+            notes="; ".join(["shadow replay", *report.notes]),
+        ),
     )

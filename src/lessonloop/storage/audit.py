@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lessonloop.domain.access import person_key
 from lessonloop.domain.audit import AuditEventRead
 from lessonloop.domain.common import utc_now
 from lessonloop.storage.tables import AuditEventRow
@@ -52,22 +53,30 @@ def list_events(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
 ) -> list[AuditEventRead]:
-    """Newest first; `actor` matches case-insensitively, `action_prefix` by prefix."""
+    """Newest first; `actor` matches whatever its case and spacing, `action_prefix` is an
+    exact prefix (the same on both engines)."""
     query = select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(limit)
     if entity_type:
         query = query.where(AuditEventRow.entity_type == entity_type)
     if entity_id is not None:
         query = query.where(AuditEventRow.entity_id == str(entity_id))
     if actor is not None:
-        query = query.where(func.lower(AuditEventRow.actor) == actor.strip().lower())
+        query = query.where(AuditEventRow.actor.in_(_spellings(actor, session=session)))
     if action_prefix:
-        escaped = action_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(AuditEventRow.action.like(f"{escaped}%", escape="\\"))
+        prefix = func.substr(AuditEventRow.action, 1, len(action_prefix))
+        query = query.where(prefix == action_prefix)
     if since is not None:
         query = query.where(AuditEventRow.at >= since)
     if until is not None:
         query = query.where(AuditEventRow.at < until)
     return [to_read(row) for row in session.scalars(query)]
+
+
+def _spellings(name: str, *, session: Session) -> list[str]:
+    """Every stored spelling of the actor `name` denotes (case and spacing aside, any script)."""
+    wanted = person_key(name)
+    actors = session.scalars(select(AuditEventRow.actor).distinct())
+    return [a for a in actors if person_key(a) == wanted]
 
 
 def entity_types(*, session: Session) -> list[str]:
