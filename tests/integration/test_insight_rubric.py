@@ -224,6 +224,23 @@ def test_reimport_without_the_insight_records_its_rating_going(imported) -> None
     assert event.details["rubric"]["actionability"] == 1.0
 
 
+def test_an_insight_inserted_above_keeps_the_others_ids_and_ratings(imported) -> None:
+    ws, path, ids = imported
+    insight_service.rate_insight(ws, ids["observation"], relevance=0.7)
+    insight_service.rate_insight(ws, ids["recommendation"], actionability=1.0)
+    earlier = "- [communication] Nobody owned the status page."
+    assert _import(ws, path, _text(observation=f"{earlier}\n{OBSERVATION}")) == "updated"
+    after = {i.text: i for i in insight_service.list_insights(ws)}
+    moved = after["The checkout threshold paged late."]
+    assert (moved.id, moved.position, moved.rubric.relevance) == (ids["observation"], 1, 0.7)
+    rec = next(i for i in after.values() if i.kind.value == "recommendation")
+    assert (rec.id, rec.position, rec.rubric.actionability) == (ids["recommendation"], 2, 1.0)
+    new = after["Nobody owned the status page."]
+    assert new.position == 0 and new.id not in ids.values() and new.rubric.relevance is None
+    for insight_id in ids.values():
+        assert not _events(ws, insight_id, "insight.rating_cleared")
+
+
 def test_an_identical_reimport_changes_nothing(imported) -> None:
     ws, path, ids = imported
     insight_service.rate_insight(ws, ids["observation"], breadth=0.5)

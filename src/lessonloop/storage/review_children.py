@@ -136,6 +136,29 @@ def _kept_rubric(
     return incoming
 
 
+def _match_insights(
+    existing: list[InsightRow], incoming: list[dict[str, Any]]
+) -> list[InsightRow | None]:
+    """The stored row each incoming insight updates: one with the same text first (wherever
+    it stood), then the one at the same position (an edited insight), else none (a new one).
+    So inserting or moving an insight keeps every other insight's id, signals and rating."""
+    by_text: dict[str, list[InsightRow]] = {}
+    for row in existing:
+        by_text.setdefault(_text_key(row.text), []).append(row)
+    matched: list[InsightRow | None] = []
+    for values in incoming:
+        same = by_text.get(_text_key(values["text"]))
+        matched.append(same.pop(0) if same else None)
+    taken = {id(row) for row in matched if row is not None}
+    at = {int(row.position): row for row in existing}
+    for position, found in enumerate(matched):
+        candidate = at.get(position)
+        if found is None and candidate is not None and id(candidate) not in taken:
+            matched[position] = candidate
+            taken.add(id(candidate))
+    return matched
+
+
 def sync_insights(
     review_id: int,
     data: ReviewCreate,
@@ -144,10 +167,12 @@ def sync_insights(
     fresh: bool,
     actor: str = IMPORT_ACTOR,
 ) -> list[Any]:
-    """Update insights in place by position so signal provenance keeps pointing at them.
+    """Update insights in place, matched by text and then by position, so signal provenance
+    keeps pointing at them.
 
     A stored rating survives while the insight's text stays the same (ignoring case and runs
-    of whitespace); one whose insight changed or went is cleared, with an audit event.
+    of whitespace), wherever it moves; one whose insight changed or went is cleared, with an
+    audit event.
     """
     if fresh:
         return _insert_children(
@@ -158,23 +183,31 @@ def sync_insights(
             ],
             session=session,
         )
-    existing = {
-        row.position: row
-        for row in session.scalars(select(InsightRow).where(InsightRow.review_id == review_id))
-    }
+    existing = list(
+        session.scalars(
+            select(InsightRow)
+            .where(InsightRow.review_id == review_id)
+            .order_by(InsightRow.position)
+        )
+    )
+    incoming = [insight.model_dump(mode="json") for insight in data.insights]
+    matched = _match_insights(existing, incoming)
     kept: list[InsightRow] = []
-    for position, insight in enumerate(data.insights):
-        values = insight.model_dump(mode="json")
-        row = existing.pop(position, None)
-        if row is None:
+    for position, (values, found) in enumerate(zip(incoming, matched, strict=True)):
+        if found is None:
             row = InsightRow(review_id=review_id, position=position, **values)
             session.add(row)
         else:
+            row = found
             values["rubric"] = _kept_rubric(row, values, session=session, actor=actor)
             for key, value in values.items():
                 setattr(row, key, value)
+            row.position = position
         kept.append(row)
-    for row in existing.values():
+    used = {id(row) for row in matched if row is not None}
+    for row in existing:
+        if id(row) in used:
+            continue
         if has_scores(row.rubric):
             _clear_rating(row, "insight removed", session=session, actor=actor)
         session.execute(
