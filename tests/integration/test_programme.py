@@ -231,3 +231,21 @@ def test_an_empty_workspace_gives_zeros_and_nones(workspace) -> None:
 def test_an_empty_range_is_refused(workspace) -> None:
     with pytest.raises(InputError, match="until"):
         programme_metrics(workspace, since=_at(3, 1), until=_at(3, 1))
+
+
+def test_trend_is_the_report_per_period(programme_ws) -> None:
+    from lessonloop.services.programme_trend import programme_trend
+
+    months = programme_trend(programme_ws, period="month", until=NOW, now=NOW)
+    assert [(p.period, p.incidents, p.review_coverage_share, p.repeats) for p in months] == [
+        ("2026-01", 1, 1.0, 0),
+        ("2026-02", 1, 1.0, 1),
+        ("2026-03", 2, 0.5, 1),
+    ]
+    quarter = programme_trend(programme_ws, until=NOW, now=NOW)
+    whole = programme_metrics(programme_ws, since=_at(1, 1), until=NOW, now=NOW)
+    assert len(quarter) == 1 and quarter[0].period == "2026Q1"
+    assert quarter[0].days_to_signoff_median == whole.reviews.days_to_signoff_median
+    assert quarter[0].action_items == whole.action_items.action_items
+    with pytest.raises(InputError, match="unknown period"):
+        programme_trend(programme_ws, period="week")

@@ -71,3 +71,22 @@ def test_report_json_html_and_bad_dates(cli_env: dict[str, str], tmp_path: Path)
     assert backwards.returncode == 2 and "--until" in backwards.stderr
     folder = run(cli_env, "programme", "report", "--html", str(tmp_path), ok=False)
     assert folder.returncode == 2 and "--html" in folder.stderr
+
+
+def test_trend_by_month_with_a_plot(cli_env: dict[str, str], tmp_path: Path) -> None:
+    _workspace(cli_env, tmp_path)
+    plot = tmp_path / "plots" / "trend.png"
+    points = json.loads(run(cli_env, "programme", "trend", "--by", "month", "--until",
+                            "2027-01-01", "--png", str(plot), "--json").stdout)
+    assert [(p["period"], p["incidents"], p["review_coverage_share"]) for p in points] == [
+        ("2026-11", 2, 0.5), ("2026-12", 0, None)]
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    quarters = json.loads(run(cli_env, "programme", "trend", "--until", "2027-01-01",
+                              "--json").stdout)
+    assert [(p["period"], p["action_items"]) for p in quarters] == [("2026Q4", 1)]
+    shown = run(cli_env, "programme", "trend", "--until", "2027-01-01").stdout
+    assert "2026Q4" in shown and "50%" in shown
+    for args, field in ((("--by", "week"), "by"), (("--png", str(tmp_path / "t.svg")), "--png"),
+                        (("--by", "month", "--since", "2000-01-01"), "by")):
+        refused = run(cli_env, "programme", "trend", *args, ok=False)
+        assert refused.returncode == 2 and field in refused.stderr, refused.stderr

@@ -136,3 +136,52 @@ def report(
         )
     if target is not None:
         console.print(f"HTML report: {target}")
+
+
+@app.command("trend")
+@handle_errors
+def trend(
+    by: Annotated[str, typer.Option("--by", help="month or quarter.")] = "quarter",
+    since: Annotated[
+        str | None, typer.Option(help="From the period holding this date (default: the first "
+                                 "incident).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this date (default: now).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripting.")] = False,
+    png: Annotated[Path | None, typer.Option("--png", help="Also write a plot (PNG).")] = None,
+) -> None:
+    """Headline programme metrics per month or quarter: is the programme getting better?"""
+    from lessonloop.services.detection import check_png
+    from lessonloop.services.programme_trend import plot_trend, programme_trend
+
+    start, end = _date(since, "--since"), _date(until, "--until")
+    if start and end and end <= start:
+        raise InputError(f"must be after --since ({since})", field="--until")
+    target = check_png(png) if png else None
+    points = programme_trend(workspace(), period=by.strip().lower(), since=start, until=end)
+    if target is not None and points:
+        plot_trend(points, target)
+    if as_json:
+        print_json([p.as_dict() for p in points])
+        return
+    if not points:
+        console.print("No incidents in the range: nothing to show.")
+        return
+    print_table(
+        f"The learning programme by {by}",
+        ["period", "incidents", "reviewed", "days to sign-off", "items", "items done",
+         "signals accepted", "promotions", "repeats", "repeats after review"],
+        [
+            (p.period, p.incidents, _pct(p.review_coverage_share),
+             _text(p.days_to_signoff_median), p.action_items, _pct(p.action_items_done_share),
+             _pct(p.signal_acceptance_share), p.promotions, p.repeats,
+             _pct(p.repeat_after_review_share))
+            for p in points
+        ],
+    )
+    if target is not None:
+        console.print(f"plot: {target}")
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
