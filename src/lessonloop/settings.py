@@ -77,8 +77,10 @@ class Settings(BaseSettings):
 
     @property
     def resolved_actor(self) -> str:
-        if self.actor:
-            return self.actor
+        """The configured actor with its spaces collapsed; blank means the OS user."""
+        named = " ".join((self.actor or "").split())
+        if named:
+            return named
         import getpass
 
         try:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from lessonloop.domain.enums import ReviewStatus
 from lessonloop.services.importing import ImportOptions, import_files
 from lessonloop.storage import alerts, incidents, reviews, series
 from lessonloop.storage.tables import AlertRow, IncidentRow, ReviewRow
@@ -97,8 +98,17 @@ def test_chat_becomes_timeline_and_candidate_insights_without_touching_human_tex
     assert len(candidates) >= 4
     assert all(i.provenance.source.value == "chat transcript" for i in candidates)
     assert not any("Marco" in e.text or "marco" in e.text for e in chat)
+    assert summary.outcomes["timeline event"] == {"imported": 7}
     again = import_files(workspace, "chat", [FIXTURES / "chat.jsonl"], options=options)
     assert again.outcomes["review"] == {"unchanged": 1}
+    assert "imported" not in again.outcomes["timeline event"]  # counts only what went in
+    assert again.outcomes["timeline event"]["not added"] > 0
+    with workspace.transaction() as session:
+        for step in ("in review", "approved"):
+            reviews.transition(review.id, ReviewStatus(step), session=session, actor="t")
+    past_draft = import_files(workspace, "chat", [FIXTURES / "chat.jsonl"], options=options)
+    assert past_draft.outcomes["review"] == {"kept": 1}
+    assert set(past_draft.outcomes["timeline event"]) == {"not added"}
 
 
 def test_google_sre_postmortem_maps_every_section(workspace):

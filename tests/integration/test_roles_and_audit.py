@@ -121,6 +121,7 @@ def test_the_last_admin_cannot_be_revoked_and_revocations_are_audited(workspace)
     _as(workspace, "alice")
     with pytest.raises(PermissionDenied, match="only an admin"):
         access.revoke_role(workspace, "carol", Role.ADMIN)
+    assert len(audit_trail.audit_trail(workspace, entity="person: Carol ")) == 1  # as listed
     events = audit_trail.audit_trail(workspace, action="role.revoke")
     assert [(e.actor, e.entity_id, e.details) for e in events] == [
         ("alice", "alice", {"role": "admin", "reason": "left the team"})
@@ -191,7 +192,9 @@ def _cli(workspace, *args: str, actor: str):
 
 
 def test_roles_and_audit_from_the_command_line(workspace) -> None:
-    assert _cli(workspace, "roles", "grant", "alice", "admin", actor="alice").exit_code == 0
+    first = _cli(workspace, "roles", "grant", "alice", "admin", actor="root")
+    assert first.exit_code == 0 and "roles are now in force" in first.output
+    assert "root holds no role" in first.output  # the one who turned roles on is warned
     wrong = _cli(workspace, "roles", "grant", "bob", "superuser", actor="alice")
     assert wrong.exit_code == 2 and "unknown role 'superuser'" in wrong.output
     assert _cli(workspace, "roles", "grant", "bob", "responder", actor="alice").exit_code == 0
@@ -205,7 +208,7 @@ def test_roles_and_audit_from_the_command_line(workspace) -> None:
         ("bob", "responder"),
     ]
     trail = _cli(workspace, "audit", "--action", "role.", "--by", "ALICE", "--json", actor="x")
-    assert [e["details"]["role"] for e in json.loads(trail.output)] == ["responder", "admin"]
+    assert [e["details"]["role"] for e in json.loads(trail.output)] == ["responder"]
     review = workspace.settings.home / "r.md"
     review.write_text("not a review")
     refused = _cli(workspace, "review", "import", str(review), str(review), actor="mallory")
@@ -224,3 +227,15 @@ def test_taxonomy_edits_are_audited(workspace) -> None:
         ("taxonomy.remove", "failure_mode:disk_full", "tester"),
         ("taxonomy.add", "failure_mode:disk_full", "tester"),
     ]
+
+
+def test_a_blank_actor_is_the_os_user_and_spaces_collapse(tmp_path) -> None:
+    import getpass
+
+    for given, expected in (("   ", getpass.getuser()), ("  Rev2   Person ", "Rev2 Person")):
+        ws = init_workspace(Settings(home=tmp_path / "h", actor=given))
+        try:
+            assert ws.actor == expected
+        finally:
+            ws.close()
+        assert Settings(home=tmp_path, actor=given).resolved_actor == expected

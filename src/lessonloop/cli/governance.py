@@ -24,8 +24,17 @@ Reason = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the au
 @handle_errors
 def grant(name: str, role: str, reason: Reason = "") -> None:
     """Grant ROLE to NAME (the first grant must be admin; after it, only admins grant)."""
-    granted = access.grant_role(workspace(), name, access.parse_role(role), reason=reason)
+    ws = workspace()
+    first = not access.list_roles(ws).enforced
+    granted = access.grant_role(ws, name, access.parse_role(role), reason=reason)
     console.print(f"[green]granted[/] {granted.role.value} to {granted.person}")
+    if first:
+        console.print("roles are now in force: every change checks who acts")
+        if not access.list_roles(ws, ws.actor).grants:
+            console.print(
+                f"[yellow]warning:[/] {ws.actor} holds no role and can now only read; act as "
+                f"{granted.person} (--actor or LESSONLOOP_ACTOR) to grant more roles"
+            )
 
 
 @app.command("revoke")

@@ -111,8 +111,11 @@ def _quote(value: str) -> str:
 
 
 def promql_expr(metric: str, service: str, direction: str, threshold: float) -> str:
-    """`metric{service="…"} > threshold` for a bare metric name; an expression is kept as is."""
-    comparison = ">" if direction == "above" else "<"
+    """`metric{service="…"} >= threshold` for a bare metric name; an expression is kept as is.
+
+    Inclusive, because a learned threshold is the lowest (highest) value the detector fired
+    at: a metric that saturates at exactly that value must still page."""
+    comparison = ">=" if direction == "above" else "<="
     if _METRIC_NAME.fullmatch(metric):
         selector = f"{metric}{{service={_quote(service)}}}"
     else:

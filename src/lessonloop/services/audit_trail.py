@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from lessonloop.domain.access import person_key
 from lessonloop.domain.audit import AuditEventRead
 from lessonloop.errors import InputError
 from lessonloop.services.workspace import Workspace
@@ -22,7 +23,10 @@ def _entity(spec: str | None) -> tuple[str | None, str | None]:
     kind = kind.strip().lower()
     if not kind:
         raise InputError(f"not an entity: {spec!r} (TYPE or TYPE:ID)", field="--entity")
-    return kind, (ident.strip() or None)
+    ident = ident.strip()
+    if kind == "person":  # grants are recorded under the name's key, as `roles` matches it
+        ident = person_key(ident)
+    return kind, (ident or None)
 
 
 def audit_trail(

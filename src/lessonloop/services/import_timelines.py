@@ -8,6 +8,7 @@ as they are. A review past draft (in review, approved, published) is left untouc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy.orm import Session
@@ -18,9 +19,18 @@ from lessonloop.domain.insights import InsightCreate
 from lessonloop.domain.reviews import ReviewCreate, ReviewRead, TimelineEvent
 from lessonloop.storage import incidents, reviews
 
-__all__ = ["merge_into_review", "review_as_create"]
+__all__ = ["Merged", "merge_into_review", "review_as_create"]
 
 MergeOutcome = Literal["created", "updated", "unchanged", "kept"]
+
+
+@dataclass(frozen=True)
+class Merged:
+    """What a merge did: the review's outcome and how many events and insights went in."""
+
+    outcome: MergeOutcome
+    events: int
+    insights: int
 
 
 def review_as_create(review: ReviewRead) -> ReviewCreate:
@@ -48,7 +58,7 @@ def merge_into_review(
     *,
     session: Session,
     actor: str,
-) -> MergeOutcome:
+) -> Merged:
     """Add source events and candidate insights to the incident's draft review (see module)."""
     existing = reviews.get_by_incident(incident_key, session=session)
     if existing is None:
@@ -60,20 +70,23 @@ def merge_into_review(
             timeline=sorted(events, key=lambda e: e.at),
             insights=insights,
         )
-        return reviews.save(draft, session=session, actor=actor)[1]
+        return Merged(
+            reviews.save(draft, session=session, actor=actor)[1], len(events), len(insights)
+        )
     if existing.status != ReviewStatus.DRAFT:
-        return "kept"
+        return Merged("kept", 0, 0)
     current = review_as_create(existing)
     seen = {_event_key(event) for event in current.timeline}
     new_events = [event for event in events if _event_key(event) not in seen]
     known_texts = {insight.text for insight in current.insights}
     new_insights = [insight for insight in insights if insight.text not in known_texts]
     if not new_events and not new_insights:
-        return "unchanged"
+        return Merged("unchanged", 0, 0)
     timeline = sorted([*current.timeline, *new_events], key=lambda e: e.at)
     merged = current.model_copy(
         update={"timeline": timeline, "insights": [*current.insights, *new_insights]}
     )
-    return reviews.save(
+    outcome = reviews.save(
         ReviewCreate.model_validate(merged.model_dump()), session=session, actor=actor
     )[1]
+    return Merged(outcome, len(new_events), len(new_insights))

@@ -163,11 +163,16 @@ def import_batch(
     for key in dict.fromkeys([*batch.timelines, *batch.candidate_insights]):
         events = [redactor.model(event) for event in batch.timelines.get(key, [])]
         found = [redactor.model(insight) for insight in batch.candidate_insights.get(key, [])]
-        summary.record(
-            "review", merge_into_review(key, events, found, session=session, actor=actor)
-        )
-        summary.record("timeline event", "imported", len(events))
-        summary.record("candidate insight", "proposed", len(found))
+        merged = merge_into_review(key, events, found, session=session, actor=actor)
+        summary.record("review", merged.outcome)
+        for kind, verb, added, read in (
+            ("timeline event", "imported", merged.events, len(events)),
+            ("candidate insight", "proposed", merged.insights, len(found)),
+        ):
+            if added:
+                summary.record(kind, verb, added)
+            if read > added:  # already in the review, or the review is past draft
+                summary.record(kind, "not added", read - added)
         step()
     for review in batch.reviews:
         summary.record(

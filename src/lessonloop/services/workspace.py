@@ -32,8 +32,7 @@ class Workspace:
     actor: str = field(default="")
 
     def __post_init__(self) -> None:
-        if not self.actor:
-            self.actor = self.settings.resolved_actor
+        self.actor = " ".join(self.actor.split()) or self.settings.resolved_actor
 
     @cached_property
     def engine(self) -> Engine:

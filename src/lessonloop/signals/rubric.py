@@ -149,7 +149,9 @@ def _breadth(
     if scope_teams:
         touched_teams = {t for s in touched if (t := teams.get(s))}
         score = (score + min(1.0, len(touched_teams) / len(scope_teams))) / 2
-        reason += f", {len(touched_teams)} of {_plural(len(scope_teams), 'team')}"
+        reason += f", {len(touched_teams & scope_teams)} of {_plural(len(scope_teams), 'team')}"
+        if touched_teams - scope_teams:
+            reason += f" and {len(touched_teams - scope_teams)} more"
     return AxisSuggestion(score=round(score, 2), reason=reason)
 
 

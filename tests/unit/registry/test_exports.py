@@ -79,6 +79,11 @@ def test_candidate_export_is_refused(workspace, tmp_path: Path) -> None:
         registry.export_alertmanager_config(workspace, version.id)
 
 
+def learned_threshold(rule: dict) -> float:
+    """The number a rule compares with, read back from its expression."""
+    return float(rule["expr"].rsplit(" ", 1)[1])
+
+
 def test_rules_pass_promtool_and_fire_on_the_incident_not_the_noise(
     workspace, tmp_path: Path
 ) -> None:
@@ -101,7 +106,8 @@ def test_rules_pass_promtool_and_fire_on_the_incident_not_the_noise(
     assert learned["for"] == "5m"
     # 30 quiet minutes, a 3-minute noise spike (shorter than the learned 'for'), quiet, then a
     # 20-minute incident, then quiet again.
-    values = [1.0] * 30 + [3.5] * 3 + [1.0] * 27 + [3.0] * 20 + [1.0] * 30
+    # The incident sits exactly at the learned threshold (a saturated metric): it must page.
+    values = [1.0] * 30 + [3.5] * 3 + [1.0] * 27 + [learned_threshold(learned)] * 20 + [1.0] * 30
     test_file = tmp_path / "rules_test.yml"
     test_file.write_text(
         rule_unit_test(

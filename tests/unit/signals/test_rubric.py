@@ -207,6 +207,9 @@ def test_teams_weigh_in_when_the_catalogue_has_them() -> None:
     assert suggested.score == 0.5 and "1 of 2 teams" in suggested.reason
     one_team = {"checkout": "shop", "payments": "shop"}
     assert _suggest(_insight(services=["checkout"]), teams=one_team).breadth.score == 0.75
+    outside = {**teams, "db": "data"}  # a team beyond the incident's is counted apart
+    wide = _suggest(_insight(services=["checkout", "db"]), teams=outside).breadth
+    assert "1 of 2 teams and 1 more" in wide.reason
 
 
 def test_breadth_needs_the_incidents_services() -> None:
