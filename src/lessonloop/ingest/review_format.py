@@ -298,6 +298,25 @@ def _written_at(value: Any, text: str, source: str) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+def _require_sections(
+    template: ReviewTemplate, seen: set[str], empty: list[Section], source: str
+) -> None:
+    """Refuse a file with required sections missing or blank, naming all of them at once."""
+    missing = [s.title for s in template.sections if s.required and s.key not in seen]
+    problems = [f"missing required section(s): {', '.join(missing)}"] if missing else []
+    if empty:
+        listed = ", ".join(f"'{s.title}' (line {s.line})" for s in empty)
+        problems.append(f"required section(s) empty: {listed}")
+    if problems:
+        first = empty[0] if empty and not missing else None
+        raise InputError(
+            "; ".join(problems),
+            file=source,
+            line=first.line if first else None,
+            field=first.title if first else (missing or [""])[0],
+        )
+
+
 def parse_review(data: bytes | str, source: str, template: ReviewTemplate) -> ParsedReview:
     """Parse a review file; any problem is one InputError naming file, line and field."""
     text = decode_text(data, source) if isinstance(data, bytes) else data
@@ -317,6 +336,7 @@ def parse_review(data: bytes | str, source: str, template: ReviewTemplate) -> Pa
     insights: list[InsightCreate] = []
     extra: dict[str, str] = {}
     seen: set[str] = set()
+    empty: list[Section] = []  # required prose sections left blank
     for section in doc.sections:
         spec = specs.get(section.title.lower())
         if spec is None:
@@ -333,12 +353,7 @@ def parse_review(data: bytes | str, source: str, template: ReviewTemplate) -> Pa
         if spec.shape == "prose":
             values[spec.key] = section.text
             if spec.required and not section.text:
-                raise InputError(
-                    f"required section '{section.title}' is empty",
-                    file=source,
-                    line=section.line,
-                    field=section.title,
-                )
+                empty.append(section)
         elif spec.shape == "list":
             values[spec.key] = [t for _, t in parse_bullets(section)]
         elif spec.shape == "timeline":
@@ -399,11 +414,7 @@ def parse_review(data: bytes | str, source: str, template: ReviewTemplate) -> Pa
             values["action_items"] = _actions(section, source, template)
         elif spec.shape == "signals":
             values["signal_blocks"] = _signals(section, source)
-    missing = [s.title for s in template.sections if s.required and s.key not in seen]
-    if missing:
-        raise InputError(
-            f"missing required section(s): {', '.join(missing)}", file=source, field=missing[0]
-        )
+    _require_sections(template, seen, empty, source)
     values["insights"] = insights
     values["extra_sections"] = extra
     try:

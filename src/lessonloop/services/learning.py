@@ -192,7 +192,9 @@ def train_metric_anomaly(
     if not any(f.windows for f in feedback):
         raise InputError(
             "the signal set has no accepted incident windows before "
-            f"{train_end.isoformat()}: nothing to learn from",
+            f"{train_end.isoformat()}: nothing to learn from (accept incident windows of "
+            "earlier incidents; `learn` also keeps the last --holdout-days, 28 by default, "
+            "to test on)",
             field="signals",
         )
     tp, fn, fp = PROFILES[profile]

@@ -194,6 +194,19 @@ def test_bad_input_names_line_and_field(mutate, line, field, message) -> None:
         assert err.field == field
 
 
+def test_every_blank_or_missing_required_section_is_named_at_once() -> None:
+    blank = GOOD.replace("## Impact\nSome users.\n", "## Impact\n").replace(
+        "## Detection\nPaged late.\n", ""
+    )
+    blank = blank.replace("## Summary\nCheckout was slow.\n", "## Summary\n")
+    with pytest.raises(InputError) as info:
+        parse_review(blank, "bad.md", TEMPLATE)
+    message = str(info.value)
+    assert "missing required section(s): Detection" in message
+    assert "'Summary' (line" in message and "'Impact' (line" in message
+    assert info.value.field == "Detection"
+
+
 def test_non_utf8_and_huge_files_are_rejected_with_the_file_named() -> None:
     with pytest.raises(InputError, match="not UTF-8") as info:
         parse_review(GOOD.encode() + b"\xff\xfe", "latin.md", TEMPLATE)
