@@ -67,7 +67,8 @@ def root(
 def init() -> None:
     """Create the workspace (SQLite by default; PostgreSQL with --database-url)."""
     ws = init_workspace(settings())
-    where = ws.settings.resolved_database_url.split("@")[-1]
+    url = ws.settings.resolved_database_url
+    where = url.split("@")[-1] if ws.dialect != "sqlite" else url.split("///", 1)[-1]
     console.print(f"[green]workspace ready[/] at {ws.settings.home} ({ws.dialect}: {where})")
 
 
