@@ -241,6 +241,16 @@ def test_an_insight_inserted_above_keeps_the_others_ids_and_ratings(imported) ->
         assert not _events(ws, insight_id, "insight.rating_cleared")
 
 
+def test_an_insight_edited_while_another_is_inserted_keeps_its_id(imported) -> None:
+    ws, path, ids = imported
+    earlier = "- [communication] Nobody owned the status page."
+    edited = "- [technical] The checkout threshold paged far too late."
+    assert _import(ws, path, _text(observation=f"{earlier}\n{edited}")) == "updated"
+    after = {i.text: i for i in insight_service.list_insights(ws)}
+    assert after["The checkout threshold paged far too late."].id == ids["observation"]
+    assert after["Nobody owned the status page."].id not in ids.values()
+
+
 def test_an_identical_reimport_changes_nothing(imported) -> None:
     ws, path, ids = imported
     insight_service.rate_insight(ws, ids["observation"], breadth=0.5)

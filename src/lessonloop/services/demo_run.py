@@ -250,9 +250,34 @@ def run_demo(
 ) -> DemoResult:
     """Generate the organisation, then run the loop quarter by quarter; returns the report.
 
-    The loop runs with roles in force (docs/demo-organisation.md): `demo` contributes, reviews
-    and trains, three approvers approve; `owner` (default none) is made an admin.
+    Meant for a fresh workspace (the CLI's is made by ``open_demo_workspace``). The loop runs
+    with roles in force (docs/demo-organisation.md) and acts as its own people: `demo`
+    contributes, reviews and trains, three approvers approve; `owner` (default: the
+    workspace's actor) is made an admin, so it can go on using the workspace afterwards.
     """
+    keeper = owner or ws.actor
+    with acting(ws, "demo"):
+        return _run_loop(
+            ws,
+            sources_dir,
+            quarters=quarters,
+            seed=seed,
+            step_minutes=step_minutes,
+            progress=progress,
+            owner=keeper,
+        )
+
+
+def _run_loop(
+    ws: Workspace,
+    sources_dir: Path,
+    *,
+    quarters: int,
+    seed: int,
+    step_minutes: int,
+    progress: Progress | None,
+    owner: str,
+) -> DemoResult:
     note = progress or (lambda _d, _n, _t: None)
     log: list[str] = []
     org = generate_organisation(

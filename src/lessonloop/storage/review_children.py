@@ -1,5 +1,5 @@
-"""A review's children on save: timeline rewritten, insights kept by position, action items
-kept by title.
+"""A review's children on save: timeline rewritten, insights matched by text then position,
+action items kept by title.
 
 New reviews get their children in one INSERT each; updates change rows in place so signal
 provenance keeps pointing at the same insight, an action item's id stays with its title, and
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert, select, update
@@ -140,23 +141,57 @@ def _match_insights(
     existing: list[InsightRow], incoming: list[dict[str, Any]]
 ) -> list[InsightRow | None]:
     """The stored row each incoming insight updates: one with the same text first (wherever
-    it stood), then the one at the same position (an edited insight), else none (a new one).
-    So inserting or moving an insight keeps every other insight's id, signals and rating."""
+    it stood); then, like a diff, the unmatched stored rows between the same two text-matched
+    neighbours, in order (an edited insight); else none (a new one). So inserting, moving or
+    editing insights keeps every other insight's id, signals and rating."""
     by_text: dict[str, list[InsightRow]] = {}
-    for row in existing:
+    for row in existing:  # in stored position order
         by_text.setdefault(_text_key(row.text), []).append(row)
     matched: list[InsightRow | None] = []
     for values in incoming:
         same = by_text.get(_text_key(values["text"]))
         matched.append(same.pop(0) if same else None)
     taken = {id(row) for row in matched if row is not None}
-    at = {int(row.position): row for row in existing}
-    for position, found in enumerate(matched):
-        candidate = at.get(position)
-        if found is None and candidate is not None and id(candidate) not in taken:
-            matched[position] = candidate
-            taken.add(id(candidate))
+    free = [row for row in existing if id(row) not in taken]
+    index = 0
+    while index < len(matched):
+        if matched[index] is not None:
+            index += 1
+            continue
+        end = index
+        while end < len(matched) and matched[end] is None:
+            end += 1
+        low = max((int(r.position) for r in matched[:index] if r is not None), default=-1)
+        high = min(
+            (int(r.position) for r in matched[end:] if r is not None), default=len(existing) + 1
+        )
+        between = [row for row in free if low < int(row.position) < high]
+        for offset, row in _pair_gap(between, incoming, index, end):
+            matched[offset] = row
+            free.remove(row)
+        index = end
     return matched
+
+
+def _pair_gap(
+    rows: list[InsightRow], incoming: list[dict[str, Any]], start: int, end: int
+) -> list[tuple[int, InsightRow]]:
+    """Pair a gap's stored rows with its incoming insights: in order when both sides have as
+    many (edits in place), else each row with its most similar text (at least 0.5 alike)."""
+    slots = list(range(start, end))
+    if len(rows) == len(slots):
+        return list(zip(slots, rows, strict=True))
+    pairs: list[tuple[int, InsightRow]] = []
+    for row in rows:
+        scored = [
+            (SequenceMatcher(None, _text_key(row.text), _text_key(incoming[i]["text"])).ratio(), i)
+            for i in slots
+        ]
+        best = max(scored, default=(0.0, -1))
+        if best[0] >= 0.5:
+            pairs.append((best[1], row))
+            slots.remove(best[1])
+    return pairs
 
 
 def sync_insights(

@@ -59,3 +59,22 @@ def test_the_demo_ignores_a_configured_database(tmp_path: Path) -> None:
         assert (tmp_path / "demo" / "lessonloop.db").exists()
     finally:
         ws.close()
+
+
+def test_run_demo_from_python_acts_as_its_people_and_keeps_the_caller_admin(
+    tmp_path: Path,
+) -> None:
+    from lessonloop import run_demo
+    from lessonloop.domain.access import Role
+    from lessonloop.services import access, audit_trail
+
+    ws = init_workspace(Settings(home=tmp_path / "ws"), actor="alice")
+    try:
+        result = run_demo(ws, tmp_path / "sources", quarters=2, step_minutes=60)
+        assert result.report["quarters"] and ws.actor == "alice"
+        roles = {(g.person, g.role) for g in access.list_roles(ws).grants}
+        assert ("alice", Role.ADMIN) in roles and ("demo", Role.DATA_SCIENTIST) in roles
+        assert audit_trail.audit_trail(ws, action="service.create", limit=1)[0].actor == "demo"
+        catalog.add_service(ws, ServiceCreate(name="after-the-demo"))  # alice may go on
+    finally:
+        ws.close()
