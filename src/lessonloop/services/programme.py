@@ -17,9 +17,15 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
+from lessonloop.domain.audit import AuditEventRead
 from lessonloop.domain.common import utc_now
+from lessonloop.domain.incidents import IncidentRead
+from lessonloop.domain.models import EvaluationRead, ModelVersionRead
 from lessonloop.domain.programme import ProgrammeMetrics
+from lessonloop.domain.reviews import ReviewRead
+from lessonloop.domain.signals import SignalRead, SignalSetRead
 from lessonloop.errors import InputError
 from lessonloop.services.programme_sections import (
     Range,
@@ -36,7 +42,112 @@ from lessonloop.services.workspace import Workspace
 from lessonloop.storage import incidents, programme, reviews, signal_sets, signals
 from lessonloop.storage import models as model_store
 
-__all__ = ["ProgrammeMetrics", "programme_metrics"]
+__all__ = [
+    "ProgrammeMetrics",
+    "Snapshot",
+    "metrics_of",
+    "programme_metrics",
+    "read_snapshot",
+    "window_of",
+]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the metrics read, read once (a trend computes many periods from one)."""
+
+    incidents: list[IncidentRead]
+    reviews: dict[str, ReviewRead]  # by incident key
+    signals: list[SignalRead]
+    signal_sets: list[SignalSetRead]
+    versions: list[ModelVersionRead]
+    model_events: list[AuditEventRead]
+    evaluations: list[EvaluationRead]
+    modes: dict[str, set[str]]
+    reviewed_at: dict[str, dt.datetime]
+    first_recorded: dict[int, dt.datetime]  # action item id -> its first import
+    accepted_at: dict[int, dt.datetime]  # signal id -> its first acceptance
+
+
+def _first_at(events: list[AuditEventRead]) -> dict[int, dt.datetime]:
+    first: dict[int, dt.datetime] = {}
+    for event in events:
+        first.setdefault(int(event.entity_id), event.at)
+    return first
+
+
+def read_snapshot(ws: Workspace) -> Snapshot:
+    """One read of the workspace, in one transaction, with a fixed number of queries."""
+    with ws.transaction() as session:
+        return Snapshot(
+            incidents=incidents.list_incidents(session=session),
+            reviews={r.incident_key: r for r in reviews.list_full(session=session)},
+            signals=signals.list_signals(session=session),
+            signal_sets=signal_sets.list_sets(session=session),
+            versions=model_store.list_versions(session=session),
+            model_events=programme.audit_events(
+                session=session,
+                entity_type="model_version",
+                actions=["model.promote", "model.rollback"],
+            ),
+            evaluations=model_store.list_evaluations(session=session),
+            modes=model_store.failure_modes_by_incident(session=session),
+            reviewed_at=programme.review_created_at(session=session),
+            first_recorded=_first_at(
+                programme.audit_events(
+                    session=session, entity_type="action_item", actions=["action.import"]
+                )
+            ),
+            accepted_at=_first_at(
+                programme.audit_events(
+                    session=session, entity_type="signal", actions=["signal.accept"]
+                )
+            ),
+        )
+
+
+def window_of(since: dt.datetime | None, until: dt.datetime | None) -> Range:
+    """The range ``[since, until)`` in UTC; refused when it is empty."""
+    window = Range(as_utc(since), as_utc(until))
+    if window.since and window.until and window.until <= window.since:
+        raise InputError(
+            f"until ({window.until.isoformat()}) must be after since ({window.since.isoformat()})",
+            field="until",
+        )
+    return window
+
+
+def metrics_of(snapshot: Snapshot, window: Range, as_of: dt.datetime) -> ProgrammeMetrics:
+    """The metrics of the incidents started in `window`, from a snapshot, as of `as_of`."""
+    in_range = [i for i in snapshot.incidents if i.started_at in window]
+    keys = {i.key for i in in_range}
+    found = {key: review for key, review in snapshot.reviews.items() if key in keys}
+    chosen = [
+        s
+        for s in snapshot.signals
+        if (key := incident_of(s)) in keys or (key is None and s.created_at in window)
+    ]
+    return ProgrammeMetrics(
+        since=window.since,
+        until=window.until,
+        as_of=as_of,
+        reviews=review_metrics(in_range, found, as_of),
+        insights=insight_metrics(found),
+        action_items=action_metrics(found, snapshot.first_recorded, as_of.date()),
+        signals=signal_metrics(
+            chosen,
+            snapshot.accepted_at,
+            sum(1 for s in snapshot.signal_sets if s.created_at in window),
+        ),
+        models=model_metrics(
+            [v for v in snapshot.versions if v.created_at in window],
+            [e for e in snapshot.model_events if e.at in window],
+            snapshot.evaluations,
+        ),
+        recurrence=recurrence_metrics(
+            snapshot.incidents, window, snapshot.modes, snapshot.reviewed_at
+        ),
+    )
 
 
 def programme_metrics(
@@ -53,62 +164,5 @@ def programme_metrics(
     shares a service; a repeat *after review* when that earlier incident's review was stored
     before the repeat started.
     """
-    window = Range(as_utc(since), as_utc(until))
-    if window.since and window.until and window.until <= window.since:
-        raise InputError(
-            f"until ({window.until.isoformat()}) must be after since ({window.since.isoformat()})",
-            field="until",
-        )
-    as_of = as_utc(now) or utc_now()
-    with ws.transaction() as session:
-        every = incidents.list_incidents(session=session)
-        in_range = [i for i in every if i.started_at in window]
-        keys = {i.key for i in in_range}
-        summaries = reviews.list_reviews(session=session)
-        found = {
-            s.incident_key: reviews.get(s.id, session=session)
-            for s in summaries
-            if s.incident_key in keys
-        }
-        imports = programme.audit_events(
-            session=session, entity_type="action_item", actions=["action.import"]
-        )
-        accepts = programme.audit_events(
-            session=session, entity_type="signal", actions=["signal.accept"]
-        )
-        chosen = [
-            s
-            for s in signals.list_signals(session=session)
-            if (key := incident_of(s)) in keys or (key is None and s.created_at in window)
-        ]
-        sets_cut = sum(1 for s in signal_sets.list_sets(session=session) if s.created_at in window)
-        versions = [v for v in model_store.list_versions(session=session) if v.created_at in window]
-        model_events = [
-            e
-            for e in programme.audit_events(
-                session=session,
-                entity_type="model_version",
-                actions=["model.promote", "model.rollback"],
-            )
-            if e.at in window
-        ]
-        evaluations = model_store.list_evaluations(session=session)
-        modes = model_store.failure_modes_by_incident(session=session)
-        reviewed_at = programme.review_created_at(session=session)
-    first_recorded: dict[int, dt.datetime] = {}
-    for event in imports:
-        first_recorded.setdefault(int(event.entity_id), event.at)
-    accepted_at: dict[int, dt.datetime] = {}
-    for event in accepts:
-        accepted_at.setdefault(int(event.entity_id), event.at)
-    return ProgrammeMetrics(
-        since=window.since,
-        until=window.until,
-        as_of=as_of,
-        reviews=review_metrics(in_range, found, as_of),
-        insights=insight_metrics(found),
-        action_items=action_metrics(found, first_recorded, as_of.date()),
-        signals=signal_metrics(chosen, accepted_at, sets_cut),
-        models=model_metrics(versions, model_events, evaluations),
-        recurrence=recurrence_metrics(every, window, modes, reviewed_at),
-    )
+    window = window_of(since, until)
+    return metrics_of(read_snapshot(ws), window, as_utc(now) or utc_now())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 
@@ -237,29 +238,53 @@ def model_metrics(
     )
 
 
+def _earlier_index(
+    every: list[IncidentRead], modes: dict[str, set[str]], reviewed_at: dict[str, dt.datetime]
+) -> dict[tuple[str, str], tuple[list[dt.datetime], list[dt.datetime | None]]]:
+    """Per (failure mode, service): the incidents' start times in order, and the earliest
+    review time among the incidents up to each one (None while none has a review)."""
+    grouped: dict[tuple[str, str], list[IncidentRead]] = {}
+    for incident in every:
+        for label in modes.get(incident.key, ()):
+            for service in set(incident.services):
+                grouped.setdefault((label, service), []).append(incident)
+    index = {}
+    for pair, found in grouped.items():
+        found.sort(key=lambda i: i.started_at)
+        earliest: list[dt.datetime | None] = []
+        best: dt.datetime | None = None
+        for incident in found:
+            at = reviewed_at.get(incident.key)
+            best = at if best is None or (at is not None and at < best) else best
+            earliest.append(best)
+        index[pair] = ([i.started_at for i in found], earliest)
+    return index
+
+
 def recurrence_metrics(
     every: list[IncidentRead],
     window: Range,
     modes: dict[str, set[str]],
     reviewed_at: dict[str, dt.datetime],
 ) -> RecurrenceMetrics:
-    by_label: dict[str, list[IncidentRead]] = {}
-    for incident in every:
-        for label in modes.get(incident.key, ()):
-            by_label.setdefault(label, []).append(incident)
+    """Repeats and repeats after a review (docs/programme.md), in O(n log n)."""
+    index = _earlier_index(every, modes, reviewed_at)
     labelled = [i for i in every if i.started_at in window and modes.get(i.key)]
     repeats: list[str] = []
     after_review: list[str] = []
     for incident in labelled:
-        earlier = [
-            e
-            for label in sorted(modes[incident.key])
-            for e in by_label[label]
-            if e.started_at < incident.started_at and set(e.services) & set(incident.services)
-        ]
-        if earlier:
+        repeat = reviewed = False
+        for label in modes[incident.key]:
+            for service in set(incident.services):
+                starts, earliest = index[(label, service)]
+                before = bisect_left(starts, incident.started_at)  # strictly earlier starts
+                if before:
+                    repeat = True
+                    first_review = earliest[before - 1]
+                    reviewed |= first_review is not None and first_review <= incident.started_at
+        if repeat:
             repeats.append(incident.key)
-        if any(e.key in reviewed_at and reviewed_at[e.key] <= incident.started_at for e in earlier):
+        if reviewed:
             after_review.append(incident.key)
     return RecurrenceMetrics(
         incidents_with_failure_mode=len(labelled),

@@ -14,7 +14,7 @@ from typing import Any
 from lessonloop.domain.common import utc_now
 from lessonloop.errors import InputError
 from lessonloop.services import catalog
-from lessonloop.services.programme import programme_metrics
+from lessonloop.services.programme import metrics_of, read_snapshot, window_of
 from lessonloop.services.programme_sections import as_utc
 from lessonloop.services.workspace import Workspace
 
@@ -94,8 +94,12 @@ def programme_trend(
 ) -> list[TrendPoint]:
     """One point per calendar period; the first and last periods are whole ones."""
     points = []
-    for start, end in _bounds(ws, period, as_utc(since), as_utc(until)):
-        m = programme_metrics(ws, since=start, until=end, now=now)
+    bounds = _bounds(ws, period, as_utc(since), as_utc(until))
+    snapshot = read_snapshot(ws) if bounds else None
+    as_of = as_utc(now) or utc_now()
+    for start, end in bounds:
+        assert snapshot is not None
+        m = metrics_of(snapshot, window_of(start, end), as_of)
         done = m.action_items.done
         points.append(
             TrendPoint(

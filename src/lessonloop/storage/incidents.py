@@ -116,7 +116,24 @@ def list_incidents(
         query = query.where(IncidentRow.started_at >= since)
     if limit:
         query = query.limit(limit)
-    return [to_read(row, session=session) for row in session.scalars(query)]
+    rows = list(session.scalars(query))
+    names = _services_by_incident([row.id for row in rows], session=session)
+    return [to_read(row, session=session, services=names.get(row.id, [])) for row in rows]
+
+
+def _services_by_incident(ids: list[int], *, session: Session) -> dict[int, list[str]]:
+    """The service names of many incidents in position order, in one query per 1,000."""
+    out: dict[int, list[str]] = {}
+    for start in range(0, len(ids), 1000):
+        query = (
+            select(IncidentServiceRow.incident_id, ServiceRow.name)
+            .join(ServiceRow, IncidentServiceRow.service_id == ServiceRow.id)
+            .where(IncidentServiceRow.incident_id.in_(ids[start : start + 1000]))
+            .order_by(IncidentServiceRow.incident_id, IncidentServiceRow.position)
+        )
+        for incident_id, name in session.execute(query):
+            out.setdefault(incident_id, []).append(name)
+    return out
 
 
 def _set_services(

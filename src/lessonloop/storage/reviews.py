@@ -27,6 +27,7 @@ from lessonloop.storage.tables import (
 )
 
 __all__ = [
+    "list_full",
     "get",
     "get_by_incident",
     "list_reviews",
@@ -164,6 +165,36 @@ def _assemble(
         action_items=[action_to_read(a, incident_key) for a in actions],
     )
     return ReviewRead.model_validate(data)
+
+
+def list_full(*, session: Session) -> list[ReviewRead]:
+    """Every review with its timeline, insights and action items, in four queries (for
+    reports over the whole workspace; ``get`` reads one)."""
+    rows = session.execute(
+        select(ReviewRow, IncidentRow.key).join(
+            IncidentRow, IncidentRow.id == ReviewRow.incident_id
+        )
+    ).all()
+    timeline: dict[int, list[dict[str, Any]]] = {}
+    for event in session.execute(
+        select(
+            TimelineEventRow.review_id, *(getattr(TimelineEventRow, n) for n in _TIMELINE_FIELDS)
+        ).order_by(TimelineEventRow.review_id, TimelineEventRow.position)
+    ):
+        values = dict(event._mapping)
+        timeline.setdefault(values.pop("review_id"), []).append(values)
+    insights: dict[int, list[InsightRow]] = {}
+    for insight in session.scalars(select(InsightRow).order_by(InsightRow.position)):
+        insights.setdefault(insight.review_id, []).append(insight)
+    actions: dict[int, list[ActionItemRow]] = {}
+    for item in session.scalars(select(ActionItemRow).order_by(ActionItemRow.position)):
+        actions.setdefault(item.review_id, []).append(item)
+    return [
+        _assemble(
+            row, key, timeline.get(row.id, []), insights.get(row.id, []), actions.get(row.id, [])
+        )
+        for row, key in rows
+    ]
 
 
 def get(review_id: int, *, session: Session) -> ReviewRead:
