@@ -54,6 +54,10 @@ def test_a_workspace_without_grants_is_open(workspace) -> None:
 
 def test_the_first_grant_must_be_an_admin_and_after_it_only_admins_grant(workspace) -> None:
     _as(workspace, "bob")
+    with pytest.raises(NotFound, match="nothing to revoke"):
+        access.revoke_role(workspace, "bob", Role.ADMIN)
+    with pytest.raises(InputError, match="at most 120"):
+        access.grant_role(workspace, "x" * 121, Role.ADMIN)
     with pytest.raises(InputError, match="first role granted must be admin"):
         access.grant_role(workspace, "bob", Role.REVIEWER)
     access.grant_role(workspace, "alice", Role.ADMIN)  # bootstrapping: anyone names the admin
@@ -156,8 +160,9 @@ def test_audit_trail_filters(workspace) -> None:
     for spelling in ("ägir åse", "ÄGIR ÅSE", "  Ägir   Åse"):
         found = audit_trail.audit_trail(workspace, actor=spelling)
         assert [e.entity_id for e in found] == ["ledger"], spelling
-    with pytest.raises(InputError, match="the trail has service"):
+    with pytest.raises(InputError, match="unknown entity type 'reveiw'"):
         audit_trail.audit_trail(workspace, entity="reveiw")
+    assert audit_trail.audit_trail(workspace, entity="insight") == []  # known, no events yet
     with pytest.raises(InputError, match="between 1 and"):
         audit_trail.audit_trail(workspace, limit=0)
     with pytest.raises(InputError, match="--until must be after --since"):

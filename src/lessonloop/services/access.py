@@ -63,9 +63,14 @@ def require(
     )
 
 
+MAX_NAME = 120  # the audit trail records a grant under the name
+
+
 def _name(name: str) -> str:
     if not person_key(name):
         raise InputError("a role needs a person's name", field="name")
+    if len(person_key(name)) > MAX_NAME:
+        raise InputError(f"a name has at most {MAX_NAME} characters", field="name")
     return name
 
 
@@ -93,6 +98,8 @@ def revoke_role(ws: Workspace, name: str, role: Role, *, reason: str = "") -> No
     """Revoke `role` from `name`; the last admin keeps theirs."""
     _name(name)
     with ws.transaction() as session:
+        if not store.any_grant(session=session):
+            raise NotFound("no role has been granted in this workspace: there is nothing to revoke")
         if Permission.ADMINISTER not in permissions_of(store.roles_of(ws.actor, session=session)):
             raise PermissionDenied(
                 f"{ws.actor or 'this actor'} may not revoke roles: only an admin can"

@@ -10,9 +10,24 @@ from lessonloop.errors import InputError
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import audit
 
-__all__ = ["MAX_EVENTS", "audit_trail"]
+__all__ = ["ENTITY_TYPES", "MAX_EVENTS", "audit_trail"]
 
 MAX_EVENTS = 100_000
+# What the trail records events on (a known type with no events yet is an empty answer).
+ENTITY_TYPES = frozenset(
+    {
+        "action_item",
+        "incident",
+        "insight",
+        "model_version",
+        "person",
+        "review",
+        "service",
+        "signal",
+        "signal_set",
+        "taxonomy",
+    }
+)
 
 
 def _entity(spec: str | None) -> tuple[str | None, str | None]:
@@ -47,11 +62,11 @@ def audit_trail(
     kind, ident = _entity(entity)
     with ws.transaction() as session:
         if kind is not None:
-            known = audit.entity_types(session=session)
+            known = sorted(ENTITY_TYPES | set(audit.entity_types(session=session)))
             if kind not in known:
                 raise InputError(
-                    f"no audit events for entity type {kind!r}; the trail has "
-                    f"{', '.join(known) or 'no events yet'}",
+                    f"unknown entity type {kind!r}; the trail records "
+                    f"{', '.join(known)}",
                     field="--entity",
                 )
         return audit.list_events(
