@@ -47,3 +47,14 @@ def test_approval_names_its_evidence_or_warns_without_any(workspace) -> None:
         bare.id: None,
         tested.id: {"evaluation_id": evaluation.id, "decision": "better"},
     }
+
+
+def test_a_decision_entered_for_someone_else_says_who_entered_it(workspace) -> None:
+    version = registry.register_version(workspace, ModelVersionCreate(task=ModelTask.PRECEDENT))
+    other = registry.register_version(workspace, ModelVersionCreate(task=ModelTask.PRECEDENT))
+    registry.approve_version(workspace, version.id, reason="agreed in the meeting", approver="Bo")
+    registry.reject_version(workspace, other.id, reason="noisy", approver="tester")
+    events = {e.action: e for e in audit_trail.audit_trail(workspace, action="model.")}
+    assert events["model.approve"].actor == "Bo"
+    assert events["model.approve"].details["entered_by"] == workspace.actor
+    assert "entered_by" not in events["model.reject"].details  # the approver entered it

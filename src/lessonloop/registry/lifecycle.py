@@ -106,6 +106,13 @@ def person(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+def _on_behalf(details: dict[str, object], approver: str, entered_by: str) -> dict[str, object]:
+    """`details`, plus who entered a decision when it was not the approver."""
+    if entered_by and person(entered_by) != person(approver):
+        return {**details, "entered_by": entered_by}
+    return details
+
+
 def _reason(reason: str) -> str:
     """A decision's reason, which must say something."""
     if not reason.strip():
@@ -156,8 +163,13 @@ def start_shadow(version_id: int, *, session: Session, actor: str) -> ModelVersi
     return store.get_version(version_id, session=session)
 
 
-def approve(version_id: int, *, approver: str, reason: str, session: Session) -> ApprovalState:
-    """Record one approver's approval; the version becomes approved once the policy is met."""
+def approve(
+    version_id: int, *, approver: str, reason: str, session: Session, entered_by: str = ""
+) -> ApprovalState:
+    """Record one approver's approval; the version becomes approved once the policy is met.
+
+    `entered_by` names whoever recorded it on the approver's behalf (kept in the audit trail
+    when it is someone else)."""
     state = approval_state(version_id, session=session)
     if state.version.status not in (S.CANDIDATE, S.SHADOW):
         raise Conflict(
@@ -184,9 +196,8 @@ def approve(version_id: int, *, approver: str, reason: str, session: Session) ->
         if evaluations
         else None
     )
-    _record(
-        session, approver, "model.approve", version_id, {"reason": reason, "evidence": evidence}
-    )
+    details = _on_behalf({"reason": reason, "evidence": evidence}, approver, entered_by)
+    _record(session, approver, "model.approve", version_id, details)
     state = approval_state(version_id, session=session)
     if state.approved:
         _move(state.version, S.APPROVED, session=session)
@@ -194,8 +205,11 @@ def approve(version_id: int, *, approver: str, reason: str, session: Session) ->
     return state
 
 
-def reject(version_id: int, *, approver: str, reason: str, session: Session) -> ModelVersionRead:
-    """Reject a version that is not yet champion, recording who and why."""
+def reject(
+    version_id: int, *, approver: str, reason: str, session: Session, entered_by: str = ""
+) -> ModelVersionRead:
+    """Reject a version that is not yet champion, recording who and why (and who entered it
+    on the approver's behalf, when someone else did)."""
     reason = _reason(reason)
     version = store.get_version(version_id, session=session)
     _move(version, S.REJECTED, session=session)
@@ -205,7 +219,8 @@ def reject(version_id: int, *, approver: str, reason: str, session: Session) -> 
         ),
         session=session,
     )
-    _record(session, approver, "model.reject", version_id, {"reason": reason})
+    details = _on_behalf({"reason": reason}, approver, entered_by)
+    _record(session, approver, "model.reject", version_id, details)
     return store.get_version(version_id, session=session)
 
 

@@ -189,7 +189,11 @@ def approve_version(
     require(ws, Permission.APPROVE, "approve model versions", actor=approver)
     with ws.transaction() as session:
         return lifecycle.approve(
-            version_id, approver=approver or ws.actor, reason=reason, session=session
+            version_id,
+            approver=approver or ws.actor,
+            reason=reason,
+            session=session,
+            entered_by=ws.actor,
         )
 
 
@@ -199,7 +203,11 @@ def reject_version(
     require(ws, Permission.APPROVE, "reject model versions", actor=approver)
     with ws.transaction() as session:
         return lifecycle.reject(
-            version_id, approver=approver or ws.actor, reason=reason, session=session
+            version_id,
+            approver=approver or ws.actor,
+            reason=reason,
+            session=session,
+            entered_by=ws.actor,
         )
 
 
