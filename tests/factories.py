@@ -150,3 +150,14 @@ def snapshot(ws) -> str:
 
     with ws.transaction() as session:
         return "\n".join(export_rows(session))
+
+
+def invoke_cli(ws, *args: str, actor: str):
+    """Run the CLI in process on `ws`'s workspace and database, acting as `actor`."""
+    from typer.testing import CliRunner
+
+    from lessonloop.cli.app import app
+
+    base = ["--home", str(ws.settings.home), "--database-url",
+            ws.settings.resolved_database_url, "--actor", actor]
+    return CliRunner().invoke(app, [*base, *args])

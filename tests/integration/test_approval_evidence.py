@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from typer.testing import CliRunner
+from tests.factories import invoke_cli
 
-from lessonloop.cli.app import app
 from lessonloop.domain.enums import Decision, ModelTask
 from lessonloop.domain.models import EvaluationCreate, MetricEstimate, ModelVersionCreate
 from lessonloop.services import audit_trail, registry
 
 
 def _approve(workspace, version_id: int):
-    base = [
-        "--home",
-        str(workspace.settings.home),
-        "--database-url",
-        workspace.settings.resolved_database_url,
-        "--actor",
-        "ava",
-    ]
-    return CliRunner().invoke(app, [*base, "models", "approve", str(version_id), "-r", "ok"])
+    return invoke_cli(workspace, "models", "approve", str(version_id), "-r", "ok", actor="ava")
 
 
 def test_approval_names_its_evidence_or_warns_without_any(workspace) -> None:

@@ -8,9 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from typer.testing import CliRunner
+from tests.factories import invoke_cli
 
-from lessonloop.cli.app import app
 from lessonloop.domain.enums import ModelTask
 from lessonloop.domain.models import ExperimentCreate, ModelVersionCreate
 from lessonloop.registry.artifacts import save_artifact
@@ -40,15 +39,7 @@ def _run(workspace, *args: str, actor: str = "ana") -> subprocess.CompletedProce
 
 
 def _invoke(workspace, *args: str, actor: str = "ana"):
-    base = [
-        "--home",
-        str(workspace.settings.home),
-        "--database-url",
-        workspace.settings.resolved_database_url,
-        "--actor",
-        actor,
-    ]
-    return CliRunner().invoke(app, [*base, *args])
+    return invoke_cli(workspace, *args, actor=actor)
 
 
 def test_approve_promote_export_flow(workspace, tmp_path: Path) -> None:
@@ -95,18 +86,7 @@ def test_tampered_artifact_fails_the_export_with_one_red_line(workspace, tmp_pat
     registry.approve_version(workspace, version.id, reason="ok", approver="ana")
     config = Path(version.artifact_path or "") / "config.json"
     config.write_text(config.read_text().replace("0.05", "5"))
-    result = CliRunner().invoke(
-        app,
-        [
-            "--home",
-            str(workspace.settings.home),
-            "--database-url",
-            workspace.settings.resolved_database_url,
-            "export-rules",
-            "prometheus",
-            str(version.id),
-        ],
-    )
+    result = _invoke(workspace, "export-rules", "prometheus", str(version.id))
     assert result.exit_code == 7
     assert "does not match its recorded hash" in result.output
 
@@ -124,17 +104,11 @@ def test_experiments_list_and_show(workspace) -> None:
             notes="a miss: recall fell",
         ),
     )
-    base = [
-        "--home",
-        str(workspace.settings.home),
-        "--database-url",
-        workspace.settings.resolved_database_url,
-    ]
-    listed = CliRunner().invoke(app, [*base, "experiments", "list", "--json"])
+    listed = _invoke(workspace, "experiments", "list", "--json")
     assert json.loads(listed.output)[0]["hypothesis"] == "pool saturation precedes outages"
-    shown = CliRunner().invoke(app, [*base, "experiments", "show", "1"])
+    shown = _invoke(workspace, "experiments", "show", "1")
     assert "a miss: recall fell" in shown.output
-    missing = CliRunner().invoke(app, [*base, "experiments", "show", "99"])
+    missing = _invoke(workspace, "experiments", "show", "99")
     assert missing.exit_code == 4
 
 

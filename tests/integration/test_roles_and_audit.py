@@ -6,10 +6,8 @@ import datetime as dt
 import json
 
 import pytest
-from tests.factories import populate, propose_failure_mode
-from typer.testing import CliRunner
+from tests.factories import invoke_cli, populate, propose_failure_mode
 
-from lessonloop.cli.app import app
 from lessonloop.domain import ServiceCreate
 from lessonloop.domain.access import Role
 from lessonloop.domain.enums import ModelTask, ReviewStatus
@@ -185,15 +183,7 @@ def test_grants_travel_in_a_workspace_export(workspace, tmp_path) -> None:
 
 
 def _cli(workspace, *args: str, actor: str):
-    base = [
-        "--home",
-        str(workspace.settings.home),
-        "--database-url",
-        workspace.settings.resolved_database_url,
-        "--actor",
-        actor,
-    ]
-    return CliRunner().invoke(app, [*base, *args])
+    return invoke_cli(workspace, *args, actor=actor)
 
 
 def test_roles_and_audit_from_the_command_line(workspace) -> None:
