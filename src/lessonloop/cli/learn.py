@@ -146,28 +146,31 @@ def _common_json(
     }
 
 
+def _text_task_json(task: str, metric: str, result: Any, own: str) -> dict[str, Any]:
+    """`learn --json` of the failure-mode and precedent tasks: the shared keys, the holdout
+    size and the task's own key `own` (their results name their fields alike)."""
+    return {
+        **_common_json(
+            task,
+            result.candidate_id,
+            result.baseline,
+            result.decision,
+            ({metric: result.metrics}, {metric: result.baseline_metrics}),
+            result.evaluation_id,
+            result.signal_set_version,
+        ),
+        "holdout_incidents": result.holdout_incidents,
+        own: getattr(result, own),
+    }
+
+
 def _learn_failure_modes(as_json: bool) -> None:
     from lessonloop.cli.common import workspace
     from lessonloop.services.triage import learn_failure_modes
 
     result = learn_failure_modes(workspace())
     if as_json:
-        metrics = ({"example_f1": result.metrics}, {"example_f1": result.baseline_metrics})
-        print_json(
-            {
-                **_common_json(
-                    "failure-mode",
-                    result.candidate_id,
-                    result.baseline,
-                    result.decision,
-                    metrics,
-                    result.evaluation_id,
-                    result.signal_set_version,
-                ),
-                "holdout_incidents": result.holdout_incidents,
-                "ignored_labels": result.ignored_labels,
-            }
-        )
+        print_json(_text_task_json("failure-mode", "example_f1", result, "ignored_labels"))
         return
     print_table(
         f"Failure-mode candidate {result.candidate_id} against {result.baseline} on the "
@@ -201,22 +204,7 @@ def _learn_precedents(as_json: bool) -> None:
 
     result = learn_precedents(workspace())
     if as_json:
-        metrics = ({"precision_at_5": result.metrics}, {"precision_at_5": result.baseline_metrics})
-        print_json(
-            {
-                **_common_json(
-                    "precedent",
-                    result.candidate_id,
-                    result.baseline,
-                    result.decision,
-                    metrics,
-                    result.evaluation_id,
-                    result.signal_set_version,
-                ),
-                "holdout_incidents": result.holdout_incidents,
-                "feedback_used": result.feedback_used,
-            }
-        )
+        print_json(_text_task_json("precedent", "precision_at_5", result, "feedback_used"))
         return
     c, b = result.metrics, result.baseline_metrics
     print_table(
