@@ -95,10 +95,11 @@ def programme_trend(
     """One point per calendar period; the first and last periods are whole ones."""
     points = []
     bounds = _bounds(ws, period, as_utc(since), as_utc(until))
-    snapshot = read_snapshot(ws) if bounds else None
+    if not bounds:
+        return []
+    snapshot = read_snapshot(ws)
     as_of = as_utc(now) or utc_now()
     for start, end in bounds:
-        assert snapshot is not None
         m = metrics_of(snapshot, window_of(start, end), as_of)
         done = m.action_items.done
         points.append(
