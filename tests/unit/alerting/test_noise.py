@@ -1,0 +1,220 @@
+"""The alert noise and correlation model: linking, suppression, inhibition, feedback, replay."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from lessonloop.alerting import (
+    AlertNoiseLearner,
+    AlertPolicy,
+    Firing,
+    IncidentSpan,
+    Inhibition,
+    Prior,
+    link_alerts,
+)
+from lessonloop.domain.signals import Matcher
+
+T0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+
+
+def at(days: float, hour: float = 0.0) -> dt.datetime:
+    return T0 + dt.timedelta(days=days, hours=hour)
+
+
+def firing(name: str, service: str, when: dt.datetime, minutes: float = 30, **labels: str) -> Firing:
+    return Firing(when, when + dt.timedelta(minutes=minutes),
+                  {"alertname": name, "service": service, **labels})
+
+
+def family(name: str, service: str = "") -> tuple[Matcher, ...]:
+    out = [Matcher(label="alertname", value=name)]
+    if service:
+        out.append(Matcher(label="service", value=service))
+    return tuple(out)
+
+
+def history(days: int = 40) -> tuple[list[Firing], list[str | None]]:
+    """A disk alert that fires every night at 02:00 for nothing, and an error-rate alert that
+    fires only with the weekly incidents, followed two minutes later by its symptom."""
+    firings: list[Firing] = []
+    links: list[str | None] = []
+    for day in range(days):
+        firings.append(firing("DiskSpaceHigh", "batch", at(day, 2)))
+        links.append(None)
+        if day % 7 == 3:
+            key = f"INC-{day}"
+            firings.append(firing("HighErrorRate", "api", at(day, 14)))
+            links.append(key)
+            firings.append(firing("HighLatency", "web", at(day, 14 + 2 / 60)))
+            links.append(key)
+    return firings, links
+
+
+class TestLinking:
+    def test_an_alert_belongs_to_the_incident_on_its_service_that_it_overlaps(self) -> None:
+        incidents = [
+            IncidentSpan("A", at(1, 10), at(1, 12), frozenset({"api"})),
+            IncidentSpan("B", at(1, 10, ), at(1, 12), frozenset({"db"})),
+        ]
+        found = link_alerts(
+            [
+                firing("X", "api", at(1, 9.6)),  # within the 30-minute lead
+                firing("X", "db", at(1, 11)),
+                firing("X", "web", at(1, 11)),  # no incident on web
+                firing("X", "api", at(1, 13)),  # after the end
+                Firing(at(1, 11), None, {"alertname": "X"}),  # no service: any overlapping
+                Firing(at(5), None, {"alertname": "X", "service": "api"}, incident_key="Z"),
+            ],
+            incidents,
+        )
+        assert found == ["A", "B", None, None, "A", "Z"]
+
+    def test_the_nearest_incident_wins_and_an_open_one_lasts_open_for(self) -> None:
+        incidents = [
+            IncidentSpan("early", at(1, 8), None, frozenset({"api"})),
+            IncidentSpan("late", at(1, 11), at(1, 15), frozenset({"api"})),
+        ]
+        found = link_alerts(
+            [firing("X", "api", at(1, 10.5)), firing("X", "api", at(1, 8.5)),
+             firing("X", "api", at(1, 16))],
+            incidents,
+            open_for=dt.timedelta(hours=9),
+        )
+        assert found == ["late", "early", "early"]
+
+
+class TestSuppression:
+    def test_a_family_that_never_led_to_an_incident_is_suppressed_in_its_hours_only(self) -> None:
+        firings, links = history()
+        policy = AlertNoiseLearner().fit(firings, links)
+        assert [(s.alertname, s.service, s.hours) for s in policy.suppressions] == [
+            ("DiskSpaceHigh", "batch", (0, 1, 2, 3))
+        ]
+        later = [firing("DiskSpaceHigh", "batch", at(50, 2)),
+                 firing("DiskSpaceHigh", "batch", at(50, 9)),
+                 firing("HighErrorRate", "api", at(50, 14))]
+        kept = [v.kept for v in policy.decide(later)]
+        assert kept == [False, True, True]
+        assert "belonged to an incident 0 times in 40" in policy.decide(later)[0].reason
+
+    def test_too_little_evidence_is_not_suppressed_unless_a_reviewer_says_noise(self) -> None:
+        firings, links = history(days=5)  # five nightly firings: below min_evidence 8
+        assert AlertNoiseLearner().fit(firings, links).suppressions == []
+        verdict = Prior(family("DiskSpaceHigh", "batch"), relevant=False, signal_id=42)
+        policy = AlertNoiseLearner().fit(firings, links, priors=[verdict])
+        assert [(s.alertname, s.signal_ids) for s in policy.suppressions] == [
+            ("DiskSpaceHigh", (42,))
+        ]
+
+    def test_an_actionable_verdict_raises_the_estimate(self) -> None:
+        firings, links = history()
+        plain = AlertNoiseLearner().fit(firings, links).suppressions[0]
+        vouched = Prior(family("DiskSpaceHigh", "batch"), relevant=True)
+        helped = AlertNoiseLearner(verdict_weight=20).fit(firings, links, priors=[vouched])
+        assert helped.suppressions == [] or helped.suppressions[0].p_relevant > plain.p_relevant
+
+    def test_a_time_of_day_prior_touches_only_its_hours(self) -> None:
+        firings, links = history(days=6)
+        firings += [firing("DiskSpaceHigh", "batch", at(d, 13)) for d in range(6)]
+        links += [None] * 6
+        night = Prior(family("DiskSpaceHigh"), relevant=False, hours=frozenset({1, 2}))
+        policy = AlertNoiseLearner().fit(firings, links, priors=[night])
+        assert [s.hours for s in policy.suppressions] == [(0, 1, 2, 3)]
+
+    def test_no_training_incident_loses_all_its_pages(self) -> None:
+        # the nightly alert once was the only alert of a real incident
+        firings, links = history()
+        firings.append(firing("DiskSpaceHigh", "batch", at(45, 2)))
+        links.append("INC-disk")
+        firings += [firing("DiskSpaceHigh", "batch", at(d, 2)) for d in range(46, 60)]
+        links += [None] * 14
+        strict = AlertNoiseLearner().fit(firings, links)
+        # suppressing the nightly alert at any candidate threshold would have dropped the
+        # incident's only page when it fired, so nothing is suppressed
+        assert strict.threshold == 0.0 and strict.suppressions == []
+        replay = strict.decide(firings)
+        assert {k for k, v in zip(links, replay, strict=True) if v.kept and k} == {
+            k for k in links if k}
+        # an operator who accepts losing half of the incidents gets the suppression
+        tolerant = AlertNoiseLearner(max_incident_loss=0.5).fit(firings, links)
+        assert [s.alertname for s in tolerant.suppressions] == ["DiskSpaceHigh"]
+
+    def test_the_learner_refuses_nonsense_settings(self) -> None:
+        with pytest.raises(ValueError, match="max_incident_loss"):
+            AlertNoiseLearner(max_incident_loss=1.0)
+        with pytest.raises(ValueError, match="thresholds"):
+            AlertNoiseLearner(thresholds=(0.0,))
+        with pytest.raises(ValueError, match="verdict_weight"):
+            AlertNoiseLearner(verdict_weight=float("nan"))
+        with pytest.raises(ValueError, match="one incident link"):
+            AlertNoiseLearner().fit(history()[0], [])
+
+
+class TestInhibition:
+    def test_a_symptom_that_always_follows_its_cause_is_inhibited_while_the_cause_pages(
+        self,
+    ) -> None:
+        firings, links = history()
+        policy = AlertNoiseLearner().fit(firings, links)
+        rules = [(r.source, r.target) for r in policy.inhibitions]
+        assert (family("HighErrorRate", "api"), family("HighLatency", "web")) in rules
+        later = [firing("HighErrorRate", "api", at(60, 14)),
+                 firing("HighLatency", "web", at(60, 14.05)),
+                 firing("HighLatency", "web", at(61, 14))]  # alone: pages
+        verdicts = policy.decide(later)
+        assert [v.kept for v in verdicts] == [True, False, True]
+        assert "HighErrorRate/api was already paging" in verdicts[1].reason
+
+    def test_no_rule_when_the_symptom_once_belonged_to_another_incident(self) -> None:
+        firings, links = history()
+        links = [("OTHER" if f.labels["alertname"] == "HighLatency" and i < 10 else k)
+                 for i, (f, k) in enumerate(zip(firings, links, strict=True))]
+        policy = AlertNoiseLearner().fit(firings, links)
+        assert (family("HighErrorRate", "api"), family("HighLatency", "web")) not in [
+            (r.source, r.target) for r in policy.inhibitions]
+
+    def test_a_reviewers_rule_is_used_as_given_and_a_suppressed_source_inhibits_nothing(
+        self,
+    ) -> None:
+        rule = Inhibition(family("DiskSpaceHigh"), family("HighLatency"), 0, 0.0, signal_id=7)
+        firings, links = history()
+        policy = AlertNoiseLearner(learn_inhibitions=False).fit(firings, links, rules=[rule])
+        assert policy.inhibitions == [rule]
+        # DiskSpaceHigh at 02:00 is suppressed, so it does not inhibit the 02:05 latency alert
+        later = [firing("DiskSpaceHigh", "batch", at(70, 2)), firing("HighLatency", "web", at(70, 2.1))]
+        assert [v.kept for v in policy.decide(later)] == [False, True]
+        # at 09:00 it pages, and inhibits
+        later = [firing("DiskSpaceHigh", "batch", at(70, 9)), firing("HighLatency", "web", at(70, 9.1))]
+        assert [v.kept for v in policy.decide(later)] == [True, False]
+
+
+class TestReplay:
+    def test_verdicts_are_causal_and_in_the_order_given(self) -> None:
+        firings, links = history()
+        policy = AlertNoiseLearner().fit(firings, links)
+        newer = [firing("HighErrorRate", "api", at(80, 14)),
+                 firing("HighLatency", "web", at(80, 14.05))]
+        base = policy.decide(newer)
+        extended = policy.decide(newer + [firing("HighErrorRate", "api", at(81, 1))])
+        assert extended[:2] == base
+        assert policy.decide(list(reversed(newer))) == list(reversed(base))
+
+    def test_the_config_round_trips_and_bad_configs_name_the_element(self) -> None:
+        firings, links = history()
+        policy = AlertNoiseLearner().fit(firings, links)
+        again = AlertPolicy.from_config(policy.to_config())
+        assert again.decide(firings) == policy.decide(firings)
+        assert again.to_config() == policy.to_config()
+        broken = policy.to_config()
+        broken["suppressions"][0]["hours"] = [25]
+        with pytest.raises(ValueError, match=r"suppressions\[0\]: hours"):
+            AlertPolicy.from_config(broken)
+        broken = policy.to_config()
+        broken["inhibitions"][0]["target"] = []
+        with pytest.raises(ValueError, match=r"inhibitions\[0\]: target"):
+            AlertPolicy.from_config(broken)
+        with pytest.raises(ValueError, match="kind"):
+            AlertPolicy.from_config({"kind": "detector"})

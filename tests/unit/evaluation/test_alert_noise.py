@@ -1,0 +1,61 @@
+"""Scoring alert policies: pages, noise, coverage, and the comparison's verdict."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from lessonloop.evaluation.alert_noise import compare_alert_policies, score_alert_period
+
+T0 = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+
+
+def at(day: float) -> dt.datetime:
+    return T0 + dt.timedelta(days=day)
+
+
+STARTS = [at(0.1), at(0.2), at(1.5), at(1.6), at(2.5), at(3.2), at(9)]
+LINKS = [None, "A", "A", None, "B", None, None]  # the last is outside the period
+
+
+def test_counts_rates_coverage_and_delay() -> None:
+    kept = [True, False, True, False, True, True, True]
+    score = score_alert_period(STARTS, kept, LINKS, T0, at(4))
+    assert (score.days, score.firings, score.pages, score.noise_pages) == (4, 6, 4, 2)
+    assert score.noise_pages_per_day == 0.5 and score.pages_per_day == 1.0
+    assert score.incidents == ["A", "B"] and score.incident_coverage == 1.0
+    assert score.relevant_recall == pytest.approx(2 / 3)
+    assert score.pages_by_incident == {"A": 1, "B": 1}
+    assert score.delay_by_incident["A"] == pytest.approx(1.3 * 24 * 60)
+    assert score.added_delay_minutes == pytest.approx(1.3 * 24 * 60 / 2)
+    assert list(score.noise_per_day) == [1, 0, 0, 1]
+    assert score.as_dict()["incidents_covered"] == 2
+
+
+def test_losing_an_incident_is_worse_whatever_the_noise() -> None:
+    everything = score_alert_period(STARTS, [True] * 7, LINKS, T0, at(4))
+    quiet = score_alert_period(STARTS, [False, False, False, False, True, False, False], LINKS,
+                               T0, at(4))
+    found = compare_alert_policies(quiet, everything)
+    assert found.verdict == "worse" and found.lost_incidents == ["A"]
+    assert compare_alert_policies(everything, quiet).gained_incidents == ["A"]
+
+
+def test_fewer_noise_pages_are_better_only_when_the_days_say_so() -> None:
+    starts = [at(d + 0.5) for d in range(30)] + [at(d + 0.6) for d in range(0, 30, 5)]
+    links = [None] * 30 + [f"I{d}" for d in range(0, 30, 5)]
+    base = score_alert_period(starts, [True] * 36, links, T0, at(30))
+    cand = score_alert_period(starts, [False] * 30 + [True] * 6, links, T0, at(30))
+    assert compare_alert_policies(cand, base).verdict == "better"
+    few = score_alert_period(starts, [d != 3 for d in range(30)] + [True] * 6, links, T0, at(30))
+    assert compare_alert_policies(few, base).verdict == "not distinguishable"
+    with pytest.raises(ValueError, match="same period"):
+        compare_alert_policies(cand, score_alert_period(starts, [True] * 36, links, T0, at(20)))
+
+
+def test_bad_periods_and_lengths_are_refused() -> None:
+    with pytest.raises(ValueError, match="one entry per firing"):
+        score_alert_period(STARTS, [True], LINKS, T0, at(4))
+    with pytest.raises(ValueError, match="end after"):
+        score_alert_period(STARTS, [True] * 7, LINKS, at(4), T0)
