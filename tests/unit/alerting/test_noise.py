@@ -24,9 +24,14 @@ def at(days: float, hour: float = 0.0) -> dt.datetime:
     return T0 + dt.timedelta(days=days, hours=hour)
 
 
-def firing(name: str, service: str, when: dt.datetime, minutes: float = 30, **labels: str) -> Firing:
-    return Firing(when, when + dt.timedelta(minutes=minutes),
-                  {"alertname": name, "service": service, **labels})
+def firing(
+    name: str, service: str, when: dt.datetime, minutes: float = 30, **labels: str
+) -> Firing:
+    return Firing(
+        when,
+        when + dt.timedelta(minutes=minutes),
+        {"alertname": name, "service": service, **labels},
+    )
 
 
 def family(name: str, service: str = "") -> tuple[Matcher, ...]:
@@ -57,7 +62,15 @@ class TestLinking:
     def test_an_alert_belongs_to_the_incident_on_its_service_that_it_overlaps(self) -> None:
         incidents = [
             IncidentSpan("A", at(1, 10), at(1, 12), frozenset({"api"})),
-            IncidentSpan("B", at(1, 10, ), at(1, 12), frozenset({"db"})),
+            IncidentSpan(
+                "B",
+                at(
+                    1,
+                    10,
+                ),
+                at(1, 12),
+                frozenset({"db"}),
+            ),
         ]
         found = link_alerts(
             [
@@ -78,8 +91,11 @@ class TestLinking:
             IncidentSpan("late", at(1, 11), at(1, 15), frozenset({"api"})),
         ]
         found = link_alerts(
-            [firing("X", "api", at(1, 10.5)), firing("X", "api", at(1, 8.5)),
-             firing("X", "api", at(1, 16))],
+            [
+                firing("X", "api", at(1, 10.5)),
+                firing("X", "api", at(1, 8.5)),
+                firing("X", "api", at(1, 16)),
+            ],
             incidents,
             open_for=dt.timedelta(hours=9),
         )
@@ -93,9 +109,11 @@ class TestSuppression:
         assert [(s.alertname, s.service, s.hours) for s in policy.suppressions] == [
             ("DiskSpaceHigh", "batch", (0, 1, 2, 3))
         ]
-        later = [firing("DiskSpaceHigh", "batch", at(50, 2)),
-                 firing("DiskSpaceHigh", "batch", at(50, 9)),
-                 firing("HighErrorRate", "api", at(50, 14))]
+        later = [
+            firing("DiskSpaceHigh", "batch", at(50, 2)),
+            firing("DiskSpaceHigh", "batch", at(50, 9)),
+            firing("HighErrorRate", "api", at(50, 14)),
+        ]
         kept = [v.kept for v in policy.decide(later)]
         assert kept == [False, True, True]
         assert "belonged to an incident 0 times in 40" in policy.decide(later)[0].reason
@@ -137,7 +155,8 @@ class TestSuppression:
         assert strict.threshold == 0.0 and strict.suppressions == []
         replay = strict.decide(firings)
         assert {k for k, v in zip(links, replay, strict=True) if v.kept and k} == {
-            k for k in links if k}
+            k for k in links if k
+        }
         # an operator who accepts losing half of the incidents gets the suppression
         tolerant = AlertNoiseLearner(max_incident_loss=0.5).fit(firings, links)
         assert [s.alertname for s in tolerant.suppressions] == ["DiskSpaceHigh"]
@@ -161,20 +180,25 @@ class TestInhibition:
         policy = AlertNoiseLearner().fit(firings, links)
         rules = [(r.source, r.target) for r in policy.inhibitions]
         assert (family("HighErrorRate", "api"), family("HighLatency", "web")) in rules
-        later = [firing("HighErrorRate", "api", at(60, 14)),
-                 firing("HighLatency", "web", at(60, 14.05)),
-                 firing("HighLatency", "web", at(61, 14))]  # alone: pages
+        later = [
+            firing("HighErrorRate", "api", at(60, 14)),
+            firing("HighLatency", "web", at(60, 14.05)),
+            firing("HighLatency", "web", at(61, 14)),
+        ]  # alone: pages
         verdicts = policy.decide(later)
         assert [v.kept for v in verdicts] == [True, False, True]
         assert "HighErrorRate/api was already paging" in verdicts[1].reason
 
     def test_no_rule_when_the_symptom_once_belonged_to_another_incident(self) -> None:
         firings, links = history()
-        links = [("OTHER" if f.labels["alertname"] == "HighLatency" and i < 10 else k)
-                 for i, (f, k) in enumerate(zip(firings, links, strict=True))]
+        links = [
+            ("OTHER" if f.labels["alertname"] == "HighLatency" and i < 10 else k)
+            for i, (f, k) in enumerate(zip(firings, links, strict=True))
+        ]
         policy = AlertNoiseLearner().fit(firings, links)
         assert (family("HighErrorRate", "api"), family("HighLatency", "web")) not in [
-            (r.source, r.target) for r in policy.inhibitions]
+            (r.source, r.target) for r in policy.inhibitions
+        ]
 
     def test_a_reviewers_rule_is_used_as_given_and_a_suppressed_source_inhibits_nothing(
         self,
@@ -184,10 +208,16 @@ class TestInhibition:
         policy = AlertNoiseLearner(learn_inhibitions=False).fit(firings, links, rules=[rule])
         assert policy.inhibitions == [rule]
         # DiskSpaceHigh at 02:00 is suppressed, so it does not inhibit the 02:05 latency alert
-        later = [firing("DiskSpaceHigh", "batch", at(70, 2)), firing("HighLatency", "web", at(70, 2.1))]
+        later = [
+            firing("DiskSpaceHigh", "batch", at(70, 2)),
+            firing("HighLatency", "web", at(70, 2.1)),
+        ]
         assert [v.kept for v in policy.decide(later)] == [False, True]
         # at 09:00 it pages, and inhibits
-        later = [firing("DiskSpaceHigh", "batch", at(70, 9)), firing("HighLatency", "web", at(70, 9.1))]
+        later = [
+            firing("DiskSpaceHigh", "batch", at(70, 9)),
+            firing("HighLatency", "web", at(70, 9.1)),
+        ]
         assert [v.kept for v in policy.decide(later)] == [True, False]
 
 
@@ -195,8 +225,10 @@ class TestReplay:
     def test_verdicts_are_causal_and_in_the_order_given(self) -> None:
         firings, links = history()
         policy = AlertNoiseLearner().fit(firings, links)
-        newer = [firing("HighErrorRate", "api", at(80, 14)),
-                 firing("HighLatency", "web", at(80, 14.05))]
+        newer = [
+            firing("HighErrorRate", "api", at(80, 14)),
+            firing("HighLatency", "web", at(80, 14.05)),
+        ]
         base = policy.decide(newer)
         extended = policy.decide(newer + [firing("HighErrorRate", "api", at(81, 1))])
         assert extended[:2] == base

@@ -35,8 +35,9 @@ def test_counts_rates_coverage_and_delay() -> None:
 
 def test_losing_an_incident_is_worse_whatever_the_noise() -> None:
     everything = score_alert_period(STARTS, [True] * 7, LINKS, T0, at(4))
-    quiet = score_alert_period(STARTS, [False, False, False, False, True, False, False], LINKS,
-                               T0, at(4))
+    quiet = score_alert_period(
+        STARTS, [False, False, False, False, True, False, False], LINKS, T0, at(4)
+    )
     found = compare_alert_policies(quiet, everything)
     assert found.verdict == "worse" and found.lost_incidents == ["A"]
     assert compare_alert_policies(everything, quiet).gained_incidents == ["A"]
