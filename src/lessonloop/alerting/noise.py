@@ -314,7 +314,9 @@ class _Counts:
 class AlertNoiseLearner:
     """Fits an `AlertPolicy`; every hyper-parameter is set here and recorded in the policy.
 
-    - ``verdict_weight``: pseudo-firings per reviewer statement that covers a family's alerts.
+    - ``verdict_weight``: pseudo-firings per reviewer statement that covers a family's alerts;
+      ``verdict_cap``: at most this many per (family, block of hours), however many reviews
+      repeat the statement (the history must be able to overrule them).
     - ``family_strength`` / ``global_strength``: shrinkage of a block towards its family and
       of a family towards the whole history, in firings.
     - ``min_evidence``: a block is suppressed only with at least this many firings (real plus
@@ -328,6 +330,7 @@ class AlertNoiseLearner:
         self,
         *,
         verdict_weight: float = 5.0,
+        verdict_cap: float = 10.0,
         family_strength: float = 5.0,
         global_strength: float = 2.0,
         min_evidence: float = 8.0,
@@ -344,6 +347,7 @@ class AlertNoiseLearner:
             raise ValueError("thresholds must lie strictly between 0 and 1")
         for name, value in (
             ("verdict_weight", verdict_weight),
+            ("verdict_cap", verdict_cap),
             ("family_strength", family_strength),
             ("global_strength", global_strength),
             ("min_evidence", min_evidence),
@@ -352,6 +356,7 @@ class AlertNoiseLearner:
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0")
         self.verdict_weight = verdict_weight
+        self.verdict_cap = verdict_cap
         self.family_strength = family_strength
         self.global_strength = global_strength
         self.min_evidence = min_evidence
@@ -365,6 +370,7 @@ class AlertNoiseLearner:
     def params(self) -> dict[str, Any]:
         return {
             "verdict_weight": self.verdict_weight,
+            "verdict_cap": self.verdict_cap,
             "family_strength": self.family_strength,
             "global_strength": self.global_strength,
             "min_evidence": self.min_evidence,
@@ -395,20 +401,29 @@ class AlertNoiseLearner:
         self, firings: Sequence[Firing], priors: Sequence[Prior]
     ) -> tuple[_Counts, dict[Key, set[int]]]:
         """Reviewers' statements as pseudo-firings per key: weight x the share of the key's
-        training firings the statement covers. Also which signals touched which key."""
+        training firings the statement covers. Also which signals called each key noise."""
         by_key: defaultdict[Key, list[Firing]] = defaultdict(list)
         for firing in firings:
             by_key[(family_of(firing.labels), _bucket(firing.start))].append(firing)
-        pseudo = _Counts()
+        said: defaultdict[tuple[Key, bool], float] = defaultdict(float)
         sources: defaultdict[Key, set[int]] = defaultdict(set)
         for prior in priors:
             for key, members in by_key.items():
                 share = sum(prior.covers(f) for f in members) / len(members)
                 if share <= 0:
                     continue
-                pseudo.add(key, prior.relevant, self.verdict_weight * share)
-                if prior.signal_id is not None:
+                said[(key, prior.relevant)] += self.verdict_weight * share
+                if prior.signal_id is not None and not prior.relevant:
                     sources[key].add(prior.signal_id)
+        pseudo = _Counts()
+        for key in by_key:
+            total = said[(key, True)] + said[(key, False)]
+            if total <= 0:
+                continue
+            # many reviews repeating one statement count at most `verdict_cap` firings
+            scale = min(1.0, self.verdict_cap / total)
+            pseudo.add(key, True, said[(key, True)] * scale)
+            pseudo.add(key, False, said[(key, False)] * scale)
         return pseudo, dict(sources)
 
     # -- inhibitions ---------------------------------------------------------------------

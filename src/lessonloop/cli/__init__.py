@@ -24,6 +24,7 @@ GROUPS: list[tuple[str, str]] = [
     ("insights", "lessonloop.cli.insights"),
     ("programme", "lessonloop.cli.programme"),
     ("roles", "lessonloop.cli.governance"),
+    ("alerts", "lessonloop.cli.alerts"),
 ]
 
 

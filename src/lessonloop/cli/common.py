@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -30,6 +31,7 @@ from lessonloop.services.workspace import Workspace, open_workspace
 from lessonloop.settings import Settings, load_settings
 
 __all__ = [
+    "moment",
     "console",
     "err_console",
     "state",
@@ -186,3 +188,17 @@ def write_atomically(out: Path, text: str) -> None:
     except OSError as error:
         temporary.unlink(missing_ok=True)
         raise InputError(f"cannot write {out}: {error.strerror or error}", field="--out") from None
+
+
+def moment(value: str | None, option: str) -> dt.datetime | None:
+    """A ``--since`` / ``--until`` value: a date (midnight) or an ISO 8601 time; UTC unless
+    it names an offset."""
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"not a date or time: {value!r} (e.g. 2026-11-01 or 2026-11-01T10:00Z)", field=option
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)

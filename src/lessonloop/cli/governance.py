@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
 
-from lessonloop.cli.common import console, handle_errors, print_json, print_table, workspace
+from lessonloop.cli.common import (
+    console,
+    handle_errors,
+    moment,
+    print_json,
+    print_table,
+    workspace,
+)
 from lessonloop.domain.access import ROLE_PERMISSIONS
-from lessonloop.errors import InputError
 from lessonloop.services import access, audit_trail
 
 app = typer.Typer(
@@ -76,19 +81,6 @@ def list_(
     )
 
 
-def _moment(value: str | None, option: str) -> dt.datetime | None:
-    """A date or an ISO 8601 time; without an offset it is UTC."""
-    if value is None:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(
-            f"not a date or time: {value!r} (e.g. 2026-11-01 or 2026-11-01T10:00Z)", field=option
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
 @handle_errors
 def audit(
     entity: Annotated[
@@ -109,8 +101,8 @@ def audit(
         entity=entity,
         actor=actor,
         action=action,
-        since=_moment(since, "--since"),
-        until=_moment(until, "--until"),
+        since=moment(since, "--since"),
+        until=moment(until, "--until"),
         limit=limit,
     )
     if as_json:

@@ -28,23 +28,43 @@ def learn(
     ] = None,
     folds: Annotated[int | None, typer.Option(min=1, help="Rolling backtest windows.")] = None,
     task: Annotated[
-        str, typer.Option(help="metric-anomaly, failure-mode or precedent")
+        str, typer.Option(help="metric-anomaly, alert-correlation, failure-mode or precedent")
     ] = "metric-anomaly",
+    max_incident_loss: Annotated[
+        float | None,
+        typer.Option(
+            help="alert-correlation: share of training incidents that may lose every page "
+            "(default 0)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Extract proposals, cut a signal set, train a candidate, evaluate it on held-out history.
 
     Stops at the human gate: approve and promote with 'lessonloop models'.
     """
-    given = {"--holdout-days": holdout_days, "--profile": profile,
-             "--attribution-top": attribution_top, "--folds": folds}
-    if task in ("failure-mode", "precedent") and any(v is not None for v in given.values()):
-        from lessonloop.errors import InputError
+    from lessonloop.errors import InputError
 
-        named = ", ".join(k for k, v in given.items() if v is not None)
+    given = {"--holdout-days": holdout_days, "--profile": profile,
+             "--attribution-top": attribution_top, "--folds": folds,
+             "--max-incident-loss": max_incident_loss}
+    allowed = {
+        "metric-anomaly": {"--holdout-days", "--profile", "--attribution-top", "--folds"},
+        "alert-correlation": {"--holdout-days", "--attribution-top", "--max-incident-loss"},
+        "failure-mode": set(),
+        "precedent": set(),
+    }
+    if task not in allowed:
         raise InputError(
-            f"{named} only apply to --task metric-anomaly (the {task} backtest holds out the "
-            "newest 25 % of incidents)",
+            "choose metric-anomaly, alert-correlation, failure-mode or precedent", field="task"
+        )
+    refused = [k for k, v in given.items() if v is not None and k not in allowed[task]]
+    if refused:
+        takes = ", ".join(sorted(allowed[task])) or "no options of its own"
+        why = (" (its backtest holds out the newest 25 % of incidents)"
+               if task in ("failure-mode", "precedent") else "")
+        raise InputError(
+            f"{', '.join(refused)} do not apply to --task {task}; it takes {takes}{why}",
             field="task",
         )
     if task == "failure-mode":
@@ -53,10 +73,14 @@ def learn(
     if task == "precedent":
         _learn_precedents(as_json)
         return
-    if task != "metric-anomaly":
-        from lessonloop.errors import InputError
-
-        raise InputError("choose metric-anomaly, failure-mode or precedent", field="task")
+    if task == "alert-correlation":
+        _learn_alert_policy(
+            28.0 if holdout_days is None else holdout_days,
+            max_incident_loss or 0.0,
+            5 if attribution_top is None else attribution_top,
+            as_json,
+        )
+        return
     from lessonloop.cli.common import workspace
     from lessonloop.services.learn import learn as run_learn
 
@@ -217,4 +241,83 @@ def _learn_precedents(as_json: bool) -> None:
     console.print(
         f"paired test: [bold]{result.decision}[/]; approve with 'lessonloop models "
         f"approve {result.candidate_id} --reason ...'"
+    )
+
+
+def _learn_alert_policy(
+    holdout_days: float, max_incident_loss: float, attribution_top: int, as_json: bool
+) -> None:
+    from lessonloop.cli.common import workspace
+    from lessonloop.services.alert_model import learn_alert_policy
+
+    with progress_bar() as update:
+        result = learn_alert_policy(
+            workspace(),
+            holdout_days=holdout_days,
+            max_incident_loss=max_incident_loss,
+            attribution_top=attribution_top,
+            progress=update,
+        )
+    c, b = result.candidate.as_dict(), result.incumbent.as_dict()
+    if as_json:
+        print_json(
+            {
+                **_common_json(
+                    "alert-correlation",
+                    result.candidate_id,
+                    result.baseline,
+                    result.decision,
+                    (c, b),
+                    result.evaluation_id,
+                    result.signal_set_version,
+                ),
+                "experiment": result.experiment_id,
+                "reason": result.reason,
+                "lost_incidents": result.lost_incidents,
+                "policy": result.policy,
+                "attribution": result.attribution,
+                "notes": result.notes,
+            }
+        )
+        return
+    rows = [
+        (label, c[key], c.get(f"{key}_ci"), b[key], b.get(f"{key}_ci"))
+        for label, key in (
+            ("noise pages/day", "noise_pages_per_day"),
+            ("pages/day", "pages_per_day"),
+            ("incidents paged", "incident_coverage"),
+            ("pages per incident", "pages_per_incident"),
+            ("incident alerts paged", "relevant_recall"),
+            ("added delay (min)", "added_delay_minutes"),
+        )
+    ]
+    print_table(
+        f"Alert policy {result.candidate_id} (signal set v{result.signal_set_version}: "
+        f"{len(result.policy['suppressions'])} suppressions, "
+        f"{len(result.policy['inhibitions'])} inhibitions) against {result.baseline} on the "
+        f"holdout ({c['days']} days, {c['incidents']} incidents with alerts)",
+        ["metric", "candidate", "95% interval", result.baseline, "95% interval"],
+        rows,
+    )
+    console.print(f"verdict: [bold]{result.decision}[/] ({result.reason})")
+    for line in result.notes:
+        console.print(f"[yellow]note:[/] {line}")
+    print_table(
+        "What taught it (ablation: without the statements minus with them)",
+        ["insight", "signals", "noise pages/day", "incidents kept", "added delay (min)"],
+        [
+            (
+                a["group"],
+                len(a["signals"]),
+                a["effect_noise_pages_per_day"],
+                a["effect_incidents_covered"],
+                a["effect_added_delay_minutes"],
+            )
+            for a in result.attribution
+        ],
+    )
+    console.print(
+        f"Human gate: 'lessonloop models approve {result.candidate_id} --reason ...', then "
+        f"'lessonloop models promote {result.candidate_id}' and "
+        f"'lessonloop export-rules alertmanager {result.candidate_id}'."
     )

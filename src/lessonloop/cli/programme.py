@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,6 +12,7 @@ from lessonloop.cli.common import (
     check_out,
     console,
     handle_errors,
+    moment,
     print_json,
     print_table,
     workspace,
@@ -25,19 +25,6 @@ __all__ = ["app", "report"]
 
 app = typer.Typer(help="Metrics of the learning programme itself.", no_args_is_help=True)
 SECTIONS = ("reviews", "insights", "action_items", "signals", "models", "recurrence")
-
-
-def _date(value: str | None, option: str) -> dt.datetime | None:
-    """A date (midnight UTC) or an ISO 8601 time (UTC when it names no offset)."""
-    if value is None:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(
-            f"not a date: {value!r} (use YYYY-MM-DD or an ISO 8601 time)", field=option
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _text(value: Any) -> str:
@@ -116,7 +103,7 @@ def report(
     ] = None,
 ) -> None:
     """Review coverage, insight quality, action follow-through, signals, models, recurrence."""
-    start, end = _date(since, "--since"), _date(until, "--until")
+    start, end = moment(since, "--since"), moment(until, "--until")
     if start and end and end <= start:
         raise InputError(f"must be after --since ({since})", field="--until")
     target = _checked_html_path(html_out) if html_out else None
@@ -154,7 +141,7 @@ def trend(
     from lessonloop.services.detection import check_png
     from lessonloop.services.programme_trend import plot_trend, programme_trend
 
-    start, end = _date(since, "--since"), _date(until, "--until")
+    start, end = moment(since, "--since"), moment(until, "--until")
     if start and end and end <= start:
         raise InputError(f"must be after --since ({since})", field="--until")
     target = check_png(png) if png else None

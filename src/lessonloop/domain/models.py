@@ -46,6 +46,18 @@ class MetricEstimate(DomainModel):
     low: float | None = None
     high: float | None = None
 
+    @classmethod
+    def rounded(
+        cls, value: float | None, interval: tuple[float, float] | None, digits: int = 4
+    ) -> MetricEstimate:
+        """A value and its (low, high) interval, each rounded; None stays None."""
+
+        def r(x: float | None) -> float | None:
+            return None if x is None else round(x, digits)
+
+        low, high = interval if interval else (None, None)
+        return cls(value=r(value), low=r(low), high=r(high))
+
 
 class EvaluationCreate(DomainModel):
     model_version_id: int

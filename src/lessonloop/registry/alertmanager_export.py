@@ -43,8 +43,11 @@ class SourcedRule:
     signal_id: int | None = None
     review_id: int | None = None
     insight_id: int | None = None
+    learned: str = ""  # how a learned rule was found, instead of a signal
 
     def origin(self) -> str:
+        if self.learned:
+            return self.learned
         parts = [f"signal {self.signal_id}" if self.signal_id else "signal (unsaved)"]
         if self.review_id:
             parts.append(f"review {self.review_id}")

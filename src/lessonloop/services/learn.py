@@ -244,22 +244,15 @@ def attribute_by_insight(
     return out
 
 
-def _estimate(value: float | None, ci: tuple[float, float] | None) -> MetricEstimate:
-    def r(x: float | None) -> float | None:
-        return None if x is None else round(x, 4)
-
-    return MetricEstimate(
-        value=r(value), low=r(ci[0]) if ci else None, high=r(ci[1]) if ci else None
-    )
-
-
 def _metrics(score: PeriodScore) -> dict[str, MetricEstimate]:
     return {
-        "mttd_minutes": _estimate(score.mttd_minutes, score.mttd_ci),
-        "recall": _estimate(score.recall, score.recall_ci),
-        "false_alerts_per_day": _estimate(score.false_alerts_per_day, score.false_alerts_ci),
-        "precision": _estimate(score.precision, None),
-        "event_f1": _estimate(score.f1, None),
+        "mttd_minutes": MetricEstimate.rounded(score.mttd_minutes, score.mttd_ci),
+        "recall": MetricEstimate.rounded(score.recall, score.recall_ci),
+        "false_alerts_per_day": MetricEstimate.rounded(
+            score.false_alerts_per_day, score.false_alerts_ci
+        ),
+        "precision": MetricEstimate.rounded(score.precision, None),
+        "event_f1": MetricEstimate.rounded(score.f1, None),
     }
 
 

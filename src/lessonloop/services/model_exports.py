@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lessonloop.alerting import AlertPolicy
 from lessonloop.domain.common import utc_now
 from lessonloop.domain.enums import ModelStatus, ModelTask
 from lessonloop.domain.models import ModelVersionRead
@@ -37,6 +38,7 @@ from lessonloop.registry.rules_export import (
     render_rules_yaml,
 )
 from lessonloop.registry.shadow import Disagreement, disagreements
+from lessonloop.services.alert_model import policy_of_version
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import models as store
 from lessonloop.storage import series as series_store
@@ -123,17 +125,71 @@ def export_alertmanager_config(
     with ws.transaction() as session:
         version = _exportable(version_id, session)
         payloads = _accepted_payloads(version, session)
-    rules = [
-        SourcedRule(p, **_origin(s))
-        for p, s in payloads
-        if isinstance(p, CorrelationRule | SuppressionRule)
-    ]
+        origins = {s.get("id"): _origin(s) for _, s in payloads}
+    if version.task == ModelTask.ALERT_CORRELATION:
+        # the policy that was evaluated, exactly: its suppressions and inhibitions
+        rules = _policy_rules(policy_of_version(version), origins)
+    else:
+        rules = [
+            _sourced(p, _origin(s))
+            for p, s in payloads
+            if isinstance(p, CorrelationRule | SuppressionRule)
+        ]
     config, notes = build_alertmanager_config(rules, now=now or utc_now())
     header = (
         f"Alertmanager configuration exported by Lessonloop from model version "
-        f"{version_id} ({version.status.value}), signal set {version.signal_set_version}"
+        f"{version_id} ({version.task.value}, {version.status.value}), signal set "
+        f"{version.signal_set_version}"
     )
     return render_alertmanager_yaml(config, notes, header=header)
+
+
+def _sourced(
+    payload: CorrelationRule | SuppressionRule, origin: dict[str, int | None]
+) -> SourcedRule:
+    return SourcedRule(
+        payload,
+        signal_id=origin.get("signal_id"),
+        review_id=origin.get("review_id"),
+        insight_id=origin.get("insight_id"),
+    )
+
+
+def _policy_rules(
+    policy: AlertPolicy, origins: dict[Any, dict[str, int | None]]
+) -> list[SourcedRule]:
+    """An alert policy's rules for Alertmanager, each with where it came from."""
+    rules: list[SourcedRule] = []
+    for s in policy.suppressions:
+        whole_day = len(s.hours) == 24
+        quiet = SuppressionRule(
+            matchers=s.matchers(),
+            condition="always" if whole_day else "time_of_day",
+            hours_utc=[] if whole_day else list(s.hours),
+        )
+        why = (
+            f"the history: belonged to an incident {s.relevant} times in {s.firings} firings "
+            f"(P = {s.p_relevant:.3f})"
+        )
+        if s.signal_ids:
+            shown = ", ".join(str(i) for i in s.signal_ids[:5])
+            more = f", ... ({len(s.signal_ids)} in all)" if len(s.signal_ids) > 5 else ""
+            why += f"; reviewers said noise: signals {shown}{more}"
+        rules.append(SourcedRule(quiet, learned=why))
+    for r in policy.inhibitions:
+        payload = CorrelationRule(source=list(r.source), target=list(r.target))
+        if r.signal_id is not None:
+            rules.append(_sourced(payload, origins.get(r.signal_id) or {"signal_id": r.signal_id}))
+        else:
+            rules.append(
+                SourcedRule(
+                    payload,
+                    learned=f"the history: the target fired while the source was firing "
+                    f"{r.support} times ({r.confidence:.0%} of its firings), always in the "
+                    "same incident",
+                )
+            )
+    return rules
 
 
 def _learned_rules(version: ModelVersionRead) -> list[LearnedRule]:

@@ -1,0 +1,83 @@
+"""``lessonloop alerts``: the stored alerts replayed under an alert policy."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from lessonloop.cli.common import console, handle_errors, moment, print_json, print_table, workspace
+from lessonloop.services.alert_model import alert_noise_report
+
+app = typer.Typer(
+    help="Alert noise: what fired, what belonged to an incident, what paged.", no_args_is_help=True
+)
+
+
+@app.command("noise")
+@handle_errors
+def noise(
+    version: Annotated[
+        int | None,
+        typer.Option(
+            help="An alert_correlation model version (default: the champion; without "
+            "one, every alert pages)."
+        ),
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="From this date or time (UTC).")] = None,
+    until: Annotated[str | None, typer.Option(help="Before this date or time (UTC).")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Families to show.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Per alert family: firings, how many belonged to an incident, pages under the policy,
+    and why the others did not page. Noisiest families first."""
+    name, rows, score = alert_noise_report(
+        workspace(),
+        version_id=version,
+        since=moment(since, "--since"),
+        until=moment(until, "--until"),
+    )
+    if as_json:
+        print_json(
+            {
+                "policy": name,
+                "families": [r.as_dict() for r in rows],
+                "period": score.as_dict() if score else None,
+            }
+        )
+        return
+    if score is None:
+        console.print("no alerts in that period")
+        return
+    print_table(
+        f"Alert families under {name} ({score.days} days, {score.firings} firings)",
+        [
+            "alert",
+            "service",
+            "firings",
+            "with an incident",
+            "paged",
+            "suppressed",
+            "inhibited",
+            "why not paged",
+        ],
+        [
+            (
+                r.alertname,
+                r.service or "-",
+                r.firings,
+                r.linked,
+                r.pages,
+                r.suppressed,
+                r.inhibited,
+                "; ".join(r.reasons),
+            )
+            for r in rows[:limit]
+        ],
+    )
+    period = score.as_dict()
+    console.print(
+        f"pages/day {period['pages_per_day']}, noise pages/day {period['noise_pages_per_day']}, "
+        f"incidents paged {period['incidents_covered']} of {period['incidents']}"
+        + (f" (showing {limit} of {len(rows)} families)" if len(rows) > limit else "")
+    )

@@ -1,0 +1,552 @@
+"""The alert noise and correlation model as a use case: learn a policy from the workspace's
+alert history, its incidents and the accepted alert verdicts, suppression and correlation
+rules; prove it on the newest alerts against the policy in use; stop at the human gate.
+
+The ground truth is the history itself: an alert belongs to an incident when a source linked
+it, or when it fired on one of the incident's services from 30 minutes before the incident
+started until it was resolved (`lessonloop.alerting.linking`). Reviewers' statements are
+pseudo-firings the data can outweigh; their correlation rules are inhibitions as given.
+
+Example::
+
+    result = learn_alert_policy(ws, holdout_days=28)   # registers a candidate, records the test
+    report = alert_noise_report(ws)                    # per family: firings, pages, why
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lessonloop.alerting import (
+    AlertNoiseLearner,
+    AlertPolicy,
+    Firing,
+    IncidentSpan,
+    Inhibition,
+    Prior,
+    family_of,
+    link_alerts,
+)
+from lessonloop.domain.access import Permission
+from lessonloop.domain.enums import AlertVerdict, Decision, ModelStatus, ModelTask, SignalKind
+from lessonloop.domain.models import (
+    EvaluationCreate,
+    ExperimentCreate,
+    MetricEstimate,
+    ModelVersionCreate,
+    ModelVersionRead,
+)
+from lessonloop.domain.signals import (
+    AlertVerdictPayload,
+    CorrelationRule,
+    SignalRead,
+    SuppressionRule,
+)
+from lessonloop.errors import InputError, NotFound
+from lessonloop.evaluation.alert_noise import (
+    AlertPeriodScore,
+    compare_alert_policies,
+    score_alert_period,
+)
+from lessonloop.registry.artifacts import read_config
+from lessonloop.services import registry, signals
+from lessonloop.services.access import require
+from lessonloop.services.learning import payloads
+from lessonloop.services.workspace import Workspace
+from lessonloop.storage import alerts as alert_store
+from lessonloop.storage import incidents as incident_store
+
+__all__ = [
+    "AlertHistory",
+    "AlertLearnResult",
+    "FamilyRow",
+    "alert_history",
+    "alert_noise_report",
+    "feedback_of",
+    "learn_alert_policy",
+    "policy_of_version",
+]
+
+Progress = Callable[[str, int, int], None]
+NO_MODEL = "every alert pages"
+
+
+@dataclass(frozen=True)
+class AlertHistory:
+    """Every stored alert as a firing, oldest first, with the incident it belonged to."""
+
+    firings: list[Firing]
+    links: list[str | None]
+    incidents: list[IncidentSpan]
+
+    def starts(self) -> list[dt.datetime]:
+        return [f.start for f in self.firings]
+
+
+def alert_history(ws: Workspace) -> AlertHistory:
+    """The workspace's alerts and incidents, linked."""
+    with ws.transaction() as session:
+        alerts = alert_store.list_alerts(session=session)
+        incidents = incident_store.list_incidents(session=session)
+    firings = [
+        Firing(a.starts_at, a.ends_at, {"alertname": a.name, **a.labels}, a.incident_key)
+        for a in alerts
+    ]
+    spans = [
+        IncidentSpan(
+            i.key, i.started_at, i.resolved_at or i.mitigated_at, frozenset(i.services)
+        )
+        for i in incidents
+    ]
+    return AlertHistory(firings, link_alerts(firings, spans), spans)
+
+
+def feedback_of(
+    accepted: Mapping[SignalKind, list[SignalRead]],
+) -> tuple[list[Prior], list[Inhibition]]:
+    """Reviewers' statements the learner reads: verdicts and suppressions as priors,
+    correlation rules (and ``while_firing`` suppressions) as inhibitions."""
+    priors: list[Prior] = []
+    rules: list[Inhibition] = []
+    for signal, verdict in payloads(accepted, SignalKind.ALERT_VERDICT, AlertVerdictPayload):
+        if verdict.verdict in (AlertVerdict.NOISE, AlertVerdict.DUPLICATE):
+            priors.append(Prior(tuple(verdict.matchers), relevant=False, signal_id=signal.id))
+        elif verdict.verdict == AlertVerdict.ACTIONABLE:
+            priors.append(Prior(tuple(verdict.matchers), relevant=True, signal_id=signal.id))
+    for signal, rule in payloads(accepted, SignalKind.SUPPRESSION_RULE, SuppressionRule):
+        if rule.condition == "while_firing" and rule.while_firing:
+            rules.append(
+                Inhibition(tuple(rule.while_firing), tuple(rule.matchers), 0, 0.0, signal.id)
+            )
+            continue
+        hours = frozenset(rule.hours_utc) if rule.condition == "time_of_day" else None
+        priors.append(Prior(tuple(rule.matchers), relevant=False, hours=hours, signal_id=signal.id))
+    for signal, corr in payloads(accepted, SignalKind.CORRELATION_RULE, CorrelationRule):
+        rules.append(Inhibition(tuple(corr.source), tuple(corr.target), 0, 0.0, signal.id))
+    return priors, rules
+
+
+def policy_of_version(version: ModelVersionRead) -> AlertPolicy:
+    """A registered alert model's policy, read from its checked artifact."""
+    if version.task != ModelTask.ALERT_CORRELATION:
+        raise InputError(
+            f"model version {version.id} is a {version.task.value} model, not an "
+            "alert_correlation model",
+            field="version",
+        )
+    if not version.artifact_path or not version.artifact_hash:
+        raise InputError(f"model version {version.id} has no artifact", field="version")
+    config = read_config(Path(version.artifact_path), version.artifact_hash)
+    try:
+        return AlertPolicy.from_config(config)
+    except ValueError as exc:
+        raise InputError(
+            f"{version.artifact_path}/config.json: {exc}", field="config"
+        ) from exc
+
+
+def _champion(ws: Workspace) -> ModelVersionRead | None:
+    champions = [
+        v
+        for v in registry.list_versions(ws, task=ModelTask.ALERT_CORRELATION)
+        if v.status == ModelStatus.CHAMPION
+    ]
+    return champions[-1] if champions else None
+
+
+@dataclass
+class AlertLearnResult:
+    """A registered alert policy and its comparison with the policy in use on the holdout."""
+
+    candidate_id: int
+    baseline: str
+    candidate: AlertPeriodScore
+    incumbent: AlertPeriodScore
+    decision: str
+    reason: str
+    lost_incidents: list[str]
+    evaluation_id: int
+    experiment_id: int
+    signal_set_version: int | None
+    policy: dict[str, Any]
+    attribution: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _train_links(history: AlertHistory, train_end: dt.datetime) -> list[str | None]:
+    """Links as they were known at ``train_end``: incidents that started later are unknown."""
+    known = {i.key for i in history.incidents if i.start < train_end}
+    known |= {f.incident_key for f in history.firings if f.incident_key and f.start < train_end}
+    return [k if k in known else None for k in history.links]
+
+
+def _fit(
+    learner: AlertNoiseLearner,
+    history: AlertHistory,
+    train_end: dt.datetime,
+    priors: Sequence[Prior],
+    rules: Sequence[Inhibition],
+) -> AlertPolicy:
+    links = _train_links(history, train_end)
+    picked = [i for i, f in enumerate(history.firings) if f.start < train_end]
+    return learner.fit(
+        [history.firings[i] for i in picked],
+        [links[i] for i in picked],
+        priors=priors,
+        rules=rules,
+    )
+
+
+def _score(
+    policy: AlertPolicy, history: AlertHistory, start: dt.datetime, end: dt.datetime, seed: int
+) -> AlertPeriodScore:
+    verdicts = policy.decide(history.firings)
+    return score_alert_period(
+        history.starts(), [v.kept for v in verdicts], history.links, start, end, seed=seed
+    )
+
+
+def _metrics(score: AlertPeriodScore) -> dict[str, MetricEstimate]:
+    return {name: MetricEstimate.rounded(v, ci) for name, (v, ci) in score.metrics().items()}
+
+
+def _difference(without: float | None, with_: float | None) -> float | None:
+    return None if without is None or with_ is None else round(without - with_, 4)
+
+
+def _attribute(
+    learner: AlertNoiseLearner,
+    history: AlertHistory,
+    train_end: dt.datetime,
+    end: dt.datetime,
+    accepted: Mapping[SignalKind, list[SignalRead]],
+    full: AlertPeriodScore,
+    *,
+    top: int,
+    seed: int,
+) -> list[dict[str, Any]]:
+    """Refit without each top insight's statements (and without each kind). Each effect is
+    "without minus with": positive noise, pages or delay effects mean the statements lowered
+    them; ``effect_incidents_covered`` counts holdout incidents they kept paging."""
+    priors, rules = feedback_of(accepted)
+    used = {p.signal_id for p in priors} | {r.signal_id for r in rules}
+    by_id = {s.id: s for group in accepted.values() for s in group if s.id in used}
+    groups: dict[str, set[int]] = {}
+    for signal in by_id.values():
+        p = signal.provenance
+        name = (
+            f"insight {p.insight_id}" if p.insight_id is not None else f"review of {p.incident_key}"
+        )
+        groups.setdefault(name, set()).add(signal.id)
+    chosen = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:top]
+    kinds = (SignalKind.ALERT_VERDICT, SignalKind.SUPPRESSION_RULE, SignalKind.CORRELATION_RULE)
+    for kind in kinds:
+        ids = {s.id for s in accepted.get(kind, []) if s.id in used}
+        if ids:
+            chosen.append((f"every {kind.value} signal", ids))
+    out = []
+    for name, ids in chosen:
+        policy = _fit(
+            learner,
+            history,
+            train_end,
+            [p for p in priors if p.signal_id not in ids],
+            [r for r in rules if r.signal_id not in ids],
+        )
+        ablated = _score(policy, history, train_end, end, seed)
+        out.append(
+            {
+                "group": name,
+                "signals": sorted(ids),
+                "effect_noise_pages_per_day": round(
+                    ablated.noise_pages_per_day - full.noise_pages_per_day, 4
+                ),
+                "effect_incidents_covered": sum(full.covered.values())
+                - sum(ablated.covered.values()),
+                "effect_pages_per_day": round(ablated.pages_per_day - full.pages_per_day, 4),
+                "effect_pages_per_incident": _difference(
+                    ablated.pages_per_incident, full.pages_per_incident
+                ),
+                "effect_added_delay_minutes": _difference(
+                    ablated.added_delay_minutes, full.added_delay_minutes
+                ),
+            }
+        )
+    return out
+
+
+def learn_alert_policy(
+    ws: Workspace,
+    *,
+    holdout_days: float = 28.0,
+    max_incident_loss: float = 0.0,
+    attribution_top: int = 5,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> AlertLearnResult:
+    """Extract, cut a signal set, learn on the alerts before the last ``holdout_days``, score
+    the newest alerts against the champion alert model (else: every alert pages), register
+    the candidate and record the evaluation. Nothing is approved here."""
+    require(ws, Permission.TRAIN, "train models")
+    if not math.isfinite(holdout_days) or holdout_days <= 0:
+        raise InputError("must be a positive number of days", field="holdout_days")
+    if attribution_top < 0:
+        raise InputError("must be 0 or more", field="attribution_top")
+    try:
+        learner = AlertNoiseLearner(max_incident_loss=max_incident_loss)
+    except ValueError as exc:
+        raise InputError(str(exc), field="max_incident_loss") from exc
+    note = progress or (lambda _d, _n, _t: None)
+    note("extract", 0, 5)
+    signals.extract_all(ws)
+    cut = signals.cut(ws)
+    accepted = signals.signals_of_set(ws, cut.signal_set.version)
+    history = alert_history(ws)
+    if not history.firings:
+        raise InputError(
+            "the workspace has no alerts; import Alertmanager, PagerDuty or Opsgenie alerts "
+            "first ('lessonloop import alertmanager FILE')",
+            field="alerts",
+        )
+    end = max(history.starts()) + dt.timedelta(seconds=1)
+    train_end = end - dt.timedelta(days=holdout_days)
+    training = sum(f.start < train_end for f in history.firings)
+    if training == 0 or training == len(history.firings):
+        first = min(history.starts())
+        raise InputError(
+            f"the alerts run from {first:%Y-%m-%d} to {end:%Y-%m-%d}: a {holdout_days:g}-day "
+            f"holdout leaves {training} alerts to learn from and "
+            f"{len(history.firings) - training} to test on; choose a holdout inside the history",
+            field="holdout_days",
+        )
+    note("train", 1, 5)
+    priors, rules = feedback_of(accepted)
+    policy = _fit(learner, history, train_end, priors, rules)
+    note("evaluate", 2, 5)
+    champion = _champion(ws)
+    incumbent_policy = policy_of_version(champion) if champion else AlertPolicy()
+    baseline = f"champion {champion.id}" if champion else NO_MODEL
+    cand = _score(policy, history, train_end, end, seed)
+    inc = _score(incumbent_policy, history, train_end, end, seed)
+    comparison = compare_alert_policies(cand, inc, seed=seed)
+    notes = []
+    if not any(history.links[i] for i, f in enumerate(history.firings) if f.start < train_end):
+        notes.append(
+            "no training alert belongs to an incident: nothing can be told apart from noise, "
+            "so nothing is suppressed"
+        )
+    if champion and champion.training_end and champion.training_end > train_end:
+        notes.append(
+            f"the champion learned from alerts up to {champion.training_end:%Y-%m-%d}, inside "
+            "the holdout: the comparison favours it"
+        )
+    note("attribute", 3, 5)
+    attribution = _attribute(
+        learner, history, train_end, end, accepted, cand, top=attribution_top, seed=seed
+    )
+    config = policy.to_config()
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp) / "model"
+        directory.mkdir()
+        (directory / "config.json").write_text(
+            json.dumps(config, indent=2, sort_keys=True), encoding="utf-8"
+        )
+        version = registry.register_version(
+            ws,
+            ModelVersionCreate(
+                task=ModelTask.ALERT_CORRELATION,
+                signal_set_version=cut.signal_set.version,
+                training_start=min(history.starts()),
+                training_end=train_end,
+                config={
+                    "suppressions": len(policy.suppressions),
+                    "inhibitions": len(policy.inhibitions),
+                    "threshold": policy.threshold,
+                    "learner": policy.learner,
+                    "training": policy.training,
+                },
+            ),
+            artifact_dir=directory,
+        )
+    decision = Decision(comparison.verdict)
+    evaluation = registry.record_evaluation(
+        ws,
+        EvaluationCreate(
+            model_version_id=version.id,
+            baseline_version_id=champion.id if champion else None,
+            split={
+                "train_end": train_end.isoformat(),
+                "holdout_end": end.isoformat(),
+                "holdout_days": holdout_days,
+                "labels": "alerts linked to incidents (by source, or by service and time)",
+                "training_links": "incidents that started before the holdout only",
+            },
+            metrics=_metrics(cand),
+            baseline_metrics=_metrics(inc),
+            comparisons={
+                "noise_pages_per_day": {
+                    "verdict": comparison.noise_verdict,
+                    "p_value": round(comparison.noise_p_value, 4),
+                    "against": baseline,
+                },
+                "incidents_lost": {"incidents": comparison.lost_incidents, "against": baseline},
+            },
+            decision=decision,
+            attribution=attribution,
+            notes="; ".join(
+                [
+                    f"{len(cand.incidents)} holdout incidents with alerts, {cand.days} days",
+                    comparison.reason,
+                    *notes,
+                ]
+            ),
+        ),
+    )
+    used = {p.signal_id for p in priors} | {r.signal_id for r in rules}
+    insight_ids = sorted(
+        {
+            s.provenance.insight_id
+            for group in accepted.values()
+            for s in group
+            if s.id in used and s.provenance.insight_id
+        }
+    )
+    experiment = registry.record_experiment(
+        ws,
+        ExperimentCreate(
+            hypothesis=f"Alert history and reviewers' verdicts page less for nothing than "
+            f"{baseline}, without losing an incident",
+            insight_ids=insight_ids,
+            task=ModelTask.ALERT_CORRELATION,
+            baseline_version_id=champion.id if champion else None,
+            candidate_version_id=version.id,
+            evaluation_id=evaluation.id,
+            data_range={"holdout_start": train_end.isoformat(), "holdout_end": end.isoformat()},
+            decision=decision,
+            notes="awaiting human approval",
+        ),
+    )
+    note("done", 5, 5)
+    return AlertLearnResult(
+        version.id,
+        baseline,
+        cand,
+        inc,
+        comparison.verdict,
+        comparison.reason,
+        comparison.lost_incidents,
+        evaluation.id,
+        experiment.id,
+        cut.signal_set.version,
+        config,
+        attribution,
+        notes,
+    )
+
+
+@dataclass(frozen=True)
+class FamilyRow:
+    """One alert family over a period under a policy."""
+
+    alertname: str
+    service: str
+    firings: int
+    linked: int
+    pages: int
+    suppressed: int
+    inhibited: int
+    reasons: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "alertname": self.alertname,
+            "service": self.service,
+            "firings": self.firings,
+            "linked_to_incidents": self.linked,
+            "pages": self.pages,
+            "suppressed": self.suppressed,
+            "inhibited": self.inhibited,
+            "reasons": list(self.reasons),
+        }
+
+
+def alert_noise_report(
+    ws: Workspace,
+    *,
+    version_id: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> tuple[str, list[FamilyRow], AlertPeriodScore | None]:
+    """Replay the stored alerts under a policy (``version_id``, else the champion alert
+    model, else no model): per family, how often it fired, belonged to an incident and paged.
+
+    Returns the policy's name, the rows (noisiest first) and the period's score (None when
+    no alert falls in the period).
+    """
+    if since and until and until <= since:
+        raise InputError("--until must be after --since", field="until")
+    if version_id is not None:
+        try:
+            version = registry.show_version(ws, version_id).version
+        except NotFound as exc:
+            raise InputError(str(exc), field="version") from exc
+        policy, name = policy_of_version(version), f"model version {version_id}"
+    else:
+        champion = _champion(ws)
+        policy = policy_of_version(champion) if champion else AlertPolicy()
+        name = f"champion {champion.id}" if champion else NO_MODEL
+    history = alert_history(ws)
+    verdicts = policy.decide(history.firings)
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    chosen = []
+    for firing, link, verdict in zip(history.firings, history.links, verdicts, strict=True):
+        if (since and firing.start < since) or (until and firing.start >= until):
+            continue
+        chosen.append((firing, link, verdict))
+        row = rows.setdefault(
+            family_of(firing.labels),
+            {"firings": 0, "linked": 0, "pages": 0, "suppressed": 0, "inhibited": 0, "why": {}},
+        )
+        row["firings"] += 1
+        row["linked"] += link is not None
+        if verdict.kept:
+            row["pages"] += 1
+        else:
+            row["suppressed" if verdict.reason.startswith("suppressed") else "inhibited"] += 1
+            reason = verdict.reason.split(":")[0] + ": " + verdict.reason.split(": ", 1)[-1]
+            row["why"][reason] = row["why"].get(reason, 0) + 1
+    out = [
+        FamilyRow(
+            alertname,
+            service,
+            r["firings"],
+            r["linked"],
+            r["pages"],
+            r["suppressed"],
+            r["inhibited"],
+            tuple(
+                f"{n} x {why}" for why, n in sorted(r["why"].items(), key=lambda kv: -kv[1])[:3]
+            ),
+        )
+        for (alertname, service), r in rows.items()
+    ]
+    out.sort(key=lambda r: (-(r.firings - r.linked), r.alertname, r.service))
+    if not chosen:
+        return name, out, None
+    start = since or min(f.start for f, _, _ in chosen)
+    end = until or max(f.start for f, _, _ in chosen) + dt.timedelta(seconds=1)
+    score = score_alert_period(
+        [f.start for f, _, _ in chosen],
+        [v.kept for _, _, v in chosen],
+        [link for _, link, _ in chosen],
+        start,
+        end,
+    )
+    return name, out, score

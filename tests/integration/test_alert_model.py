@@ -1,0 +1,213 @@
+"""The alert noise and correlation model end to end: learn, gate, replay, ship (both engines)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+
+import pytest
+import yaml
+from tests.factories import invoke_cli
+from tests.unit.registry.helpers import require_tool
+
+from lessonloop.domain import IncidentCreate, ServiceCreate
+from lessonloop.domain.alerts import AlertCreate
+from lessonloop.domain.enums import AlertVerdict, ModelTask
+from lessonloop.domain.signals import (
+    AlertVerdictPayload,
+    CorrelationRule,
+    Matcher,
+    SignalCreate,
+    SignalProvenance,
+)
+from lessonloop.errors import InputError
+from lessonloop.services import registry
+from lessonloop.services.alert_model import alert_noise_report, learn_alert_policy
+from lessonloop.storage import alerts as alert_store
+from lessonloop.storage import incidents, services
+from lessonloop.storage import signals as signal_store
+
+T0 = dt.datetime(2025, 1, 6, tzinfo=dt.UTC)
+DAYS = 70
+
+
+def _alert(name: str, service: str, at: dt.datetime, minutes: float = 30) -> AlertCreate:
+    return AlertCreate(
+        fingerprint=f"{name}-{service}-{at:%Y%m%d%H%M}",
+        name=name,
+        labels={"alertname": name, "service": service, "severity": "page"},
+        starts_at=at,
+        ends_at=at + dt.timedelta(minutes=minutes),
+    )
+
+
+def _accept(session, payload, incident_key: str) -> int:
+    made, _ = signal_store.create_proposal(
+        SignalCreate(
+            payload=payload,
+            provenance=SignalProvenance(incident_key=incident_key, extractor="test"),
+        ),
+        session=session,
+        actor="t",
+    )
+    signal_store.accept(made.id, session=session, actor="t")
+    return made.id
+
+
+def seed(ws, *, verdicts: bool = True) -> None:
+    """Ten weeks: a disk alert every night at 02:00 that no incident followed; a weekly
+    incident on api, paged by HighErrorRate/api and, two minutes later, its symptom
+    HighLatency/web; a reviewer's noise verdict and correlation rule."""
+    with ws.transaction() as session:
+        for name in ("api", "web", "batch"):
+            services.create(ServiceCreate(name=name), session=session, actor="t")
+        for day in range(DAYS):
+            alert_store.upsert(
+                _alert("DiskSpaceHigh", "batch", T0 + dt.timedelta(days=day, hours=2)),
+                session=session,
+            )
+            if day % 7 != 3:
+                continue
+            start = T0 + dt.timedelta(days=day, hours=14)
+            incidents.create(
+                IncidentCreate(
+                    key=f"INC-{day}",
+                    title="API errors",
+                    services=["api", "web"],
+                    started_at=start,
+                    resolved_at=start + dt.timedelta(hours=2),
+                ),
+                session=session,
+                actor="t",
+            )
+            alert_store.upsert(
+                _alert("HighErrorRate", "api", start + dt.timedelta(minutes=5)), session=session
+            )
+            alert_store.upsert(
+                _alert("HighLatency", "web", start + dt.timedelta(minutes=7)), session=session
+            )
+        if verdicts:
+            _accept(
+                session,
+                AlertVerdictPayload(
+                    matchers=[Matcher(label="alertname", value="DiskSpaceHigh")],
+                    verdict=AlertVerdict.NOISE,
+                    reason="compaction fills the disk every night",
+                ),
+                "INC-3",
+            )
+            _accept(
+                session,
+                CorrelationRule(
+                    source=[Matcher(label="alertname", value="HighErrorRate")],
+                    target=[Matcher(label="alertname", value="HighLatency")],
+                ),
+                "INC-3",
+            )
+
+
+def test_learning_pages_less_for_nothing_and_keeps_every_incident(workspace) -> None:
+    seed(workspace)
+    result = learn_alert_policy(workspace, holdout_days=21)
+    assert result.baseline == "every alert pages"
+    assert result.decision == "better" and result.lost_incidents == []
+    c, b = result.candidate, result.incumbent
+    assert c.noise_pages_per_day == 0 and b.noise_pages_per_day == pytest.approx(1.0, abs=0.05)
+    assert c.incident_coverage == b.incident_coverage == 1.0
+    assert c.pages_per_incident == 1.0 and b.pages_per_incident == 2.0  # the symptom is inhibited
+    suppressed = [(s["alertname"], s["hours"]) for s in result.policy["suppressions"]]
+    assert suppressed == [("DiskSpaceHigh", [0, 1, 2, 3])]
+    version = registry.show_version(workspace, result.candidate_id).version
+    assert version.task == ModelTask.ALERT_CORRELATION and version.status.value == "candidate"
+    assert version.signal_set_version == result.signal_set_version
+    evaluation = registry.show_version(workspace, result.candidate_id).evaluations[-1]
+    assert evaluation.metrics["noise_pages_per_day"].value == 0
+    assert evaluation.decision.value == "better"
+    groups = {a["group"]: a for a in result.attribution}
+    assert {"every alert_verdict signal", "every correlation_rule signal"} <= set(groups)
+    # without the correlation rule the symptom is still inhibited by the learned rule
+    assert groups["every correlation_rule signal"]["effect_incidents_covered"] == 0
+
+
+def test_the_cli_runs_the_gate_replays_and_ships_what_was_tested(workspace, tmp_path) -> None:
+    seed(workspace)
+    refused = invoke_cli(
+        workspace, "learn", "--task", "alert-correlation", "--profile", "standard", actor="t"
+    )
+    assert refused.exit_code == 2 and "--profile do not apply" in refused.output
+    ran = invoke_cli(
+        workspace, "learn", "--task", "alert-correlation", "--holdout-days", "21", "--json",
+        actor="t",
+    )
+    assert ran.exit_code == 0, ran.output
+    out = json.loads(ran.output)
+    assert out["task"] == "alert-correlation" and out["decision"] == "better"
+    assert out["candidate_metrics"]["noise_pages_per_day"] == 0
+    candidate = out["candidate"]
+    assert invoke_cli(workspace, "models", "approve", str(candidate), "--reason", "quiet nights",
+                      actor="ana").exit_code == 0
+    assert invoke_cli(workspace, "models", "promote", str(candidate), actor="ana").exit_code == 0
+    report = invoke_cli(workspace, "alerts", "noise", "--json", actor="t")
+    assert report.exit_code == 0, report.output
+    found = json.loads(report.output)
+    assert found["policy"] == f"champion {candidate}"
+    disk = next(f for f in found["families"] if f["alertname"] == "DiskSpaceHigh")
+    assert (disk["firings"], disk["pages"], disk["suppressed"]) == (DAYS, 0, DAYS)
+    assert found["period"]["incidents_covered"] == found["period"]["incidents"] == 10
+    exported = invoke_cli(workspace, "export-rules", "alertmanager", str(candidate), actor="t")
+    assert exported.exit_code == 0, exported.output
+    config = yaml.safe_load(exported.output)
+    assert config["route"]["routes"][0]["matchers"] == [
+        'alertname="DiskSpaceHigh"', 'service="batch"'
+    ]
+    assert config["time_intervals"][0]["time_intervals"][0]["times"] == [
+        {"start_time": "00:00", "end_time": "04:00"}
+    ]
+    assert {"source_matchers": ['alertname="HighErrorRate"'],
+            "target_matchers": ['alertname="HighLatency"']} in config["inhibit_rules"]
+    assert "belonged to an incident 0 times" in exported.output
+    amtool = require_tool("amtool")
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(exported.output)
+    check = subprocess.run([amtool, "check-config", str(path)], capture_output=True, text=True,
+                           check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    # the next candidate is compared with the champion, not with "every alert pages"
+    again = learn_alert_policy(workspace, holdout_days=21)
+    assert again.baseline == f"champion {candidate}"
+    assert again.decision == "not distinguishable"
+
+
+def test_without_verdicts_the_history_alone_decides(workspace) -> None:
+    seed(workspace, verdicts=False)
+    result = learn_alert_policy(workspace, holdout_days=21, attribution_top=0)
+    assert [s["alertname"] for s in result.policy["suppressions"]] == ["DiskSpaceHigh"]
+    assert result.attribution == []
+
+
+def test_bad_requests_name_the_field_and_register_nothing(workspace) -> None:
+    with pytest.raises(InputError) as empty:
+        learn_alert_policy(workspace)
+    assert empty.value.field == "alerts"
+    seed(workspace)
+    with pytest.raises(InputError) as long:
+        learn_alert_policy(workspace, holdout_days=400)
+    assert long.value.field == "holdout_days" and "0 alerts to learn from" in str(long.value)
+    for bad in (0.0, float("nan"), float("inf")):
+        with pytest.raises(InputError):
+            learn_alert_policy(workspace, holdout_days=bad)
+    with pytest.raises(InputError) as loss:
+        learn_alert_policy(workspace, max_incident_loss=1.5)
+    assert loss.value.field == "max_incident_loss"
+    assert registry.list_versions(workspace, task=ModelTask.ALERT_CORRELATION) == []
+    with pytest.raises(InputError) as missing:
+        alert_noise_report(workspace, version_id=99)
+    assert missing.value.field == "version"
+    with pytest.raises(InputError) as order:
+        alert_noise_report(workspace, since=T0 + dt.timedelta(days=2), until=T0)
+    assert order.value.field == "until"
+    quiet = invoke_cli(workspace, "alerts", "noise", "--since", "2030-01-01", actor="t")
+    assert quiet.exit_code == 0 and "no alerts in that period" in quiet.output
+    wrong = invoke_cli(workspace, "alerts", "noise", "--since", "yesterday", actor="t")
+    assert wrong.exit_code == 2 and "not a date or time" in wrong.output
