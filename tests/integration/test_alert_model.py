@@ -186,6 +186,26 @@ def test_without_verdicts_the_history_alone_decides(workspace) -> None:
     assert result.attribution == []
 
 
+def test_what_reviewers_said_about_holdout_incidents_is_not_learned(workspace) -> None:
+    seed(workspace, verdicts=False)
+    plain = learn_alert_policy(workspace, holdout_days=21, attribution_top=0)
+    with workspace.transaction() as session:
+        late = _accept(
+            session,
+            AlertVerdictPayload(
+                matchers=[Matcher(label="alertname", value="HighErrorRate")],
+                verdict=AlertVerdict.NOISE,
+            ),
+            "INC-66",  # started inside the 21-day holdout
+        )
+    again = learn_alert_policy(workspace, holdout_days=21, attribution_top=0)
+    assert again.policy["suppressions"] == plain.policy["suppressions"]
+    version = registry.show_version(workspace, again.candidate_id)
+    assert late not in version.version.config["signals_used"]
+    assert "1 about later incidents held back" in version.evaluations[-1].split[
+        "training_statements"]
+
+
 def test_bad_requests_name_the_field_and_register_nothing(workspace) -> None:
     with pytest.raises(InputError) as empty:
         learn_alert_policy(workspace)

@@ -108,6 +108,25 @@ def alert_history(ws: Workspace) -> AlertHistory:
     return AlertHistory(firings, link_alerts(firings, spans), spans)
 
 
+def statements_before(
+    accepted: Mapping[SignalKind, list[SignalRead]],
+    history: AlertHistory,
+    cut: dt.datetime,
+) -> dict[SignalKind, list[SignalRead]]:
+    """The statements a team could have made before ``cut``: from reviews of incidents that
+    started before it (a signal without an incident: created before it). A backtest must not
+    learn from what reviewers said about the incidents it is tested on."""
+    starts = {i.key: i.start for i in history.incidents}
+
+    def known(signal: SignalRead) -> bool:
+        key = signal.provenance.incident_key
+        if key is not None and key in starts:
+            return starts[key] < cut
+        return signal.created_at < cut
+
+    return {kind: [s for s in group if known(s)] for kind, group in accepted.items()}
+
+
 def feedback_of(
     accepted: Mapping[SignalKind, list[SignalRead]],
 ) -> tuple[list[Prior], list[Inhibition]]:
@@ -327,7 +346,9 @@ def learn_alert_policy(
             field="holdout_days",
         )
     note("train", 1, 5)
-    priors, rules = feedback_of(accepted)
+    known = statements_before(accepted, history, train_end)
+    held_back = sum(len(g) for g in accepted.values()) - sum(len(g) for g in known.values())
+    priors, rules = feedback_of(known)
     policy = _fit(learner, history, train_end, priors, rules)
     note("evaluate", 2, 5)
     champion = _champion(ws)
@@ -349,9 +370,10 @@ def learn_alert_policy(
         )
     note("attribute", 3, 5)
     attribution = _attribute(
-        learner, history, train_end, end, accepted, cand, top=attribution_top, seed=seed
+        learner, history, train_end, end, known, cand, top=attribution_top, seed=seed
     )
     config = policy.to_config()
+    used = {p.signal_id for p in priors} | {r.signal_id for r in rules}
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp) / "model"
         directory.mkdir()
@@ -369,6 +391,7 @@ def learn_alert_policy(
                     "suppressions": len(policy.suppressions),
                     "inhibitions": len(policy.inhibitions),
                     "threshold": policy.threshold,
+                    "signals_used": sorted(i for i in used if i is not None),
                     "learner": policy.learner,
                     "training": policy.training,
                 },
@@ -387,6 +410,8 @@ def learn_alert_policy(
                 "holdout_days": holdout_days,
                 "labels": "alerts linked to incidents (by source, or by service and time)",
                 "training_links": "incidents that started before the holdout only",
+                "training_statements": "signals about incidents that started before the "
+                f"holdout only ({held_back} about later incidents held back)",
             },
             metrics=_metrics(cand),
             baseline_metrics=_metrics(inc),
@@ -409,11 +434,10 @@ def learn_alert_policy(
             ),
         ),
     )
-    used = {p.signal_id for p in priors} | {r.signal_id for r in rules}
     insight_ids = sorted(
         {
             s.provenance.insight_id
-            for group in accepted.values()
+            for group in known.values()
             for s in group
             if s.id in used and s.provenance.insight_id
         }
