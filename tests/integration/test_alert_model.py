@@ -218,8 +218,8 @@ def test_bad_requests_name_the_field_and_register_nothing(workspace) -> None:
         with pytest.raises(InputError):
             learn_alert_policy(workspace, holdout_days=bad)
     with pytest.raises(InputError) as loss:
-        learn_alert_policy(workspace, max_incident_loss=1.5)
-    assert loss.value.field == "max_incident_loss"
+        learn_alert_policy(workspace, suppress_below=1.5)
+    assert loss.value.field == "suppress_below"
     assert registry.list_versions(workspace, task=ModelTask.ALERT_CORRELATION) == []
     with pytest.raises(InputError) as missing:
         alert_noise_report(workspace, version_id=99)

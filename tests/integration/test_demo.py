@@ -73,6 +73,28 @@ def test_the_loop_beats_the_static_setup_by_the_last_quarter(demo_run) -> None:
     assert champ["false_alerts_ci"][1] < base["false_alerts_ci"][0]
 
 
+def test_the_alert_policy_is_tested_on_each_next_quarter_against_the_truth(demo_run) -> None:
+    report, page, _ = demo_run
+    first, *later = report["quarters"]
+    assert "alerts" not in first  # nothing to learn from before the first quarter
+    promoted = []
+    for row in later:
+        alerts = row["alerts"]
+        truth = alerts["truth"]
+        # the candidate never sees this quarter, and every alert paging is the floor for noise
+        every = truth["every_alert_pages"]
+        assert every["incidents_covered"] == every["incidents"] > 0
+        for who in ("in_use", "candidate"):
+            assert truth[who]["noise_pages_per_day"] <= every["noise_pages_per_day"]
+        if alerts.get("promoted"):
+            promoted.append(alerts["promoted"])
+            assert alerts["decision"] == "better"
+            assert truth["candidate"]["noise_pages_per_day"] < every["noise_pages_per_day"] / 2
+    assert promoted, "no alert policy was promoted"
+    assert report["alert_champion_version"] == promoted[-1]
+    assert "Alert noise (scored on the generator" in page
+
+
 def test_html_holds_every_plot_and_the_json_numbers(demo_run) -> None:
     report, page, _ = demo_run
     parser = _Report()

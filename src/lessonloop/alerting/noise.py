@@ -16,10 +16,13 @@ suppression rule counts as ``verdict_weight`` firings that no incident followed,
 ``actionable`` verdict as that many that one did. Data can overrule a person, and a person can
 tip a family the data is unsure about.
 
-The suppression threshold is the operator's trade-off, chosen on the training history only:
-the largest threshold at which no incident that paged in training would have lost all its pages
-(``max_incident_loss``). Each training alert is judged by the counts of the alerts before it
-(prequential), so the choice is not fitted on the very alerts it is tested on. Inhibitions are
+A (family, block of hours) is suppressed when that probability is below ``suppress_below``
+(default 0.1: fewer than one firing in ten belonged to an incident) with at least
+``min_evidence`` real firings (a reviewer's statement moves the estimate but is not
+evidence that the alert fires), unless it is *protected*: replaying the training history
+with what the learner believed at each moment (the firings before it, the statements made
+before it), suppressing it would have left an incident without any page, or it was all the
+alerts an incident had. Inhibitions are
 learned from co-occurrence: the target fired while the source was firing in at least
 ``min_support`` cases and ``min_confidence`` of the target's firings, and whenever the target
 belonged to an incident, the source belonged to the same one (so the incident still pages).
@@ -72,6 +75,7 @@ class Firing:
     end: dt.datetime | None
     labels: Mapping[str, str]
     incident_key: str | None = None
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,12 +84,14 @@ class Prior:
 
     ``relevant`` False: the matching alerts are noise (a noise verdict, a suppression rule);
     True: they are actionable. ``hours`` limits it to those UTC hours (a time-of-day rule).
+    ``since``: when the team knew it (the learner's replay of the past counts it from then).
     """
 
     matchers: tuple[Matcher, ...]
     relevant: bool
     hours: frozenset[int] | None = None
     signal_id: int | None = None
+    since: dt.datetime | None = None  # when it was said; None: before any alert
 
     def covers(self, firing: Firing) -> bool:
         if self.hours is not None and firing.start.hour not in self.hours:
@@ -187,6 +193,14 @@ class AlertPolicy:
     inhibit_window_minutes: float = 15.0
     learner: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
+
+    def services(self) -> list[str]:
+        """The services whose alerts the policy can silence (suppressed families, and the
+        targets of inhibitions that name a service exactly)."""
+        found = {s.service for s in self.suppressions if s.service}
+        for rule in self.inhibitions:
+            found |= {m.value for m in rule.target if m.label == "service" and m.op == "="}
+        return sorted(found)
 
     def decide(self, firings: Sequence[Firing]) -> list[Verdict]:
         """One verdict per firing (in the order given); causal: a firing's verdict depends
@@ -319,32 +333,26 @@ class AlertNoiseLearner:
       repeat the statement (the history must be able to overrule them).
     - ``family_strength`` / ``global_strength``: shrinkage of a block towards its family and
       of a family towards the whole history, in firings.
-    - ``min_evidence``: a block is suppressed only with at least this many firings (real plus
-      reviewers' pseudo-firings).
-    - ``max_incident_loss``: share of training incidents that paged and may lose every page.
-    - ``thresholds``: the candidate suppression thresholds on P(belongs to an incident).
+    - ``min_evidence``: a block is suppressed only with at least this many real firings.
     - ``min_support`` / ``min_confidence`` / ``inhibit_window_minutes``: learned inhibitions.
     """
 
     def __init__(
         self,
         *,
+        suppress_below: float = 0.1,
         verdict_weight: float = 5.0,
         verdict_cap: float = 10.0,
         family_strength: float = 5.0,
         global_strength: float = 2.0,
         min_evidence: float = 8.0,
-        max_incident_loss: float = 0.0,
-        thresholds: Sequence[float] = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3),
         min_support: int = 3,
         min_confidence: float = 0.5,
         inhibit_window_minutes: float = 15.0,
         learn_inhibitions: bool = True,
     ) -> None:
-        if not 0 <= max_incident_loss < 1:
-            raise ValueError("max_incident_loss must be in [0, 1)")
-        if any(not 0 < t < 1 for t in thresholds):
-            raise ValueError("thresholds must lie strictly between 0 and 1")
+        if not 0 < suppress_below < 1:
+            raise ValueError("suppress_below must lie strictly between 0 and 1")
         for name, value in (
             ("verdict_weight", verdict_weight),
             ("verdict_cap", verdict_cap),
@@ -355,13 +363,12 @@ class AlertNoiseLearner:
         ):
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0")
+        self.suppress_below = suppress_below
         self.verdict_weight = verdict_weight
         self.verdict_cap = verdict_cap
         self.family_strength = family_strength
         self.global_strength = global_strength
         self.min_evidence = min_evidence
-        self.max_incident_loss = max_incident_loss
-        self.thresholds = tuple(sorted(thresholds))
         self.min_support = min_support
         self.min_confidence = min_confidence
         self.inhibit_window_minutes = inhibit_window_minutes
@@ -369,13 +376,12 @@ class AlertNoiseLearner:
 
     def params(self) -> dict[str, Any]:
         return {
+            "suppress_below": self.suppress_below,
             "verdict_weight": self.verdict_weight,
             "verdict_cap": self.verdict_cap,
             "family_strength": self.family_strength,
             "global_strength": self.global_strength,
             "min_evidence": self.min_evidence,
-            "max_incident_loss": self.max_incident_loss,
-            "thresholds": list(self.thresholds),
             "min_support": self.min_support,
             "min_confidence": self.min_confidence,
             "inhibit_window_minutes": self.inhibit_window_minutes,
@@ -385,46 +391,54 @@ class AlertNoiseLearner:
     # -- probabilities -------------------------------------------------------------------
 
     def _p(self, counts: _Counts, prior: _Counts, key: Key) -> float:
+        """P(a firing of ``key`` belongs to an incident). The whole history and the family
+        are estimated from real firings; statements enter at the key they are about, so a
+        statement about some hours does not leak into the family's other hours."""
         fam = key[0]
-        p_all = (counts.total_r + prior.total_r + 1.0) / (counts.total_n + prior.total_n + 2.0)
-        fam_n = counts.fam_n[fam] + prior.fam_n[fam]
-        fam_r = counts.fam_r[fam] + prior.fam_r[fam]
-        p_fam = (fam_r + self.global_strength * p_all) / (fam_n + self.global_strength)
+        p_all = (counts.total_r + 1.0) / (counts.total_n + 2.0)
+        p_fam = (counts.fam_r[fam] + self.global_strength * p_all) / (
+            counts.fam_n[fam] + self.global_strength
+        )
         n = counts.n[key] + prior.n[key]
         r = counts.r[key] + prior.r[key]
         return (r + self.family_strength * p_fam) / (n + self.family_strength)
 
     def _evidence(self, counts: _Counts, prior: _Counts, key: Key) -> float:
-        return counts.n[key] + prior.n[key]
+        """Real firings only: reviewers move the estimate, the history must exist."""
+        return counts.n[key]
 
-    def _pseudo(
+    def _said(
         self, firings: Sequence[Firing], priors: Sequence[Prior]
-    ) -> tuple[_Counts, dict[Key, set[int]]]:
-        """Reviewers' statements as pseudo-firings per key: weight x the share of the key's
-        training firings the statement covers. Also which signals called each key noise."""
+    ) -> list[tuple[Prior, dict[Key, float]]]:
+        """Each statement's pseudo-firings per key: weight x the share of the key's training
+        firings it covers."""
         by_key: defaultdict[Key, list[Firing]] = defaultdict(list)
         for firing in firings:
             by_key[(family_of(firing.labels), _bucket(firing.start))].append(firing)
-        said: defaultdict[tuple[Key, bool], float] = defaultdict(float)
-        sources: defaultdict[Key, set[int]] = defaultdict(set)
+        out = []
         for prior in priors:
+            weights = {}
             for key, members in by_key.items():
                 share = sum(prior.covers(f) for f in members) / len(members)
-                if share <= 0:
-                    continue
-                said[(key, prior.relevant)] += self.verdict_weight * share
-                if prior.signal_id is not None and not prior.relevant:
-                    sources[key].add(prior.signal_id)
+                if share > 0:
+                    weights[key] = self.verdict_weight * share
+            out.append((prior, weights))
+        return out
+
+    def _pseudo(self, said: Sequence[tuple[Prior, dict[Key, float]]]) -> _Counts:
+        """Statements as pseudo-counts; many reviews repeating one statement about a key count
+        at most ``verdict_cap`` firings together."""
+        totals: defaultdict[tuple[Key, bool], float] = defaultdict(float)
+        for prior, weights in said:
+            for key, weight in weights.items():
+                totals[(key, prior.relevant)] += weight
         pseudo = _Counts()
-        for key in by_key:
-            total = said[(key, True)] + said[(key, False)]
-            if total <= 0:
-                continue
-            # many reviews repeating one statement count at most `verdict_cap` firings
-            scale = min(1.0, self.verdict_cap / total)
-            pseudo.add(key, True, said[(key, True)] * scale)
-            pseudo.add(key, False, said[(key, False)] * scale)
-        return pseudo, dict(sources)
+        for key in {k for k, _ in totals}:
+            yes, no = totals[(key, True)], totals[(key, False)]
+            scale = min(1.0, self.verdict_cap / (yes + no))
+            pseudo.add(key, True, yes * scale)
+            pseudo.add(key, False, no * scale)
+        return pseudo
 
     # -- inhibitions ---------------------------------------------------------------------
 
@@ -487,7 +501,7 @@ class AlertNoiseLearner:
         firings = [firings[i] for i in order]
         incident_of = [incident_of[i] for i in order]
         keys = [(family_of(f.labels), _bucket(f.start)) for f in firings]
-        pseudo, sources = self._pseudo(firings, priors)
+        said = self._said(firings, priors)
         inhibitions = list(rules)
         if self.learn_inhibitions:
             known = {_rule_key(r) for r in inhibitions}
@@ -496,39 +510,42 @@ class AlertNoiseLearner:
                 for r in self._learned_inhibitions(firings, incident_of)
                 if _rule_key(r) not in known
             ]
-        # prequential probabilities: each firing judged by the firings before it
+        online = self._prequential(firings, keys, incident_of, said)
+        protected = self._protected(firings, keys, incident_of, online, inhibitions)
         counts = _Counts()
-        online_p: list[float] = []
-        online_evidence: list[float] = []
         for key, link in zip(keys, incident_of, strict=True):
-            online_p.append(self._p(counts, pseudo, key))
-            online_evidence.append(self._evidence(counts, pseudo, key))
             counts.add(key, link is not None)
-        threshold = self._choose_threshold(
-            firings, incident_of, online_p, online_evidence, inhibitions
-        )
+        pseudo = self._pseudo(said)
+        noise_said: defaultdict[Key, set[int]] = defaultdict(set)
+        for prior, weights in said:
+            if not prior.relevant and prior.signal_id is not None:
+                for key in weights:
+                    noise_said[key].add(prior.signal_id)
         suppressions = []
-        if threshold > 0:
-            for key in sorted(counts.n):
-                p = self._p(counts, pseudo, key)
-                if p < threshold and self._evidence(counts, pseudo, key) >= self.min_evidence:
-                    (name, service), bucket = key
-                    suppressions.append(
-                        Suppression(
-                            name,
-                            service,
-                            _hours_of(bucket),
-                            p,
-                            int(counts.n[key]),
-                            int(counts.r[key]),
-                            tuple(sorted(sources.get(key, ()))),
-                        )
+        for key in sorted(counts.n):
+            p = self._p(counts, pseudo, key)
+            if (
+                p < self.suppress_below
+                and self._evidence(counts, pseudo, key) >= self.min_evidence
+                and key not in protected
+            ):
+                (name, service), bucket = key
+                suppressions.append(
+                    Suppression(
+                        name,
+                        service,
+                        _hours_of(bucket),
+                        p,
+                        int(counts.n[key]),
+                        int(counts.r[key]),
+                        tuple(sorted(noise_said.get(key, ()))),
                     )
+                )
         linked = [k for k in incident_of if k is not None]
         return AlertPolicy(
             _merge_days(suppressions),
             inhibitions,
-            threshold,
+            self.suppress_below,
             self.inhibit_window_minutes,
             self.params(),
             {
@@ -539,41 +556,85 @@ class AlertNoiseLearner:
                 "end": firings[-1].start.isoformat() if firings else None,
                 "reviewer_statements": len(priors),
                 "reviewer_rules": len(rules),
+                "protected": [
+                    {
+                        "alertname": name,
+                        "service": service,
+                        "hours": list(_hours_of(bucket)),
+                        "only_page_of": incident,
+                    }
+                    for ((name, service), bucket), incident in sorted(protected.items())
+                ],
             },
         )
 
-    def _choose_threshold(
+    def _prequential(
         self,
         firings: Sequence[Firing],
+        keys: Sequence[Key],
         incident_of: Sequence[str | None],
-        online_p: Sequence[float],
-        online_evidence: Sequence[float],
+        said: Sequence[tuple[Prior, dict[Key, float]]],
+    ) -> list[tuple[float, float]]:
+        """(P, evidence) of each firing from the firings before it and the statements made
+        before it: what the learner would have believed at that moment."""
+        pending = sorted(
+            said, key=lambda item: item[0].since or dt.datetime.min.replace(tzinfo=dt.UTC)
+        )
+        known: list[tuple[Prior, dict[Key, float]]] = []
+        pseudo = _Counts()
+        counts = _Counts()
+        out = []
+        for firing, key, link in zip(firings, keys, incident_of, strict=True):
+            added = False
+            while pending and (pending[0][0].since is None or pending[0][0].since <= firing.start):
+                known.append(pending.pop(0))
+                added = True
+            if added:
+                pseudo = self._pseudo(known)
+            out.append((self._p(counts, pseudo, key), self._evidence(counts, pseudo, key)))
+            counts.add(key, link is not None)
+        return out
+
+    def _protected(
+        self,
+        firings: Sequence[Firing],
+        keys: Sequence[Key],
+        incident_of: Sequence[str | None],
+        online: Sequence[tuple[float, float]],
         inhibitions: Sequence[Inhibition],
-    ) -> float:
-        """The largest candidate threshold whose prequential policy keeps a page for all but
-        ``max_incident_loss`` of the training incidents that paged; 0 when none does."""
+    ) -> dict[Key, str]:
+        """Keys never to suppress: the only alerts of some incident, and those whose
+        suppression, replaying the training history with what the learner believed at each
+        moment, would have left an incident without any page. Each with that incident."""
+        candidate = [
+            p < self.suppress_below and evidence >= self.min_evidence for p, evidence in online
+        ]
         incidents = {k for k in incident_of if k is not None}
-        if not incidents:
-            return 0.0
-        allowed = math.floor(self.max_incident_loss * len(incidents) + 1e-9)
-        chosen = 0.0
-        for threshold in self.thresholds:
-            suppressed = [
-                p < threshold and e >= self.min_evidence
-                for p, e in zip(online_p, online_evidence, strict=True)
-            ]
-            verdicts = _run(
-                firings,
-                _flagged(suppressed),
-                inhibitions,
-                self.inhibit_window_minutes,
-            )
+        protected: dict[Key, str] = {}
+        keys_of: defaultdict[str, set[Key]] = defaultdict(set)
+        for key, link in zip(keys, incident_of, strict=True):
+            if link is not None:
+                keys_of[link].add(key)
+        for incident in sorted(keys_of):
+            if len(keys_of[incident]) == 1:  # its only alerts: never silence them
+                protected.setdefault(next(iter(keys_of[incident])), incident)
+        for _ in range(len(incidents) + 1):
+            flags = [c and key not in protected for c, key in zip(candidate, keys, strict=True)]
+            verdicts = _run(firings, _flagged(flags), inhibitions, self.inhibit_window_minutes)
             covered = {k for k, v in zip(incident_of, verdicts, strict=True) if v.kept and k}
-            if len(incidents - covered) <= allowed:
-                chosen = threshold
-            else:
+            lost = incidents - covered
+            if not lost:
                 break
-        return chosen
+            grown = False
+            for flag, key, link in zip(flags, keys, incident_of, strict=True):
+                # the incident's first silenced alert pages again: one key per incident
+                if flag and link in lost and key not in protected:
+                    protected[key] = link
+                    lost.discard(link)
+                    grown = True
+            if not grown:
+                break
+        return protected
 
 
 def _inhibition(

@@ -30,7 +30,7 @@ def demo(
     html_out: Annotated[Path | None, typer.Option("--html", help="Write the HTML report.")] = None,
 ) -> None:
     """Generate an organisation and run the loop quarter by quarter; print what it learned."""
-    from lessonloop.services.demo_report import headline, render_html
+    from lessonloop.services.demo_report import alert_headline, headline, render_html
     from lessonloop.services.demo_run import run_demo
     from lessonloop.services.demo_workspace import open_demo_workspace
 
@@ -49,7 +49,7 @@ def demo(
         )
     for line in result.log:
         console.print(f"[dim]{line}[/]", highlight=False)
-    for line in headline(result.report):
+    for line in headline(result.report) + alert_headline(result.report):
         console.print(line, highlight=False)
     if out:
         out.write_text(json.dumps(result.report, indent=2, default=str))

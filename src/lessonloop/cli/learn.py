@@ -30,11 +30,12 @@ def learn(
     task: Annotated[
         str, typer.Option(help="metric-anomaly, alert-correlation, failure-mode or precedent")
     ] = "metric-anomaly",
-    max_incident_loss: Annotated[
+    suppress_below: Annotated[
         float | None,
         typer.Option(
-            help="alert-correlation: share of training incidents that may lose every page "
-            "(default 0)."
+            help="alert-correlation: suppress an alert family in a block of hours when its "
+            "estimated share of firings that belonged to an incident is below this (default "
+            "0.1)."
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -47,10 +48,10 @@ def learn(
 
     given = {"--holdout-days": holdout_days, "--profile": profile,
              "--attribution-top": attribution_top, "--folds": folds,
-             "--max-incident-loss": max_incident_loss}
+             "--suppress-below": suppress_below}
     allowed = {
         "metric-anomaly": {"--holdout-days", "--profile", "--attribution-top", "--folds"},
-        "alert-correlation": {"--holdout-days", "--attribution-top", "--max-incident-loss"},
+        "alert-correlation": {"--holdout-days", "--attribution-top", "--suppress-below"},
         "failure-mode": set(),
         "precedent": set(),
     }
@@ -76,7 +77,7 @@ def learn(
     if task == "alert-correlation":
         _learn_alert_policy(
             28.0 if holdout_days is None else holdout_days,
-            max_incident_loss or 0.0,
+            0.1 if suppress_below is None else suppress_below,
             5 if attribution_top is None else attribution_top,
             as_json,
         )
@@ -245,7 +246,7 @@ def _learn_precedents(as_json: bool) -> None:
 
 
 def _learn_alert_policy(
-    holdout_days: float, max_incident_loss: float, attribution_top: int, as_json: bool
+    holdout_days: float, suppress_below: float, attribution_top: int, as_json: bool
 ) -> None:
     from lessonloop.cli.common import workspace
     from lessonloop.services.alert_model import learn_alert_policy
@@ -254,7 +255,7 @@ def _learn_alert_policy(
         result = learn_alert_policy(
             workspace(),
             holdout_days=holdout_days,
-            max_incident_loss=max_incident_loss,
+            suppress_below=suppress_below,
             attribution_top=attribution_top,
             progress=update,
         )

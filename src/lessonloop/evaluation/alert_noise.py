@@ -191,9 +191,10 @@ class AlertComparison:
 def compare_alert_policies(
     candidate: AlertPeriodScore, baseline: AlertPeriodScore, *, seed: int = 0
 ) -> AlertComparison:
-    """Fewer noise pages per day (paired over days) without losing an incident the baseline
-    paged for. Losing one is "worse" whatever the noise; fewer noise pages is "better" only
-    when the paired test says so."""
+    """Incidents first, then noise. Losing every page of an incident the baseline paged for
+    is "worse" whatever the noise; paging for one the baseline missed, losing none, is
+    "better" whatever the noise; otherwise fewer (more) noise pages per day is "better"
+    ("worse") only when the paired test over days says so."""
     if candidate.days != baseline.days or candidate.incidents != baseline.incidents:
         raise ValueError("the candidate and the baseline must be scored on the same period")
     lost = [k for k in candidate.incidents if baseline.covered[k] and not candidate.covered[k]]
@@ -208,6 +209,12 @@ def compare_alert_policies(
     if lost:
         verdict = "worse"
         reason = f"loses every page of {len(lost)} incident(s) the baseline paged for"
+    elif gained:
+        verdict = "better"
+        reason = (
+            f"pages for {len(gained)} incident(s) the baseline missed, loses none "
+            f"(noise pages per day: {noise_verdict})"
+        )
     elif noise_verdict == "worse":
         verdict, reason = "worse", "more noise pages per day (paired over days)"
     elif noise_verdict == "better":

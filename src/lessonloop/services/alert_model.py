@@ -55,10 +55,10 @@ from lessonloop.evaluation.alert_noise import (
     compare_alert_policies,
     score_alert_period,
 )
-from lessonloop.registry.artifacts import read_config
 from lessonloop.services import registry, signals
 from lessonloop.services.access import require
 from lessonloop.services.learning import payloads
+from lessonloop.services.model_exports import policy_of_version
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import alerts as alert_store
 from lessonloop.storage import incidents as incident_store
@@ -96,13 +96,17 @@ def alert_history(ws: Workspace) -> AlertHistory:
         alerts = alert_store.list_alerts(session=session)
         incidents = incident_store.list_incidents(session=session)
     firings = [
-        Firing(a.starts_at, a.ends_at, {"alertname": a.name, **a.labels}, a.incident_key)
+        Firing(
+            a.starts_at,
+            a.ends_at,
+            {"alertname": a.name, **a.labels},
+            a.incident_key,
+            a.fingerprint,
+        )
         for a in alerts
     ]
     spans = [
-        IncidentSpan(
-            i.key, i.started_at, i.resolved_at or i.mitigated_at, frozenset(i.services)
-        )
+        IncidentSpan(i.key, i.started_at, i.resolved_at or i.mitigated_at, frozenset(i.services))
         for i in incidents
     ]
     return AlertHistory(firings, link_alerts(firings, spans), spans)
@@ -129,16 +133,28 @@ def statements_before(
 
 def feedback_of(
     accepted: Mapping[SignalKind, list[SignalRead]],
+    incident_starts: Mapping[str, dt.datetime] | None = None,
 ) -> tuple[list[Prior], list[Inhibition]]:
     """Reviewers' statements the learner reads: verdicts and suppressions as priors,
-    correlation rules (and ``while_firing`` suppressions) as inhibitions."""
+    correlation rules (and ``while_firing`` suppressions) as inhibitions. A prior counts from
+    the start of the incident whose review made it (else from when the signal was stored)."""
+    starts = incident_starts or {}
     priors: list[Prior] = []
     rules: list[Inhibition] = []
+
+    def since(signal: SignalRead) -> dt.datetime:
+        key = signal.provenance.incident_key
+        return starts.get(key or "", signal.created_at)
+
     for signal, verdict in payloads(accepted, SignalKind.ALERT_VERDICT, AlertVerdictPayload):
         if verdict.verdict in (AlertVerdict.NOISE, AlertVerdict.DUPLICATE):
-            priors.append(Prior(tuple(verdict.matchers), relevant=False, signal_id=signal.id))
+            priors.append(
+                Prior(tuple(verdict.matchers), False, signal_id=signal.id, since=since(signal))
+            )
         elif verdict.verdict == AlertVerdict.ACTIONABLE:
-            priors.append(Prior(tuple(verdict.matchers), relevant=True, signal_id=signal.id))
+            priors.append(
+                Prior(tuple(verdict.matchers), True, signal_id=signal.id, since=since(signal))
+            )
     for signal, rule in payloads(accepted, SignalKind.SUPPRESSION_RULE, SuppressionRule):
         if rule.condition == "while_firing" and rule.while_firing:
             rules.append(
@@ -146,29 +162,12 @@ def feedback_of(
             )
             continue
         hours = frozenset(rule.hours_utc) if rule.condition == "time_of_day" else None
-        priors.append(Prior(tuple(rule.matchers), relevant=False, hours=hours, signal_id=signal.id))
+        priors.append(
+            Prior(tuple(rule.matchers), False, hours, signal_id=signal.id, since=since(signal))
+        )
     for signal, corr in payloads(accepted, SignalKind.CORRELATION_RULE, CorrelationRule):
         rules.append(Inhibition(tuple(corr.source), tuple(corr.target), 0, 0.0, signal.id))
     return priors, rules
-
-
-def policy_of_version(version: ModelVersionRead) -> AlertPolicy:
-    """A registered alert model's policy, read from its checked artifact."""
-    if version.task != ModelTask.ALERT_CORRELATION:
-        raise InputError(
-            f"model version {version.id} is a {version.task.value} model, not an "
-            "alert_correlation model",
-            field="version",
-        )
-    if not version.artifact_path or not version.artifact_hash:
-        raise InputError(f"model version {version.id} has no artifact", field="version")
-    config = read_config(Path(version.artifact_path), version.artifact_hash)
-    try:
-        return AlertPolicy.from_config(config)
-    except ValueError as exc:
-        raise InputError(
-            f"{version.artifact_path}/config.json: {exc}", field="config"
-        ) from exc
 
 
 def _champion(ws: Workspace) -> ModelVersionRead | None:
@@ -254,7 +253,7 @@ def _attribute(
     """Refit without each top insight's statements (and without each kind). Each effect is
     "without minus with": positive noise, pages or delay effects mean the statements lowered
     them; ``effect_incidents_covered`` counts holdout incidents they kept paging."""
-    priors, rules = feedback_of(accepted)
+    priors, rules = feedback_of(accepted, {i.key: i.start for i in history.incidents})
     used = {p.signal_id for p in priors} | {r.signal_id for r in rules}
     by_id = {s.id: s for group in accepted.values() for s in group if s.id in used}
     groups: dict[str, set[int]] = {}
@@ -305,23 +304,27 @@ def learn_alert_policy(
     ws: Workspace,
     *,
     holdout_days: float = 28.0,
-    max_incident_loss: float = 0.0,
+    holdout_start: dt.datetime | None = None,
+    suppress_below: float = 0.1,
     attribution_top: int = 5,
     seed: int = 0,
     progress: Progress | None = None,
 ) -> AlertLearnResult:
     """Extract, cut a signal set, learn on the alerts before the last ``holdout_days``, score
     the newest alerts against the champion alert model (else: every alert pages), register
-    the candidate and record the evaluation. Nothing is approved here."""
+    the candidate and record the evaluation. Nothing is approved here.
+
+    ``holdout_start`` fixes the cut instead (the holdout runs from it to the newest alert).
+    """
     require(ws, Permission.TRAIN, "train models")
     if not math.isfinite(holdout_days) or holdout_days <= 0:
         raise InputError("must be a positive number of days", field="holdout_days")
     if attribution_top < 0:
         raise InputError("must be 0 or more", field="attribution_top")
     try:
-        learner = AlertNoiseLearner(max_incident_loss=max_incident_loss)
+        learner = AlertNoiseLearner(suppress_below=suppress_below)
     except ValueError as exc:
-        raise InputError(str(exc), field="max_incident_loss") from exc
+        raise InputError(str(exc), field="suppress_below") from exc
     note = progress or (lambda _d, _n, _t: None)
     note("extract", 0, 5)
     signals.extract_all(ws)
@@ -335,7 +338,8 @@ def learn_alert_policy(
             field="alerts",
         )
     end = max(history.starts()) + dt.timedelta(seconds=1)
-    train_end = end - dt.timedelta(days=holdout_days)
+    train_end = holdout_start or end - dt.timedelta(days=holdout_days)
+    holdout_days = (end - train_end) / dt.timedelta(days=1)
     training = sum(f.start < train_end for f in history.firings)
     if training == 0 or training == len(history.firings):
         first = min(history.starts())
@@ -348,7 +352,7 @@ def learn_alert_policy(
     note("train", 1, 5)
     known = statements_before(accepted, history, train_end)
     held_back = sum(len(g) for g in accepted.values()) - sum(len(g) for g in known.values())
-    priors, rules = feedback_of(known)
+    priors, rules = feedback_of(known, {i.key: i.start for i in history.incidents})
     policy = _fit(learner, history, train_end, priors, rules)
     note("evaluate", 2, 5)
     champion = _champion(ws)
@@ -388,6 +392,7 @@ def learn_alert_policy(
                 training_start=min(history.starts()),
                 training_end=train_end,
                 config={
+                    "services": policy.services(),  # tier-1 services need two approvers
                     "suppressions": len(policy.suppressions),
                     "inhibitions": len(policy.inhibitions),
                     "threshold": policy.threshold,
@@ -555,9 +560,7 @@ def alert_noise_report(
             r["pages"],
             r["suppressed"],
             r["inhibited"],
-            tuple(
-                f"{n} x {why}" for why, n in sorted(r["why"].items(), key=lambda kv: -kv[1])[:3]
-            ),
+            tuple(f"{n} x {why}" for why, n in sorted(r["why"].items(), key=lambda kv: -kv[1])[:3]),
         )
         for (alertname, service), r in rows.items()
     ]

@@ -43,7 +43,8 @@ def _interval_plot(
                 fmt="o",
                 capsize=4,
                 color=colour,
-                label="static baseline" if who == "baseline"
+                label="static baseline"
+                if who == "baseline"
                 else "champion (static rules until a model is promoted)",
             )
         else:
@@ -82,6 +83,47 @@ def headline(report: dict[str, Any]) -> list[str]:
             f"{row['champion_version'] or 'static rules'})"
         )
     return lines
+
+
+def alert_headline(report: dict[str, Any]) -> list[str]:
+    """One line per quarter with an alert policy test, scored on the generator's truth:
+    noise pages per day with every alert paging, with the policy in use, and with the
+    candidate (learned on the quarters before, so this quarter is unseen)."""
+    lines = []
+    for row in report["quarters"]:
+        alerts = row.get("alerts")
+        if not alerts or "truth" not in alerts:
+            continue
+        t = alerts["truth"]
+        every, used, cand = t["every_alert_pages"], t["in_use"], t["candidate"]
+        lines.append(
+            f"{row['quarter']} alerts: noise pages/day {every['noise_pages_per_day']} (every "
+            f"alert pages) → {used['noise_pages_per_day']} (policy in use, incidents paged "
+            f"{used['incidents_covered']}/{used['incidents']}); candidate "
+            f"{alerts['candidate']} {cand['noise_pages_per_day']} "
+            f"({cand['incidents_covered']}/{cand['incidents']}): {alerts['decision']}"
+            + (", promoted" if alerts.get("promoted") else "")
+        )
+    return lines
+
+
+def _alert_rows(report: dict[str, Any]) -> list[list[Any]]:
+    rows = []
+    for row in report["quarters"]:
+        alerts = row.get("alerts")
+        if not alerts or "truth" not in alerts:
+            continue
+        t = alerts["truth"]
+        rows.append(
+            [row["quarter"]]
+            + [
+                f"{t[k]['noise_pages_per_day']} {t[k]['noise_pages_per_day_ci']} · "
+                f"{t[k]['incidents_covered']}/{t[k]['incidents']}"
+                for k in ("every_alert_pages", "in_use", "candidate")
+            ]
+            + [alerts["candidate"], alerts["decision"], alerts.get("promoted") or ""]
+        )
+    return rows
 
 
 def _table(headers: list[str], rows: list[list[Any]], cls: str = "") -> str:
@@ -183,6 +225,24 @@ def render_html(report: dict[str, Any]) -> str:
             ],
             insight_rows,
             "insights",
+        ),
+        "<h2>Alert noise (scored on the generator's truth)</h2>",
+        "<p>Noise pages per day [95% interval over days] · incidents paged, per quarter: "
+        "every alert paging, the alert policy in use, and the candidate learned on the "
+        "quarters before (this quarter is unseen). The learner never sees the truth: it learns "
+        "from the stored alerts, incidents and reviewers' signals (docs/alert-noise.md).</p>",
+        _table(
+            [
+                "quarter",
+                "every alert pages",
+                "policy in use",
+                "candidate",
+                "version",
+                "verdict",
+                "promoted",
+            ],
+            _alert_rows(report),
+            "alerts",
         ),
         "<h2>The learning programme</h2>",
         "<p>Every metric is defined in docs/programme.md (<code>lessonloop programme "

@@ -18,12 +18,14 @@ from typing import Any
 
 import yaml
 
+from lessonloop.alerting import AlertPolicy
 from lessonloop.demo import GeneratedOrg, generate_organisation
 from lessonloop.domain.enums import Decision, ModelTask, SignalKind, SignalStatus
 from lessonloop.domain.models import EvaluationCreate
 from lessonloop.domain.services import ServiceCreate
 from lessonloop.domain.signals import FailureModeLabel, label_words
 from lessonloop.services import catalog, importing, signals
+from lessonloop.services.demo_alerts import alert_quarter
 from lessonloop.services.demo_workspace import acting, staff
 from lessonloop.services.detection_eval import (
     LabelledIncident,
@@ -302,6 +304,7 @@ def _run_loop(
     rng = random.Random(seed)
     champion: tuple[int, Any, Any] | None = None  # (version id, trained detector, signals)
     candidate: tuple[int, Any, Any] | None = None
+    alert_champion: tuple[int, AlertPolicy] | None = None
     rows: list[dict[str, Any]] = []
     funnel_total = {"insights": 0, "proposed": 0, "accepted": 0, "rejected": 0}
     for index, quarter in enumerate(quarter_specs):
@@ -409,6 +412,11 @@ def _run_loop(
                 registry.reject_version(
                     ws, candidate[0], reason=f"shadow {label}: {verdict}", approver="demo-approver"
                 )
+        if index > 0:
+            # the alert policy learned from the quarters before, tested on this one
+            row["alerts"], alert_champion = alert_quarter(
+                ws, quarter, truth, alert_champion, log, seed=seed
+            )
         if index + 1 < len(quarter_specs):
             trained = train_metric_anomaly(ws, accepted, train_end=q_end, series=series)
             version = register_detector(
@@ -448,6 +456,7 @@ def _run_loop(
         "top_insights": top,
         "programme": _programme(ws, len(truth_incidents)),
         "champion_version": champion[0] if champion else None,
+        "alert_champion_version": alert_champion[0] if alert_champion else None,
         "task": ModelTask.METRIC_ANOMALY.value,
     }
     return DemoResult(report=report, sources=org, log=log)

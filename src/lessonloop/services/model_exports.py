@@ -38,7 +38,6 @@ from lessonloop.registry.rules_export import (
     render_rules_yaml,
 )
 from lessonloop.registry.shadow import Disagreement, disagreements
-from lessonloop.services.alert_model import policy_of_version
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import models as store
 from lessonloop.storage import series as series_store
@@ -48,6 +47,7 @@ __all__ = [
     "export_prometheus_rules",
     "export_alertmanager_config",
     "compare_decisions",
+    "policy_of_version",
 ]
 
 EXPORTABLE = (ModelStatus.APPROVED, ModelStatus.CHAMPION)
@@ -190,6 +190,23 @@ def _policy_rules(
                 )
             )
     return rules
+
+
+def policy_of_version(version: ModelVersionRead) -> AlertPolicy:
+    """A registered alert model's policy, read from its checked artifact."""
+    if version.task != ModelTask.ALERT_CORRELATION:
+        raise InputError(
+            f"model version {version.id} is a {version.task.value} model, not an "
+            "alert_correlation model",
+            field="version",
+        )
+    if not version.artifact_path or not version.artifact_hash:
+        raise InputError(f"model version {version.id} has no artifact", field="version")
+    config = read_config(Path(version.artifact_path), version.artifact_hash)
+    try:
+        return AlertPolicy.from_config(config)
+    except ValueError as exc:
+        raise InputError(f"{version.artifact_path}/config.json: {exc}", field="config") from exc
 
 
 def _learned_rules(version: ModelVersionRead) -> list[LearnedRule]:

@@ -33,14 +33,16 @@ def test_counts_rates_coverage_and_delay() -> None:
     assert score.as_dict()["incidents_covered"] == 2
 
 
-def test_losing_an_incident_is_worse_whatever_the_noise() -> None:
+def test_incidents_come_before_noise() -> None:
     everything = score_alert_period(STARTS, [True] * 7, LINKS, T0, at(4))
     quiet = score_alert_period(
         STARTS, [False, False, False, False, True, False, False], LINKS, T0, at(4)
     )
     found = compare_alert_policies(quiet, everything)
     assert found.verdict == "worse" and found.lost_incidents == ["A"]
-    assert compare_alert_policies(everything, quiet).gained_incidents == ["A"]
+    found = compare_alert_policies(everything, quiet)
+    assert found.gained_incidents == ["A"] and found.verdict == "better"
+    assert "missed" in found.reason and found.noise_verdict == "not distinguishable"
 
 
 def test_fewer_noise_pages_are_better_only_when_the_days_say_so() -> None:
