@@ -20,6 +20,7 @@ from lessonloop.domain.signals import (
     Matcher,
     SignalCreate,
     SignalProvenance,
+    SuppressionRule,
 )
 from lessonloop.errors import InputError
 from lessonloop.services import registry
@@ -127,7 +128,7 @@ def test_learning_pages_less_for_nothing_and_keeps_every_incident(workspace) -> 
     groups = {a["group"]: a for a in result.attribution}
     assert {"every alert_verdict signal", "every correlation_rule signal"} <= set(groups)
     # without the correlation rule the symptom is still inhibited by the learned rule
-    assert groups["every correlation_rule signal"]["effect_incidents_covered"] == 0
+    assert groups["every correlation_rule signal"]["incidents_kept_paging"] == 0
 
 
 def test_the_cli_runs_the_gate_replays_and_ships_what_was_tested(workspace, tmp_path) -> None:
@@ -137,7 +138,13 @@ def test_the_cli_runs_the_gate_replays_and_ships_what_was_tested(workspace, tmp_
     )
     assert refused.exit_code == 2 and "--profile do not apply" in refused.output
     ran = invoke_cli(
-        workspace, "learn", "--task", "alert-correlation", "--holdout-days", "21", "--json",
+        workspace,
+        "learn",
+        "--task",
+        "alert-correlation",
+        "--holdout-days",
+        "21",
+        "--json",
         actor="t",
     )
     assert ran.exit_code == 0, ran.output
@@ -145,13 +152,18 @@ def test_the_cli_runs_the_gate_replays_and_ships_what_was_tested(workspace, tmp_
     assert out["task"] == "alert-correlation" and out["decision"] == "better"
     assert out["candidate_metrics"]["noise_pages_per_day"] == 0
     candidate = out["candidate"]
-    assert invoke_cli(workspace, "models", "approve", str(candidate), "--reason", "quiet nights",
-                      actor="ana").exit_code == 0
+    assert (
+        invoke_cli(
+            workspace, "models", "approve", str(candidate), "--reason", "quiet nights", actor="ana"
+        ).exit_code
+        == 0
+    )
     assert invoke_cli(workspace, "models", "promote", str(candidate), actor="ana").exit_code == 0
     report = invoke_cli(workspace, "alerts", "noise", "--json", actor="t")
     assert report.exit_code == 0, report.output
     found = json.loads(report.output)
     assert found["policy"] == f"champion {candidate}"
+    assert found["includes_training_history"] is True and found["trained_until"]
     disk = next(f for f in found["families"] if f["alertname"] == "DiskSpaceHigh")
     assert (disk["firings"], disk["pages"], disk["suppressed"]) == (DAYS, 0, DAYS)
     assert found["period"]["incidents_covered"] == found["period"]["incidents"] == 10
@@ -159,19 +171,23 @@ def test_the_cli_runs_the_gate_replays_and_ships_what_was_tested(workspace, tmp_
     assert exported.exit_code == 0, exported.output
     config = yaml.safe_load(exported.output)
     assert config["route"]["routes"][0]["matchers"] == [
-        'alertname="DiskSpaceHigh"', 'service="batch"'
+        'alertname="DiskSpaceHigh"',
+        'service="batch"',
     ]
     assert config["time_intervals"][0]["time_intervals"][0]["times"] == [
         {"start_time": "00:00", "end_time": "04:00"}
     ]
-    assert {"source_matchers": ['alertname="HighErrorRate"'],
-            "target_matchers": ['alertname="HighLatency"']} in config["inhibit_rules"]
+    assert {
+        "source_matchers": ['alertname="HighErrorRate"'],
+        "target_matchers": ['alertname="HighLatency"'],
+    } in config["inhibit_rules"]
     assert "belonged to an incident 0 times" in exported.output
     amtool = require_tool("amtool")
     path = tmp_path / "alertmanager.yml"
     path.write_text(exported.output)
-    check = subprocess.run([amtool, "check-config", str(path)], capture_output=True, text=True,
-                           check=False)
+    check = subprocess.run(
+        [amtool, "check-config", str(path)], capture_output=True, text=True, check=False
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     # the next candidate is compared with the champion, not with "every alert pages"
     again = learn_alert_policy(workspace, holdout_days=21)
@@ -202,8 +218,51 @@ def test_what_reviewers_said_about_holdout_incidents_is_not_learned(workspace) -
     assert again.policy["suppressions"] == plain.policy["suppressions"]
     version = registry.show_version(workspace, again.candidate_id)
     assert late not in version.version.config["signals_used"]
-    assert "1 about later incidents held back" in version.evaluations[-1].split[
-        "training_statements"]
+    assert (
+        "1 alert statements about later incidents held back"
+        in version.evaluations[-1].split["training_statements"]
+    )
+
+
+def test_maintenance_and_expired_suppressions_are_read_as_the_export_renders_them(
+    workspace,
+) -> None:
+    seed(workspace, verdicts=False)
+    disk = [Matcher(label="alertname", value="DiskSpaceHigh")]
+    with workspace.transaction() as session:
+        maintenance = _accept(
+            session, SuppressionRule(matchers=disk, condition="maintenance"), "INC-3"
+        )
+        _accept(
+            session,
+            SuppressionRule(
+                matchers=disk,
+                condition="while_firing",
+                while_firing=[Matcher(label="alertname", value="Compaction")],
+                expires_at=T0 + dt.timedelta(days=1),
+            ),
+            "INC-10",
+        )
+    result = learn_alert_policy(workspace, holdout_days=21, attribution_top=0)
+    rules = [(r["source"], r["signal_id"]) for r in result.policy["inhibitions"]]
+    assert (
+        [{"label": "alertname", "op": "=", "value": "LessonloopMaintenance"}],
+        maintenance,
+    ) in rules
+    assert not any(r[0][0]["value"] == "Compaction" for r in rules)  # expired
+
+
+def test_a_holdout_without_incidents_gets_no_verdict(workspace) -> None:
+    seed(workspace)
+    with workspace.transaction() as session:
+        for day in range(DAYS, DAYS + 30):  # a quiet month: the disk alert only
+            alert_store.upsert(
+                _alert("DiskSpaceHigh", "batch", T0 + dt.timedelta(days=day, hours=2)),
+                session=session,
+            )
+    result = learn_alert_policy(workspace, holdout_days=25, attribution_top=0)
+    assert result.candidate.incidents == []
+    assert result.decision == "not distinguishable" and "no incident" in result.reason
 
 
 def test_bad_requests_name_the_field_and_register_nothing(workspace) -> None:

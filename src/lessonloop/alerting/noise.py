@@ -38,9 +38,10 @@ Example::
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,9 +93,12 @@ class Prior:
     hours: frozenset[int] | None = None
     signal_id: int | None = None
     since: dt.datetime | None = None  # when it was said; None: before any alert
+    until: dt.datetime | None = None  # it covers alerts that start before this (expiry)
 
     def covers(self, firing: Firing) -> bool:
         if self.hours is not None and firing.start.hour not in self.hours:
+            return False
+        if self.until is not None and firing.start >= self.until:
             return False
         labels = dict(firing.labels)
         return all(m.matches(labels) for m in self.matchers)
@@ -113,15 +117,38 @@ class Suppression:
     signal_ids: tuple[int, ...] = ()
 
     def covers(self, firing: Firing) -> bool:
-        return family_of(firing.labels) == (self.alertname, self.service) and (
-            firing.start.hour in self.hours
-        )
+        """Alertmanager mutes notifications, not alerts: an alert that started in the muted
+        hours but is still firing when they end pages then. A whole-day suppression (a
+        silent route) always covers; otherwise the alert must be known to end in time."""
+        if family_of(firing.labels) != (self.alertname, self.service):
+            return False
+        if firing.start.hour not in self.hours:
+            return False
+        if len(self.hours) == 24:
+            return True
+        return firing.end is not None and firing.end <= self.muted_until(firing.start)
+
+    def muted_until(self, when: dt.datetime) -> dt.datetime:
+        """The end of the muted stretch that contains ``when`` (which must be muted)."""
+        hours = set(self.hours)
+        edge = when.replace(minute=0, second=0, microsecond=0)
+        while edge.hour in hours:
+            edge += dt.timedelta(hours=1)
+        return edge
+
+    def hour_text(self) -> str:
+        """``00-04, 12-16 h UTC``."""
+        spans: list[list[int]] = []
+        for hour in sorted(self.hours):
+            if spans and spans[-1][1] == hour:
+                spans[-1][1] = hour + 1
+            else:
+                spans.append([hour, hour + 1])
+        return ", ".join(f"{a:02d}-{b:02d}" for a, b in spans) + " h UTC"
 
     def matchers(self) -> list[Matcher]:
-        out = [Matcher(label="alertname", value=self.alertname)]
-        if self.service:
-            out.append(Matcher(label="service", value=self.service))
-        return out
+        """``service=""`` for a family without the label: Alertmanager reads it as absent."""
+        return _family_matchers((self.alertname, self.service))
 
 
 @dataclass(frozen=True)
@@ -143,12 +170,38 @@ class Inhibition:
         return all(m.matches(plain) for m in self.source)
 
 
+class _RuleIndex:
+    """Which rules a label set is the source and the target of, computed once per label set
+    (histories repeat a few hundred label sets many thousand times)."""
+
+    def __init__(self, rules: Sequence[Inhibition]) -> None:
+        self.rules = list(rules)
+        self._seen: dict[tuple[tuple[str, str], ...], tuple[frozenset[int], frozenset[int]]] = {}
+
+    def roles(self, labels: Mapping[str, str]) -> tuple[frozenset[int], frozenset[int]]:
+        key = tuple(sorted(labels.items()))
+        found = self._seen.get(key)
+        if found is None:
+            plain = dict(labels)
+            found = (
+                frozenset(
+                    n for n, r in enumerate(self.rules) if all(m.matches(plain) for m in r.source)
+                ),
+                frozenset(
+                    n for n, r in enumerate(self.rules) if all(m.matches(plain) for m in r.target)
+                ),
+            )
+            self._seen[key] = found
+        return found
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """What the policy did with one firing, and why."""
+    """What the policy did with one firing, and why (``rule``: the inhibition's index)."""
 
     kept: bool
     reason: str = ""
+    rule: int | None = None
 
 
 KEPT = Verdict(True)
@@ -213,7 +266,7 @@ class AlertPolicy:
                 return Verdict(
                     False,
                     f"suppressed: {rule.alertname}/{rule.service or '-'} at "
-                    f"{rule.hours[0]:02d}-{rule.hours[-1] + 1:02d} h UTC belonged to an "
+                    f"{rule.hour_text()} belonged to an "
                     f"incident {rule.relevant} times in {rule.firings} "
                     f"(P = {rule.p_relevant:.3f})",
                 )
@@ -411,17 +464,24 @@ class AlertNoiseLearner:
         self, firings: Sequence[Firing], priors: Sequence[Prior]
     ) -> list[tuple[Prior, dict[Key, float]]]:
         """Each statement's pseudo-firings per key: weight x the share of the key's training
-        firings it covers."""
-        by_key: defaultdict[Key, list[Firing]] = defaultdict(list)
+        firings it covers. Firings are grouped by (key, labels, hour, before/after each
+        expiry) first: a history repeats a few hundred label sets many thousand times."""
+        expiries = sorted({p.until for p in priors if p.until is not None})
+        groups: defaultdict[Key, Counter[tuple[Any, ...]]] = defaultdict(Counter)
+        examples: dict[tuple[Any, ...], Firing] = {}
         for firing in firings:
-            by_key[(family_of(firing.labels), _bucket(firing.start))].append(firing)
+            era = bisect.bisect_right(expiries, firing.start)
+            shape = (tuple(sorted(firing.labels.items())), firing.start.hour, era)
+            groups[(family_of(firing.labels), _bucket(firing.start))][shape] += 1
+            examples.setdefault(shape, firing)
+        totals = {key: sum(shapes.values()) for key, shapes in groups.items()}
         out = []
         for prior in priors:
             weights = {}
-            for key, members in by_key.items():
-                share = sum(prior.covers(f) for f in members) / len(members)
-                if share > 0:
-                    weights[key] = self.verdict_weight * share
+            for key, shapes in groups.items():
+                covered = sum(n for shape, n in shapes.items() if prior.covers(examples[shape]))
+                if covered:
+                    weights[key] = self.verdict_weight * covered / totals[key]
             out.append((prior, weights))
         return out
 
@@ -443,12 +503,18 @@ class AlertNoiseLearner:
     # -- inhibitions ---------------------------------------------------------------------
 
     def _learned_inhibitions(
-        self, firings: Sequence[Firing], incident_of: Sequence[str | None]
+        self,
+        firings: Sequence[Firing],
+        incident_of: Sequence[str | None],
+        given: set[tuple[Family, Family]],
     ) -> list[Inhibition]:
+        """Source -> target rules from co-occurrence (strongest first), never the reverse of
+        a rule already kept or ``given`` (reviewers' rules between exact families)."""
         window = dt.timedelta(minutes=self.inhibit_window_minutes)
         order = sorted(range(len(firings)), key=lambda i: firings[i].start)
         co: defaultdict[tuple[Family, Family], int] = defaultdict(int)
         safe: defaultdict[tuple[Family, Family], int] = defaultdict(int)
+        shared: defaultdict[tuple[Family, Family], int] = defaultdict(int)
         seen: defaultdict[Family, int] = defaultdict(int)
         active: list[int] = []
         for index in order:
@@ -466,14 +532,22 @@ class AlertNoiseLearner:
             for source, same in sources.items():
                 co[(source, target)] += 1
                 safe[(source, target)] += int(same)
+                shared[(source, target)] += int(same and incident_of[index] is not None)
             active.append(index)
         rules = []
-        for (source, target), count in sorted(co.items()):
+        by_support = sorted(co.items(), key=lambda kv: (-kv[1], kv[0]))
+        kept: set[tuple[Family, Family]] = set()
+        for (source, target), count in by_support:
             confidence = count / seen[target]
             if count < self.min_support or confidence < self.min_confidence:
                 continue
             if safe[(source, target)] < count:
                 continue  # the target once belonged to an incident the source did not
+            if shared[(source, target)] == 0:
+                continue  # never seen together in an incident: nothing shows it is safe
+            if (target, source) in kept or (target, source) in given:
+                continue  # the reverse rule exists: together they would silence both
+            kept.add((source, target))
             rules.append(
                 Inhibition(
                     tuple(_family_matchers(source)),
@@ -482,7 +556,7 @@ class AlertNoiseLearner:
                     confidence,
                 )
             )
-        return rules
+        return sorted(rules, key=_rule_key)
 
     # -- fitting -------------------------------------------------------------------------
 
@@ -505,9 +579,10 @@ class AlertNoiseLearner:
         inhibitions = list(rules)
         if self.learn_inhibitions:
             known = {_rule_key(r) for r in inhibitions}
+            given = {pair for r in inhibitions if (pair := _family_pair(r)) is not None}
             inhibitions += [
                 r
-                for r in self._learned_inhibitions(firings, incident_of)
+                for r in self._learned_inhibitions(firings, incident_of, given)
                 if _rule_key(r) not in known
             ]
         online = self._prequential(firings, keys, incident_of, said)
@@ -521,29 +596,62 @@ class AlertNoiseLearner:
             if not prior.relevant and prior.signal_id is not None:
                 for key in weights:
                     noise_said[key].add(prior.signal_id)
-        suppressions = []
-        for key in sorted(counts.n):
-            p = self._p(counts, pseudo, key)
-            if (
-                p < self.suppress_below
-                and self._evidence(counts, pseudo, key) >= self.min_evidence
-                and key not in protected
-            ):
-                (name, service), bucket = key
-                suppressions.append(
-                    Suppression(
-                        name,
-                        service,
-                        _hours_of(bucket),
-                        p,
-                        int(counts.n[key]),
-                        int(counts.r[key]),
-                        tuple(sorted(noise_said.get(key, ()))),
+
+        def suppressions() -> list[Suppression]:
+            out = []
+            for key in sorted(counts.n):
+                p = self._p(counts, pseudo, key)
+                if (
+                    p < self.suppress_below
+                    and self._evidence(counts, pseudo, key) >= self.min_evidence
+                    and key not in protected
+                ):
+                    (name, service), bucket = key
+                    out.append(
+                        Suppression(
+                            name,
+                            service,
+                            _hours_of(bucket),
+                            p,
+                            int(counts.n[key]),
+                            int(counts.r[key]),
+                            tuple(sorted(noise_said.get(key, ()))),
+                        )
                     )
-                )
+            return _merge_days(out)
+
+        # The policy that ships, replayed on its own training history, must page for every
+        # incident: protect the first silenced alert of any incident it loses (or drop the
+        # learned rule that inhibited it) until none is lost.
+        incidents = {k for k in incident_of if k is not None}
+        dropped: list[Inhibition] = []
+        for _ in range(len(incidents) + 1):
+            policy = AlertPolicy(
+                suppressions(), inhibitions, self.suppress_below, self.inhibit_window_minutes
+            )
+            verdicts = policy.decide(firings)
+            lost = incidents - {
+                k for k, v in zip(incident_of, verdicts, strict=True) if v.kept and k
+            }
+            changed = False
+            culprits: set[int] = set()
+            for key, link, verdict in zip(keys, incident_of, verdicts, strict=True):
+                if link not in lost:
+                    continue
+                lost.discard(link)  # its first alert decides
+                if verdict.rule is None and key not in protected:
+                    protected[key] = link
+                    changed = True
+                elif verdict.rule is not None and inhibitions[verdict.rule].signal_id is None:
+                    culprits.add(verdict.rule)  # a learned rule; reviewers' rules stay
+            for rule in sorted(culprits, reverse=True):
+                dropped.append(inhibitions.pop(rule))
+                changed = True
+            if not changed:
+                break
         linked = [k for k in incident_of if k is not None]
         return AlertPolicy(
-            _merge_days(suppressions),
+            policy.suppressions,
             inhibitions,
             self.suppress_below,
             self.inhibit_window_minutes,
@@ -556,6 +664,10 @@ class AlertNoiseLearner:
                 "end": firings[-1].start.isoformat() if firings else None,
                 "reviewer_statements": len(priors),
                 "reviewer_rules": len(rules),
+                "dropped_inhibitions": [
+                    {"source": _matcher_dump(r.source), "target": _matcher_dump(r.target)}
+                    for r in dropped
+                ],
                 "protected": [
                     {
                         "alertname": name,
@@ -637,42 +749,67 @@ class AlertNoiseLearner:
         return protected
 
 
-def _inhibition(
-    firing: Firing, inhibitions: Sequence[Inhibition], paging: list[tuple[dt.datetime, Firing]]
-) -> Verdict | None:
-    for number, rule in enumerate(inhibitions):
-        if not rule.is_target(firing.labels):
-            continue
-        for _, source in paging:
-            if rule.is_source(source.labels):
-                return Verdict(
-                    False,
-                    f"inhibited by rule {number}: {source.labels.get('alertname', '?')}/"
-                    f"{source.labels.get('service', '-')} was already paging",
-                )
-    return None
-
-
 def _run(
     firings: Sequence[Firing],
     suppression: Callable[[int, Firing], Verdict | None],
     inhibitions: Sequence[Inhibition],
     window_minutes: float,
 ) -> list[Verdict]:
-    """Replay firings in start order: suppressions first, then inhibition by alerts that are
-    paging (kept, and still firing: until their end, else ``window_minutes`` after start)."""
+    """Replay firings in start order as Alertmanager would: a suppressed alert does not page;
+    an alert matching a rule's target does not page while any alert matching its source is
+    firing (paged, suppressed or inhibited alike: Alertmanager inhibits on every firing
+    alert), except that an alert matching both sides is not inhibited by another that does
+    too. Alerts that start together see each other. An alert fires until its end, else
+    ``window_minutes`` after its start."""
     window = dt.timedelta(minutes=window_minutes)
+    index = _RuleIndex(inhibitions)
     order = sorted(range(len(firings)), key=lambda i: firings[i].start)
     verdicts: list[Verdict] = [KEPT] * len(firings)
-    paging: list[tuple[dt.datetime, Firing]] = []
-    for index in order:
-        firing = firings[index]
-        paging = [(until, f) for until, f in paging if until > firing.start]
-        verdict = suppression(index, firing) or _inhibition(firing, inhibitions, paging) or KEPT
-        verdicts[index] = verdict
-        if verdict.kept:
-            paging.append((_firing_until(firing, window), firing))
+    active: list[tuple[dt.datetime, int, frozenset[int], frozenset[int]]] = []
+    position = 0
+    while position < len(order):
+        now = firings[order[position]].start
+        group = []
+        while position < len(order) and firings[order[position]].start == now:
+            group.append(order[position])
+            position += 1
+        active = [a for a in active if a[0] > now]
+        for i in group:
+            source_of, target_of = index.roles(firings[i].labels)
+            active.append((_firing_until(firings[i], window), i, source_of, target_of))
+        for i in group:
+            firing = firings[i]
+            verdict = suppression(i, firing)
+            if verdict is None:
+                verdict = _inhibited(firing, i, firings, index, active)
+            verdicts[i] = verdict or KEPT
     return verdicts
+
+
+def _inhibited(
+    firing: Firing,
+    me: int,
+    firings: Sequence[Firing],
+    index: _RuleIndex,
+    active: Sequence[tuple[dt.datetime, int, frozenset[int], frozenset[int]]],
+) -> Verdict | None:
+    source_of, target_of = index.roles(firing.labels)
+    if not target_of:
+        return None
+    for _, other, other_source, other_target in active:
+        if other == me:
+            continue
+        for rule in sorted(other_source & target_of):
+            if rule in source_of and rule in other_target:
+                continue  # both match both sides of this rule
+            labels = firings[other].labels
+            return Verdict(
+                False,
+                f"inhibited by rule {rule}: {labels.get('alertname', '?')}/"
+                f"{labels.get('service', '-')} was firing",
+                rule,
+            )
+    return None
 
 
 def _flagged(suppressed: Sequence[bool]) -> Callable[[int, Firing], Verdict | None]:
@@ -682,6 +819,28 @@ def _flagged(suppressed: Sequence[bool]) -> Callable[[int, Firing], Verdict | No
     return suppression
 
 
+def _family_pair(rule: Inhibition) -> tuple[Family, Family] | None:
+    """(source family, target family) of a rule written as exact alertname/service
+    matchers, else None."""
+
+    def family(side: tuple[Matcher, ...]) -> Family | None:
+        exact = {m.label: m.value for m in side if m.op == "="}
+        if (
+            len(exact) != len(side)
+            or "alertname" not in exact
+            or set(exact)
+            - {
+                "alertname",
+                "service",
+            }
+        ):
+            return None
+        return (exact["alertname"], exact.get("service", ""))
+
+    source, target = family(rule.source), family(rule.target)
+    return None if source is None or target is None else (source, target)
+
+
 def _rule_key(rule: Inhibition) -> tuple[tuple[tuple[str, str, str], ...], ...]:
     return tuple(
         tuple((m.label, m.op, m.value) for m in side) for side in (rule.source, rule.target)
@@ -689,11 +848,10 @@ def _rule_key(rule: Inhibition) -> tuple[tuple[tuple[str, str, str], ...], ...]:
 
 
 def _family_matchers(family: Family) -> list[Matcher]:
+    """Both labels, always: ``service=""`` matches an alert without the label (as in
+    Alertmanager), so a family without a service never silences one with a service."""
     name, service = family
-    out = [Matcher(label="alertname", value=name)]
-    if service:
-        out.append(Matcher(label="service", value=service))
-    return out
+    return [Matcher(label="alertname", value=name), Matcher(label="service", value=service)]
 
 
 def _merge_days(suppressions: list[Suppression]) -> list[Suppression]:

@@ -26,23 +26,30 @@ def noise(
     ] = None,
     since: Annotated[str | None, typer.Option(help="From this date or time (UTC).")] = None,
     until: Annotated[str | None, typer.Option(help="Before this date or time (UTC).")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="Families to show.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, help="Families in the table (--json has all).")] = 20,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Per alert family: firings, how many belonged to an incident, pages under the policy,
     and why the others did not page. Noisiest families first."""
-    name, rows, score = alert_noise_report(
+    report = alert_noise_report(
         workspace(),
         version_id=version,
         since=moment(since, "--since"),
         until=moment(until, "--until"),
     )
+    name, rows, score = report.policy, report.families, report.period
+    start = moment(since, "--since")
+    learned_here = report.trained_until is not None and (
+        start is None or start < report.trained_until
+    )
     if as_json:
         print_json(
             {
                 "policy": name,
-                "families": [r.as_dict() for r in rows],
+                "families": [r.as_dict() for r in rows],  # all of them: --limit is for the table
                 "period": score.as_dict() if score else None,
+                "trained_until": report.trained_until.isoformat() if report.trained_until else None,
+                "includes_training_history": learned_here,
             }
         )
         return
@@ -81,3 +88,9 @@ def noise(
         f"incidents paged {period['incidents_covered']} of {period['incidents']}"
         + (f" (showing {limit} of {len(rows)} families)" if len(rows) > limit else "")
     )
+    if learned_here and report.trained_until is not None:
+        console.print(
+            f"[yellow]note:[/] the policy learned from the alerts before "
+            f"{report.trained_until:%Y-%m-%d}; use --since {report.trained_until:%Y-%m-%d} to "
+            "see only alerts it had not seen"
+        )

@@ -304,14 +304,15 @@ def _learn_alert_policy(
     for line in result.notes:
         console.print(f"[yellow]note:[/] {line}")
     print_table(
-        "What taught it (ablation: without the statements minus with them)",
-        ["insight", "signals", "noise pages/day", "incidents kept", "added delay (min)"],
+        "What taught it (ablation: noise and delay without the statements minus with them)",
+        ["insight", "signals", "noise pages/day", "incidents they kept paging",
+         "added delay (min)"],
         [
             (
                 a["group"],
                 len(a["signals"]),
                 a["effect_noise_pages_per_day"],
-                a["effect_incidents_covered"],
+                a["incidents_kept_paging"],
                 a["effect_added_delay_minutes"],
             )
             for a in result.attribution

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.stats import binomtest
 
 from lessonloop.evaluation.bootstrap import bootstrap_interval, paired_comparison
 
@@ -169,11 +170,20 @@ def _intervals(
     return {
         "noise": _interval(list(score.noise_per_day), seed, resamples),
         "pages": _interval(list(score.pages_per_day_values), seed, resamples),
-        "coverage": _interval([float(score.covered[k]) for k in score.incidents], seed, resamples),
+        "coverage": _exact_share(sum(score.covered.values()), len(score.incidents)),
         "per_incident": _interval(
             [float(score.pages_by_incident[k]) for k in score.incidents], seed, resamples
         ),
     }
+
+
+def _exact_share(hits: int, total: int) -> tuple[float, float] | None:
+    """Clopper-Pearson 95% interval of a share: 5 of 5 incidents paged is [0.48, 1], not the
+    [1, 1] a bootstrap of five ones would claim."""
+    if total == 0:
+        return None
+    found = binomtest(hits, total).proportion_ci(confidence_level=0.95, method="exact")
+    return (float(found.low), float(found.high))
 
 
 @dataclass(frozen=True)
@@ -191,10 +201,10 @@ class AlertComparison:
 def compare_alert_policies(
     candidate: AlertPeriodScore, baseline: AlertPeriodScore, *, seed: int = 0
 ) -> AlertComparison:
-    """Incidents first, then noise. Losing every page of an incident the baseline paged for
-    is "worse" whatever the noise; paging for one the baseline missed, losing none, is
-    "better" whatever the noise; otherwise fewer (more) noise pages per day is "better"
-    ("worse") only when the paired test over days says so."""
+    """Incidents first, then noise; without a holdout incident, no verdict. Losing every
+    page of an incident the baseline paged for is "worse" whatever the noise; paging for one
+    the baseline missed, losing none, is "better" whatever the noise; otherwise fewer (more)
+    noise pages per day is "better" ("worse") only when the paired test over days says so."""
     if candidate.days != baseline.days or candidate.incidents != baseline.incidents:
         raise ValueError("the candidate and the baseline must be scored on the same period")
     lost = [k for k in candidate.incidents if baseline.covered[k] and not candidate.covered[k]]
@@ -206,7 +216,13 @@ def compare_alert_policies(
         noise_verdict, p_value = test.verdict, test.p_value
     else:
         noise_verdict, p_value = "not distinguishable", 1.0
-    if lost:
+    if not candidate.incidents:
+        verdict = "not distinguishable"
+        reason = (
+            "no incident in the holdout had an alert: nothing shows the candidate would still "
+            f"page for one (noise pages per day: {noise_verdict})"
+        )
+    elif lost:
         verdict = "worse"
         reason = f"loses every page of {len(lost)} incident(s) the baseline paged for"
     elif gained:

@@ -35,6 +35,7 @@ from lessonloop.alerting import (
     link_alerts,
 )
 from lessonloop.domain.access import Permission
+from lessonloop.domain.common import utc_now
 from lessonloop.domain.enums import AlertVerdict, Decision, ModelStatus, ModelTask, SignalKind
 from lessonloop.domain.models import (
     EvaluationCreate,
@@ -46,6 +47,7 @@ from lessonloop.domain.models import (
 from lessonloop.domain.signals import (
     AlertVerdictPayload,
     CorrelationRule,
+    Matcher,
     SignalRead,
     SuppressionRule,
 )
@@ -55,6 +57,7 @@ from lessonloop.evaluation.alert_noise import (
     compare_alert_policies,
     score_alert_period,
 )
+from lessonloop.registry.alertmanager_export import MAINTENANCE_ALERT
 from lessonloop.services import registry, signals
 from lessonloop.services.access import require
 from lessonloop.services.learning import payloads
@@ -67,6 +70,7 @@ __all__ = [
     "AlertHistory",
     "AlertLearnResult",
     "FamilyRow",
+    "NoiseReport",
     "alert_history",
     "alert_noise_report",
     "feedback_of",
@@ -76,6 +80,7 @@ __all__ = [
 
 Progress = Callable[[str, int, int], None]
 NO_MODEL = "every alert pages"
+ALERT_KINDS = (SignalKind.ALERT_VERDICT, SignalKind.SUPPRESSION_RULE, SignalKind.CORRELATION_RULE)
 
 
 @dataclass(frozen=True)
@@ -134,11 +139,17 @@ def statements_before(
 def feedback_of(
     accepted: Mapping[SignalKind, list[SignalRead]],
     incident_starts: Mapping[str, dt.datetime] | None = None,
+    *,
+    now: dt.datetime | None = None,
 ) -> tuple[list[Prior], list[Inhibition]]:
     """Reviewers' statements the learner reads: verdicts and suppressions as priors,
     correlation rules (and ``while_firing`` suppressions) as inhibitions. A prior counts from
-    the start of the incident whose review made it (else from when the signal was stored)."""
+    the start of the incident whose review made it (else from when the signal was stored), and
+    a suppression until it expires. ``maintenance`` and ``while_firing`` suppressions are
+    inhibitions (their source: ``LessonloopMaintenance``, or the ``while_firing`` matchers),
+    left out once expired at ``now``."""
     starts = incident_starts or {}
+    now = now or utc_now()
     priors: list[Prior] = []
     rules: list[Inhibition] = []
 
@@ -156,14 +167,28 @@ def feedback_of(
                 Prior(tuple(verdict.matchers), True, signal_id=signal.id, since=since(signal))
             )
     for signal, rule in payloads(accepted, SignalKind.SUPPRESSION_RULE, SuppressionRule):
-        if rule.condition == "while_firing" and rule.while_firing:
-            rules.append(
-                Inhibition(tuple(rule.while_firing), tuple(rule.matchers), 0, 0.0, signal.id)
+        if rule.condition in ("while_firing", "maintenance"):
+            # an inhibition, as the signal export renders it; one that has expired is gone
+            if rule.expires_at is not None and rule.expires_at <= now:
+                continue
+            source = (
+                tuple(rule.while_firing)
+                if rule.condition == "while_firing"
+                else (Matcher(label="alertname", value=MAINTENANCE_ALERT),)
             )
+            if source:
+                rules.append(Inhibition(source, tuple(rule.matchers), 0, 0.0, signal.id))
             continue
         hours = frozenset(rule.hours_utc) if rule.condition == "time_of_day" else None
         priors.append(
-            Prior(tuple(rule.matchers), False, hours, signal_id=signal.id, since=since(signal))
+            Prior(
+                tuple(rule.matchers),
+                False,
+                hours,
+                signal_id=signal.id,
+                since=since(signal),
+                until=rule.expires_at,
+            )
         )
     for signal, corr in payloads(accepted, SignalKind.CORRELATION_RULE, CorrelationRule):
         rules.append(Inhibition(tuple(corr.source), tuple(corr.target), 0, 0.0, signal.id))
@@ -201,7 +226,6 @@ class AlertLearnResult:
 def _train_links(history: AlertHistory, train_end: dt.datetime) -> list[str | None]:
     """Links as they were known at ``train_end``: incidents that started later are unknown."""
     known = {i.key for i in history.incidents if i.start < train_end}
-    known |= {f.incident_key for f in history.firings if f.incident_key and f.start < train_end}
     return [k if k in known else None for k in history.links]
 
 
@@ -250,9 +274,10 @@ def _attribute(
     top: int,
     seed: int,
 ) -> list[dict[str, Any]]:
-    """Refit without each top insight's statements (and without each kind). Each effect is
-    "without minus with": positive noise, pages or delay effects mean the statements lowered
-    them; ``effect_incidents_covered`` counts holdout incidents they kept paging."""
+    """Refit without each top insight's statements (and without each kind). Each ``effect_``
+    is "without minus with": positive noise, pages or delay effects mean the statements
+    lowered them. ``incidents_kept_paging`` is "with minus without": holdout incidents that
+    page only because of the statements (negative: incidents they cost)."""
     priors, rules = feedback_of(accepted, {i.key: i.start for i in history.incidents})
     used = {p.signal_id for p in priors} | {r.signal_id for r in rules}
     by_id = {s.id: s for group in accepted.values() for s in group if s.id in used}
@@ -264,8 +289,7 @@ def _attribute(
         )
         groups.setdefault(name, set()).add(signal.id)
     chosen = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:top]
-    kinds = (SignalKind.ALERT_VERDICT, SignalKind.SUPPRESSION_RULE, SignalKind.CORRELATION_RULE)
-    for kind in kinds:
+    for kind in ALERT_KINDS:
         ids = {s.id for s in accepted.get(kind, []) if s.id in used}
         if ids:
             chosen.append((f"every {kind.value} signal", ids))
@@ -286,8 +310,7 @@ def _attribute(
                 "effect_noise_pages_per_day": round(
                     ablated.noise_pages_per_day - full.noise_pages_per_day, 4
                 ),
-                "effect_incidents_covered": sum(full.covered.values())
-                - sum(ablated.covered.values()),
+                "incidents_kept_paging": sum(full.covered.values()) - sum(ablated.covered.values()),
                 "effect_pages_per_day": round(ablated.pages_per_day - full.pages_per_day, 4),
                 "effect_pages_per_incident": _difference(
                     ablated.pages_per_incident, full.pages_per_incident
@@ -351,7 +374,7 @@ def learn_alert_policy(
         )
     note("train", 1, 5)
     known = statements_before(accepted, history, train_end)
-    held_back = sum(len(g) for g in accepted.values()) - sum(len(g) for g in known.values())
+    held_back = sum(len(accepted.get(k, [])) - len(known.get(k, [])) for k in ALERT_KINDS)
     priors, rules = feedback_of(known, {i.key: i.start for i in history.incidents})
     policy = _fit(learner, history, train_end, priors, rules)
     note("evaluate", 2, 5)
@@ -416,7 +439,7 @@ def learn_alert_policy(
                 "labels": "alerts linked to incidents (by source, or by service and time)",
                 "training_links": "incidents that started before the holdout only",
                 "training_statements": "signals about incidents that started before the "
-                f"holdout only ({held_back} about later incidents held back)",
+                f"holdout only ({held_back} alert statements about later incidents held back)",
             },
             metrics=_metrics(cand),
             baseline_metrics=_metrics(inc),
@@ -506,18 +529,25 @@ class FamilyRow:
         }
 
 
+@dataclass(frozen=True)
+class NoiseReport:
+    """The stored alerts replayed under a policy."""
+
+    policy: str
+    families: list[FamilyRow]  # noisiest first
+    period: AlertPeriodScore | None  # None when no alert falls in the period
+    trained_until: dt.datetime | None  # the policy learned from alerts before this
+
+
 def alert_noise_report(
     ws: Workspace,
     *,
     version_id: int | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
-) -> tuple[str, list[FamilyRow], AlertPeriodScore | None]:
+) -> NoiseReport:
     """Replay the stored alerts under a policy (``version_id``, else the champion alert
     model, else no model): per family, how often it fired, belonged to an incident and paged.
-
-    Returns the policy's name, the rows (noisiest first) and the period's score (None when
-    no alert falls in the period).
     """
     if since and until and until <= since:
         raise InputError("--until must be after --since", field="until")
@@ -527,10 +557,12 @@ def alert_noise_report(
         except NotFound as exc:
             raise InputError(str(exc), field="version") from exc
         policy, name = policy_of_version(version), f"model version {version_id}"
+        trained_until = version.training_end
     else:
         champion = _champion(ws)
         policy = policy_of_version(champion) if champion else AlertPolicy()
         name = f"champion {champion.id}" if champion else NO_MODEL
+        trained_until = champion.training_end if champion else None
     history = alert_history(ws)
     verdicts = policy.decide(history.firings)
     rows: dict[tuple[str, str], dict[str, Any]] = {}
@@ -566,7 +598,7 @@ def alert_noise_report(
     ]
     out.sort(key=lambda r: (-(r.firings - r.linked), r.alertname, r.service))
     if not chosen:
-        return name, out, None
+        return NoiseReport(name, out, None, trained_until)
     start = since or min(f.start for f, _, _ in chosen)
     end = until or max(f.start for f, _, _ in chosen) + dt.timedelta(seconds=1)
     score = score_alert_period(
@@ -576,4 +608,4 @@ def alert_noise_report(
         start,
         end,
     )
-    return name, out, score
+    return NoiseReport(name, out, score, trained_until)

@@ -13,6 +13,7 @@ from lessonloop.alerting import (
     IncidentSpan,
     Inhibition,
     Prior,
+    Suppression,
     link_alerts,
 )
 from lessonloop.domain.signals import Matcher
@@ -240,7 +241,7 @@ class TestInhibition:
         ]  # alone: pages
         verdicts = policy.decide(later)
         assert [v.kept for v in verdicts] == [True, False, True]
-        assert "HighErrorRate/api was already paging" in verdicts[1].reason
+        assert "HighErrorRate/api was firing" in verdicts[1].reason
 
     def test_no_rule_when_the_symptom_once_belonged_to_another_incident(self) -> None:
         firings, links = history()
@@ -253,25 +254,59 @@ class TestInhibition:
             (r.source, r.target) for r in policy.inhibitions
         ]
 
-    def test_a_reviewers_rule_is_used_as_given_and_a_suppressed_source_inhibits_nothing(
+    def test_a_reviewers_rule_is_used_as_given_and_replayed_as_alertmanager_runs_it(
         self,
     ) -> None:
         rule = Inhibition(family("DiskSpaceHigh"), family("HighLatency"), 0, 0.0, signal_id=7)
         firings, links = history()
         policy = AlertNoiseLearner(learn_inhibitions=False).fit(firings, links, rules=[rule])
         assert policy.inhibitions == [rule]
-        # DiskSpaceHigh at 02:00 is suppressed, so it does not inhibit the 02:05 latency alert
+        # Alertmanager inhibits on every firing alert: the 02:00 disk alert is suppressed
+        # (it pages nobody) and still inhibits the 02:05 latency alert
         later = [
             firing("DiskSpaceHigh", "batch", at(70, 2)),
             firing("HighLatency", "web", at(70, 2.1)),
         ]
-        assert [v.kept for v in policy.decide(later)] == [False, True]
-        # at 09:00 it pages, and inhibits
+        verdicts = policy.decide(later)
+        assert [v.kept for v in verdicts] == [False, False]
+        assert (verdicts[1].rule, verdicts[1].reason) == (
+            0,
+            "inhibited by rule 0: DiskSpaceHigh/batch was firing",
+        )
+        # once the source has ended, the target pages
         later = [
-            firing("DiskSpaceHigh", "batch", at(70, 9)),
+            firing("DiskSpaceHigh", "batch", at(70, 9), minutes=5),
             firing("HighLatency", "web", at(70, 9.1)),
         ]
-        assert [v.kept for v in policy.decide(later)] == [True, False]
+        assert [v.kept for v in policy.decide(later)] == [True, True]
+
+    def test_mutual_rules_silence_both_and_alerts_that_start_together_see_each_other(
+        self,
+    ) -> None:
+        both = [
+            Inhibition(family("A"), family("B"), 3, 1.0),
+            Inhibition(family("B"), family("A"), 3, 1.0),
+        ]
+        policy = AlertPolicy(inhibitions=both)
+        together = [firing("A", "", at(1)), firing("B", "", at(1))]
+        assert [v.kept for v in policy.decide(together)] == [False, False]
+        # an alert matching both sides of one rule is not inhibited by another that does too
+        wide = AlertPolicy(inhibitions=[Inhibition(family("A"), family("A"), 3, 1.0)])
+        twins = [firing("A", "", at(1)), firing("A", "", at(1.01))]
+        assert [v.kept for v in wide.decide(twins)] == [True, True]
+
+    def test_learned_rules_never_form_a_cycle(self) -> None:
+        # A and B fire together at every incident, in either order
+        firings, links = [], []
+        for day in range(12):
+            first, second = ("A", "B") if day % 2 else ("B", "A")
+            firings += [firing(first, "x", at(day, 10)), firing(second, "x", at(day, 10.02))]
+            links += [f"I{day}", f"I{day}"]
+        policy = AlertNoiseLearner().fit(firings, links)
+        pairs = {(r.source[0].value, r.target[0].value) for r in policy.inhibitions}
+        assert len(pairs) <= 1 and not {("A", "B"), ("B", "A")} <= pairs
+        replay = policy.decide(firings)
+        assert {k for k, v in zip(links, replay, strict=True) if v.kept} == set(links)
 
 
 class TestReplay:
@@ -303,3 +338,42 @@ class TestReplay:
             AlertPolicy.from_config(broken)
         with pytest.raises(ValueError, match="kind"):
             AlertPolicy.from_config({"kind": "detector"})
+
+
+class TestWhatShips:
+    def test_a_muted_alert_still_firing_when_its_hours_end_pages(self) -> None:
+        rule = Suppression("DiskSpaceHigh", "batch", (0, 1, 2, 3), 0.0, 40, 0)
+        policy = AlertPolicy(suppressions=[rule])
+        short = firing("DiskSpaceHigh", "batch", at(1, 2), minutes=60)  # ends 03:00
+        long = firing("DiskSpaceHigh", "batch", at(1, 3.5), minutes=60)  # ends 04:30
+        open_ended = Firing(at(1, 2), None, {"alertname": "DiskSpaceHigh", "service": "batch"})
+        assert [v.kept for v in policy.decide([short, long, open_ended])] == [False, True, True]
+        assert rule.muted_until(at(1, 3.5)) == at(1, 4)
+        whole_day = AlertPolicy(
+            suppressions=[Suppression("DiskSpaceHigh", "batch", tuple(range(24)), 0.0, 9, 0)]
+        )
+        assert [v.kept for v in whole_day.decide([long, open_ended])] == [False, False]
+
+    def test_a_family_without_a_service_never_silences_one_with_a_service(self) -> None:
+        rule = Suppression("DiskFull", "", tuple(range(24)), 0.0, 40, 0)
+        assert [(m.label, m.value) for m in rule.matchers()] == [
+            ("alertname", "DiskFull"),
+            ("service", ""),
+        ]
+        policy = AlertPolicy(suppressions=[rule])
+        bare = Firing(at(1), at(1, 1), {"alertname": "DiskFull"})
+        owned = firing("DiskFull", "payments", at(1))
+        assert [v.kept for v in policy.decide([bare, owned])] == [False, True]
+        assert rule.hour_text() == "00-24 h UTC"
+        split = Suppression("X", "y", (0, 1, 2, 3, 12, 13, 14, 15), 0.0, 9, 0)
+        assert split.hour_text() == "00-04, 12-16 h UTC"
+
+    def test_an_expired_statement_covers_only_the_alerts_before_it_expired(self) -> None:
+        said = Prior(family("DiskSpaceHigh", "batch"), relevant=False, until=at(10))
+        assert said.covers(firing("DiskSpaceHigh", "batch", at(9)))
+        assert not said.covers(firing("DiskSpaceHigh", "batch", at(11)))
+
+    def test_without_incidents_no_inhibition_is_learned(self) -> None:
+        firings, _ = history()
+        policy = AlertNoiseLearner().fit(firings, [None] * len(firings))
+        assert policy.inhibitions == []

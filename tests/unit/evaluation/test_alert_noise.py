@@ -62,3 +62,17 @@ def test_bad_periods_and_lengths_are_refused() -> None:
         score_alert_period(STARTS, [True], LINKS, T0, at(4))
     with pytest.raises(ValueError, match="end after"):
         score_alert_period(STARTS, [True] * 7, LINKS, at(4), T0)
+
+
+def test_coverage_has_an_exact_interval_and_no_incident_means_no_verdict() -> None:
+    starts = [at(d + 0.5) for d in range(10)] + [at(d + 0.6) for d in range(5)]
+    links = [None] * 10 + [f"I{d}" for d in range(5)]
+    score = score_alert_period(starts, [True] * 15, links, T0, at(10))
+    low, high = score.intervals["coverage"]
+    assert score.incident_coverage == 1.0 and low == pytest.approx(0.478, abs=0.001)
+    assert high == 1.0
+    quiet = score_alert_period(starts[:10], [False] * 10, [None] * 10, T0, at(10))
+    loud = score_alert_period(starts[:10], [True] * 10, [None] * 10, T0, at(10))
+    found = compare_alert_policies(quiet, loud)
+    assert found.noise_verdict == "better" and found.verdict == "not distinguishable"
+    assert "no incident in the holdout" in found.reason
