@@ -22,7 +22,8 @@ A (family, block of hours) is suppressed when that probability is below ``suppre
 evidence that the alert fires), unless it is *protected*: replaying the training history
 with what the learner believed at each moment (the firings before it, the statements made
 before it), suppressing it would have left an incident without any page, or it was all the
-alerts an incident had. Inhibitions are
+alerts an incident had, or it is the source of an inhibition (Alertmanager inhibits on every
+firing alert, so a silenced source would hold back its targets' pages unseen). Inhibitions are
 learned from co-occurrence: the target fired while the source was firing in at least
 ``min_support`` cases and ``min_confidence`` of the target's firings, and whenever the target
 belonged to an incident, the source belonged to the same one (so the incident still pages).
@@ -585,8 +586,18 @@ class AlertNoiseLearner:
                 for r in self._learned_inhibitions(firings, incident_of, given)
                 if _rule_key(r) not in known
             ]
+        # An alert that inhibits others must page: silenced, it still inhibits (Alertmanager
+        # inhibits on every firing alert), and the pages it holds back are lost unseen.
+        index = _RuleIndex(inhibitions)
+        inhibiting: dict[Key, int] = {}
+        for firing, key in zip(firings, keys, strict=True):
+            source_of, _ = index.roles(firing.labels)
+            if source_of and key not in inhibiting:
+                inhibiting[key] = min(source_of)
         online = self._prequential(firings, keys, incident_of, said)
-        protected = self._protected(firings, keys, incident_of, online, inhibitions)
+        protected = self._protected(
+            firings, keys, incident_of, online, inhibitions, set(inhibiting)
+        )
         counts = _Counts()
         for key, link in zip(keys, incident_of, strict=True):
             counts.add(key, link is not None)
@@ -605,6 +616,7 @@ class AlertNoiseLearner:
                     p < self.suppress_below
                     and self._evidence(counts, pseudo, key) >= self.min_evidence
                     and key not in protected
+                    and key not in inhibiting
                 ):
                     (name, service), bucket = key
                     out.append(
@@ -676,6 +688,16 @@ class AlertNoiseLearner:
                         "only_page_of": incident,
                     }
                     for ((name, service), bucket), incident in sorted(protected.items())
+                ]
+                + [
+                    {
+                        "alertname": name,
+                        "service": service,
+                        "hours": list(_hours_of(bucket)),
+                        "inhibits_with_rule": rule,
+                    }
+                    for ((name, service), bucket), rule in sorted(inhibiting.items())
+                    if ((name, service), bucket) not in protected
                 ],
             },
         )
@@ -714,12 +736,14 @@ class AlertNoiseLearner:
         incident_of: Sequence[str | None],
         online: Sequence[tuple[float, float]],
         inhibitions: Sequence[Inhibition],
+        never: set[Key],
     ) -> dict[Key, str]:
         """Keys never to suppress: the only alerts of some incident, and those whose
         suppression, replaying the training history with what the learner believed at each
         moment, would have left an incident without any page. Each with that incident."""
         candidate = [
-            p < self.suppress_below and evidence >= self.min_evidence for p, evidence in online
+            p < self.suppress_below and evidence >= self.min_evidence and key not in never
+            for (p, evidence), key in zip(online, keys, strict=True)
         ]
         incidents = {k for k in incident_of if k is not None}
         protected: dict[Key, str] = {}

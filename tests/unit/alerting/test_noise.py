@@ -161,14 +161,12 @@ class TestSuppression:
         links += [None] * 14
         policy = AlertNoiseLearner().fit(firings, links)
         assert policy.suppressions == []
-        assert policy.training["protected"] == [
-            {
-                "alertname": "DiskSpaceHigh",
-                "service": "batch",
-                "hours": [0, 1, 2, 3],
-                "only_page_of": "INC-disk",
-            }
-        ]
+        assert {
+            "alertname": "DiskSpaceHigh",
+            "service": "batch",
+            "hours": [0, 1, 2, 3],
+            "only_page_of": "INC-disk",
+        } in policy.training["protected"]
         replay = policy.decide(firings)
         assert {k for k, v in zip(links, replay, strict=True) if v.kept and k} == {
             k for k in links if k
@@ -261,18 +259,31 @@ class TestInhibition:
         firings, links = history()
         policy = AlertNoiseLearner(learn_inhibitions=False).fit(firings, links, rules=[rule])
         assert policy.inhibitions == [rule]
-        # Alertmanager inhibits on every firing alert: the 02:00 disk alert is suppressed
-        # (it pages nobody) and still inhibits the 02:05 latency alert
+        # the disk alert inhibits others, so it is never suppressed: silenced, it would
+        # still inhibit (Alertmanager inhibits on every firing alert) and nobody would know
+        assert policy.suppressions == []
+        assert {
+            "alertname": "DiskSpaceHigh",
+            "service": "batch",
+            "hours": [0, 1, 2, 3],
+            "inhibits_with_rule": 0,
+        } in policy.training["protected"]
         later = [
             firing("DiskSpaceHigh", "batch", at(70, 2)),
             firing("HighLatency", "web", at(70, 2.1)),
         ]
         verdicts = policy.decide(later)
-        assert [v.kept for v in verdicts] == [False, False]
+        assert [v.kept for v in verdicts] == [True, False]
         assert (verdicts[1].rule, verdicts[1].reason) == (
             0,
             "inhibited by rule 0: DiskSpaceHigh/batch was firing",
         )
+        # the replay runs a suppressed source as Alertmanager would: it still inhibits
+        muted = AlertPolicy(
+            suppressions=[Suppression("DiskSpaceHigh", "batch", tuple(range(24)), 0.0, 9, 0)],
+            inhibitions=[rule],
+        )
+        assert [v.kept for v in muted.decide(later)] == [False, False]
         # once the source has ended, the target pages
         later = [
             firing("DiskSpaceHigh", "batch", at(70, 9), minutes=5),
