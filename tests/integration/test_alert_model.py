@@ -290,3 +290,37 @@ def test_bad_requests_name_the_field_and_register_nothing(workspace) -> None:
     assert quiet.exit_code == 0 and "no alerts in that period" in quiet.output
     wrong = invoke_cli(workspace, "alerts", "noise", "--since", "yesterday", actor="t")
     assert wrong.exit_code == 2 and "not a date or time" in wrong.output
+
+
+def test_pages_count_under_the_policy_in_force_when_each_alert_fired(workspace) -> None:
+    from lessonloop.domain.actions import ExpectedEffect
+    from lessonloop.domain.common import utc_now
+    from lessonloop.services.alert_model import history_in, pages_in_force
+    from lessonloop.services.outcomes import _measure
+
+    seed(workspace)
+    result = learn_alert_policy(workspace, holdout_days=21, attribution_top=0)
+    registry.approve_version(workspace, result.candidate_id, reason="quiet nights")
+    registry.promote_version(workspace, result.candidate_id)
+    tomorrow = utc_now().replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(
+        days=1
+    )
+    with workspace.transaction() as session:
+        for day in range(10):  # the nights after the promotion
+            alert_store.upsert(
+                _alert("DiskSpaceHigh", "batch", tomorrow + dt.timedelta(days=day, hours=2)),
+                session=session,
+            )
+    with workspace.transaction() as session:
+        history = history_in(session)
+        kept = pages_in_force(session, history)
+        disk = [
+            keep
+            for f, keep in zip(history.firings, kept, strict=True)
+            if f.labels["alertname"] == "DiskSpaceHigh"
+        ]
+        assert disk == [True] * DAYS + [False] * 10  # paged before the promotion, not after
+        effect = ExpectedEffect(metric="noise_pages_per_day", direction="down", service="batch")
+        before = _measure(effect, "batch", T0 + dt.timedelta(days=40), 10, session)
+        after = _measure(effect, "batch", tomorrow, 10, session)
+    assert before.tolist() == [1.0] * 10 and after.tolist() == [0.0] * 10

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from lessonloop.alerting import (
     AlertNoiseLearner,
     AlertPolicy,
@@ -58,13 +60,16 @@ from lessonloop.evaluation.alert_noise import (
     score_alert_period,
 )
 from lessonloop.registry.alertmanager_export import MAINTENANCE_ALERT
+from lessonloop.registry.lifecycle import promoted_at
 from lessonloop.services import registry, signals
 from lessonloop.services.access import require
+from lessonloop.services.learn import detect_actions
 from lessonloop.services.learning import payloads
 from lessonloop.services.model_exports import policy_of_version
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import alerts as alert_store
 from lessonloop.storage import incidents as incident_store
+from lessonloop.storage import models as model_store
 
 __all__ = [
     "AlertHistory",
@@ -72,6 +77,8 @@ __all__ = [
     "FamilyRow",
     "NoiseReport",
     "alert_history",
+    "history_in",
+    "pages_in_force",
     "alert_noise_report",
     "feedback_of",
     "learn_alert_policy",
@@ -98,8 +105,13 @@ class AlertHistory:
 def alert_history(ws: Workspace) -> AlertHistory:
     """The workspace's alerts and incidents, linked."""
     with ws.transaction() as session:
-        alerts = alert_store.list_alerts(session=session)
-        incidents = incident_store.list_incidents(session=session)
+        return history_in(session)
+
+
+def history_in(session: Session) -> AlertHistory:
+    """`alert_history` inside a transaction the caller holds."""
+    alerts = alert_store.list_alerts(session=session)
+    incidents = incident_store.list_incidents(session=session)
     firings = [
         Firing(
             a.starts_at,
@@ -473,6 +485,7 @@ def learn_alert_policy(
     experiment = registry.record_experiment(
         ws,
         ExperimentCreate(
+            action_item_ids=detect_actions(ws, known, {i for i in used if i is not None}),
             hypothesis=f"Alert history and reviewers' verdicts page less for nothing than "
             f"{baseline}, without losing an incident",
             insight_ids=insight_ids,
@@ -609,3 +622,22 @@ def alert_noise_report(
         end,
     )
     return NoiseReport(name, out, score, trained_until)
+
+
+def pages_in_force(session: Session, history: AlertHistory) -> list[bool]:
+    """Whether each stored alert paged under the alert policy in force when it fired: the
+    alert_correlation version promoted last before it (none before the first promotion)."""
+    promoted = []
+    for version in model_store.list_versions(session=session, task=ModelTask.ALERT_CORRELATION):
+        at = promoted_at(version.id, session=session)
+        if at is not None:
+            promoted.append((at, version))
+    promoted.sort(key=lambda item: item[0])
+    kept = [True] * len(history.firings)
+    for number, (at, version) in enumerate(promoted):
+        until = promoted[number + 1][0] if number + 1 < len(promoted) else None
+        verdicts = policy_of_version(version).decide(history.firings)
+        for i, (firing, verdict) in enumerate(zip(history.firings, verdicts, strict=True)):
+            if firing.start >= at and (until is None or firing.start < until):
+                kept[i] = verdict.kept
+    return kept

@@ -52,7 +52,14 @@ from lessonloop.services.workspace import Workspace
 from lessonloop.storage import alerts as alert_store
 from lessonloop.storage.series import StoredSeries
 
-__all__ = ["LearnResult", "learn", "labelled_incidents", "attribute_by_insight", "static_pages"]
+__all__ = [
+    "LearnResult",
+    "learn",
+    "detect_actions",
+    "labelled_incidents",
+    "attribute_by_insight",
+    "static_pages",
+]
 
 Progress = Callable[[str, int, int], None]
 
@@ -256,7 +263,7 @@ def _metrics(score: PeriodScore) -> dict[str, MetricEstimate]:
     }
 
 
-def _detect_actions(
+def detect_actions(
     ws: Workspace, accepted: Mapping[SignalKind, list[SignalRead]], used: set[int]
 ) -> list[int]:
     """The "detect" action items of the reviews whose signals the model learned from.
@@ -402,7 +409,7 @@ def learn(
             hypothesis="Signals from reviews make detection faster and quieter than "
             f"{baseline_name}",
             insight_ids=insight_ids,
-            action_item_ids=_detect_actions(ws, accepted, set(trained.signal_ids)),
+            action_item_ids=detect_actions(ws, accepted, set(trained.signal_ids)),
             task=ModelTask.METRIC_ANOMALY,
             baseline_version_id=champion[0] if champion else None,
             candidate_version_id=version.id,

@@ -9,7 +9,10 @@ the expected side and nothing recurred), not verified, or too early (not shipped
 window is not over yet, or too few observations after shipping).
 
 Metrics: ``mttd`` / ``mttr`` (minutes, one unit per incident), ``incidents`` and ``alerts`` /
-``false_alerts`` (count per day), anything else is a stored series of the service (daily means).
+``false_alerts`` (count per day), ``pages`` / ``noise_pages`` (count per day: the service's
+alerts that paged under the alert policy in force when they fired, all or those no incident
+followed; see docs/alert-noise.md), anything else is a stored series of the service (daily
+means).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from lessonloop.errors import NotFound
 from lessonloop.evaluation.bootstrap import bootstrap_interval
 from lessonloop.registry.lifecycle import promoted_at
 from lessonloop.services.access import require
+from lessonloop.services.alert_model import history_in, pages_in_force
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import actions, alerts, incidents, series
 from lessonloop.storage import models as store
@@ -93,6 +97,20 @@ def _measure(
         values = [_minutes(pick(i), i.started_at) for i in found]
         return np.array([v for v in values if v is not None], dtype=float)
     metric = _PER_DAY.get(metric, metric)
+    if metric in ("pages", "noise_pages"):
+        history = history_in(session)
+        kept = pages_in_force(session, history)
+        return _daily_counts(
+            [
+                f.start
+                for f, link, keep in zip(history.firings, history.links, kept, strict=True)
+                if keep
+                and f.labels.get("service") == service
+                and (metric == "pages" or link is None)
+            ],
+            start,
+            days,
+        )
     if metric in ("alerts", "false_alerts"):
         found_alerts = [
             a
@@ -107,7 +125,12 @@ def _measure(
 
 
 # Counts are per day already: the names reviews often write mean the same thing.
-_PER_DAY = {"alerts_per_day": "alerts", "false_alerts_per_day": "false_alerts"}
+_PER_DAY = {
+    "alerts_per_day": "alerts",
+    "false_alerts_per_day": "false_alerts",
+    "pages_per_day": "pages",
+    "noise_pages_per_day": "noise_pages",
+}
 
 
 def _shipped(item: ActionItemRead, session: Session) -> tuple[dt.datetime | None, str]:
