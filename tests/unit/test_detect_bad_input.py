@@ -186,7 +186,7 @@ def test_version_of_another_task_is_an_input_error(ws, tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         score_series(ws, "checkout/errors", version_id=other)
     assert caught.value.message == (
-        f"version {other} is a precedent model, not a metric anomaly detector"
+        f"version {other} is a model for precedent, not a metric anomaly detector"
     )
     result = _invoke(ws, "detect", "score", "checkout/errors", "--version", str(other))
     assert result.exit_code == InputError.exit_code

@@ -84,7 +84,8 @@ def _requested(ws: Workspace, version_id: int) -> ModelVersionRead:
     version = registry.show_version(ws, version_id).version
     if version.task != ModelTask.METRIC_ANOMALY:
         raise InputError(
-            f"version {version_id} is a {version.task.value} model, not a metric anomaly detector",
+            f"version {version_id} is a model for {version.task.value}, not a metric anomaly "
+            "detector",
             field="--version",
         )
     return version

@@ -97,7 +97,7 @@ def export_prometheus_rules(ws: Workspace, version_id: int) -> str:
         version = _exportable(version_id, session)
         if version.task != ModelTask.METRIC_ANOMALY:
             raise InputError(
-                f"model version {version_id} is a {version.task.value} model; "
+                f"model version {version_id} is a model for {version.task.value}; "
                 "Prometheus rules come from metric_anomaly models",
                 field="task",
             )
@@ -196,7 +196,7 @@ def policy_of_version(version: ModelVersionRead) -> AlertPolicy:
     """A registered alert model's policy, read from its checked artifact."""
     if version.task != ModelTask.ALERT_CORRELATION:
         raise InputError(
-            f"model version {version.id} is a {version.task.value} model, not an "
+            f"model version {version.id} is a model for {version.task.value}, not an "
             "alert_correlation model",
             field="version",
         )
@@ -228,7 +228,7 @@ def compare_decisions(
     for version in versions:
         if version.task != ModelTask.METRIC_ANOMALY:
             raise InputError(
-                f"model version {version.id} is a {version.task.value} model; decisions on "
+                f"model version {version.id} is a model for {version.task.value}; decisions on "
                 "stored series are compared between metric_anomaly versions",
                 field="version",
             )

@@ -52,8 +52,8 @@ def shadow_report(
     version = registry.show_version(ws, version_id).version
     if version.task != ModelTask.METRIC_ANOMALY:
         raise InputError(
-            f"model version {version_id} is a {version.task.value} model; shadow reports replay "
-            "metric_anomaly detectors",
+            f"model version {version_id} is a model for {version.task.value}; shadow reports "
+            "replay metric_anomaly detectors",
             field="version",
         )
     series = load_all_series(ws)
