@@ -63,6 +63,7 @@ from lessonloop.registry.alertmanager_export import MAINTENANCE_ALERT
 from lessonloop.registry.lifecycle import promoted_at
 from lessonloop.services import registry, signals
 from lessonloop.services.access import require
+from lessonloop.services.actions import list_action_items
 from lessonloop.services.learn import detect_actions
 from lessonloop.services.learning import payloads
 from lessonloop.services.model_exports import policy_of_version
@@ -335,6 +336,24 @@ def _attribute(
     return out
 
 
+PAGE_METRICS = {"pages", "noise_pages", "pages_per_day", "noise_pages_per_day"}
+
+
+def _page_actions(
+    ws: Workspace, known: Mapping[SignalKind, list[SignalRead]], used: set[int | None]
+) -> list[int]:
+    """The detect action items of the reviews the policy learned from whose expected effect
+    is on pages: promoting the policy ships them (``lessonloop outcomes check``)."""
+    candidates = set(detect_actions(ws, known, {i for i in used if i is not None}))
+    return sorted(
+        item.id
+        for item in list_action_items(ws)
+        if item.id in candidates
+        and item.expected_effect is not None
+        and item.expected_effect.metric.lower() in PAGE_METRICS
+    )
+
+
 def learn_alert_policy(
     ws: Workspace,
     *,
@@ -485,7 +504,7 @@ def learn_alert_policy(
     experiment = registry.record_experiment(
         ws,
         ExperimentCreate(
-            action_item_ids=detect_actions(ws, known, {i for i in used if i is not None}),
+            action_item_ids=_page_actions(ws, known, used),
             hypothesis=f"Alert history and reviewers' verdicts page less for nothing than "
             f"{baseline}, without losing an incident",
             insight_ids=insight_ids,

@@ -1,4 +1,5 @@
-"""detectors/ and evaluation/ stay pure: they run anywhere, including on Dask workers."""
+"""detectors/, alerting/ and evaluation/ stay pure: they run anywhere, including on Dask
+workers."""
 
 from __future__ import annotations
 
@@ -21,11 +22,14 @@ ALLOWED = {
         "lessonloop.detectors",
     },
     "evaluation": {"numpy", "scipy", "lessonloop.domain", "lessonloop.evaluation"},
+    "alerting": {"lessonloop.domain", "lessonloop.alerting"},
 }
 STDLIB_OK = {
     "__future__",
+    "bisect",
     "collections",
     "dataclasses",
+    "datetime",
     "inspect",
     "itertools",
     "json",
