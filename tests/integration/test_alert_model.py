@@ -22,8 +22,8 @@ from lessonloop.domain.signals import (
     SignalProvenance,
     SuppressionRule,
 )
-from lessonloop.errors import InputError
-from lessonloop.services import registry
+from lessonloop.errors import InputError, NotFound
+from lessonloop.services import registry, signals
 from lessonloop.services.alert_model import alert_noise_report, learn_alert_policy
 from lessonloop.storage import alerts as alert_store
 from lessonloop.storage import incidents, services
@@ -273,6 +273,7 @@ def test_bad_requests_name_the_field_and_register_nothing(workspace) -> None:
     with pytest.raises(InputError) as long:
         learn_alert_policy(workspace, holdout_days=400)
     assert long.value.field == "holdout_days" and "0 alerts to learn from" in str(long.value)
+    assert signals.latest_set_version(workspace) is None  # refused before anything is written
     for bad in (0.0, float("nan"), float("inf")):
         with pytest.raises(InputError):
             learn_alert_policy(workspace, holdout_days=bad)
@@ -280,12 +281,17 @@ def test_bad_requests_name_the_field_and_register_nothing(workspace) -> None:
         learn_alert_policy(workspace, suppress_below=1.5)
     assert loss.value.field == "suppress_below"
     assert registry.list_versions(workspace, task=ModelTask.ALERT_CORRELATION) == []
-    with pytest.raises(InputError) as missing:
+    with pytest.raises(NotFound, match="unknown model version 99"):
         alert_noise_report(workspace, version_id=99)
-    assert missing.value.field == "version"
     with pytest.raises(InputError) as order:
         alert_noise_report(workspace, since=T0 + dt.timedelta(days=2), until=T0)
     assert order.value.field == "until"
+    whole = alert_noise_report(workspace).period
+    wider = alert_noise_report(
+        workspace, since=T0 - dt.timedelta(days=300), until=T0 + dt.timedelta(days=900)
+    ).period
+    assert whole is not None and wider is not None  # days without stored alerts do not count
+    assert wider.noise_pages_per_day == whole.noise_pages_per_day > 0.9
     quiet = invoke_cli(workspace, "alerts", "noise", "--since", "2030-01-01", actor="t")
     assert quiet.exit_code == 0 and "no alerts in that period" in quiet.output
     wrong = invoke_cli(workspace, "alerts", "noise", "--since", "yesterday", actor="t")
@@ -302,9 +308,7 @@ def test_pages_count_under_the_policy_in_force_when_each_alert_fired(workspace) 
     result = learn_alert_policy(workspace, holdout_days=21, attribution_top=0)
     registry.approve_version(workspace, result.candidate_id, reason="quiet nights")
     registry.promote_version(workspace, result.candidate_id)
-    tomorrow = utc_now().replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(
-        days=1
-    )
+    tomorrow = utc_now().replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
     with workspace.transaction() as session:
         for day in range(10):  # the nights after the promotion
             alert_store.upsert(

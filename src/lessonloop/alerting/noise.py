@@ -198,11 +198,13 @@ class _RuleIndex:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the policy did with one firing, and why (``rule``: the inhibition's index)."""
+    """What the policy did with one firing, and why (``rule``: the inhibition's index;
+    ``paged_at``: a muted alert that outlasted its muted hours pages when they end)."""
 
     kept: bool
     reason: str = ""
     rule: int | None = None
+    paged_at: dt.datetime | None = None  # when it paged, if later than it started
 
 
 KEPT = Verdict(True)
@@ -251,10 +253,10 @@ class AlertPolicy:
     def services(self) -> list[str]:
         """The services whose alerts the policy can silence (suppressed families, and the
         targets of inhibitions that name a service exactly)."""
-        found = {s.service for s in self.suppressions if s.service}
+        found = {s.service for s in self.suppressions}
         for rule in self.inhibitions:
             found |= {m.value for m in rule.target if m.label == "service" and m.op == "="}
-        return sorted(found)
+        return sorted(found - {""})
 
     def decide(self, firings: Sequence[Firing]) -> list[Verdict]:
         """One verdict per firing (in the order given); causal: a firing's verdict depends
@@ -263,6 +265,18 @@ class AlertPolicy:
 
     def _suppression_of(self, index: int, firing: Firing) -> Verdict | None:
         for rule in self.suppressions:
+            if (
+                family_of(firing.labels) == (rule.alertname, rule.service)
+                and firing.start.hour in rule.hours
+                and not rule.covers(firing)
+            ):
+                # muted at first, still firing when the muted hours end: it pages then
+                until = rule.muted_until(firing.start)
+                return Verdict(
+                    True,
+                    f"paged at {until:%H:%M} UTC, when its muted hours ended",
+                    paged_at=until,
+                )
             if rule.covers(firing):
                 return Verdict(
                     False,
@@ -577,7 +591,10 @@ class AlertNoiseLearner:
         incident_of = [incident_of[i] for i in order]
         keys = [(family_of(f.labels), _bucket(f.start)) for f in firings]
         said = self._said(firings, priors)
-        inhibitions = list(rules)
+        inhibitions: list[Inhibition] = []
+        for given_rule in rules:  # the same rule from several reviews is one (the first)
+            if _rule_key(given_rule) not in {_rule_key(r) for r in inhibitions}:
+                inhibitions.append(given_rule)
         if self.learn_inhibitions:
             known = {_rule_key(r) for r in inhibitions}
             given = {pair for r in inhibitions if (pair := _family_pair(r)) is not None}
@@ -608,8 +625,18 @@ class AlertNoiseLearner:
                 for key in weights:
                     noise_said[key].add(prior.signal_id)
 
+        def would_suppress(key: Key) -> bool:
+            """Below the level with enough evidence: what protection is shown for."""
+            return (
+                counts.total_r > 0
+                and self._p(counts, pseudo, key) < self.suppress_below
+                and self._evidence(counts, pseudo, key) >= self.min_evidence
+            )
+
         def suppressions() -> list[Suppression]:
-            out = []
+            out: list[Suppression] = []
+            if counts.total_r == 0:
+                return out  # no alert ever belonged to an incident: nothing to tell apart
             for key in sorted(counts.n):
                 p = self._p(counts, pseudo, key)
                 if (
@@ -656,8 +683,8 @@ class AlertNoiseLearner:
                     changed = True
                 elif verdict.rule is not None and inhibitions[verdict.rule].signal_id is None:
                     culprits.add(verdict.rule)  # a learned rule; reviewers' rules stay
-            for rule in sorted(culprits, reverse=True):
-                dropped.append(inhibitions.pop(rule))
+            for number in sorted(culprits, reverse=True):
+                dropped.append(inhibitions.pop(number))
                 changed = True
             if not changed:
                 break
@@ -688,6 +715,7 @@ class AlertNoiseLearner:
                         "only_page_of": incident,
                     }
                     for ((name, service), bucket), incident in sorted(protected.items())
+                    if would_suppress(((name, service), bucket))
                 ]
                 + [
                     {
@@ -698,6 +726,7 @@ class AlertNoiseLearner:
                     }
                     for ((name, service), bucket), rule in sorted(inhibiting.items())
                     if ((name, service), bucket) not in protected
+                    and would_suppress(((name, service), bucket))
                 ],
             },
         )
@@ -804,8 +833,8 @@ def _run(
         for i in group:
             firing = firings[i]
             verdict = suppression(i, firing)
-            if verdict is None:
-                verdict = _inhibited(firing, i, firings, index, active)
+            if verdict is None or verdict.kept:
+                verdict = _inhibited(firing, i, firings, index, active) or verdict
             verdicts[i] = verdict or KEPT
     return verdicts
 

@@ -91,6 +91,6 @@ def noise(
     if learned_here and report.trained_until is not None:
         console.print(
             f"[yellow]note:[/] the policy learned from the alerts before "
-            f"{report.trained_until:%Y-%m-%d}; use --since {report.trained_until:%Y-%m-%d} to "
-            "see only alerts it had not seen"
+            f"{report.trained_until:%Y-%m-%dT%H:%M:%SZ}; use --since "
+            f"{report.trained_until:%Y-%m-%dT%H:%M:%SZ} to see only alerts it had not seen"
         )

@@ -42,6 +42,7 @@ def prometheus(version_id: int, out: Out = None) -> None:
 @app.command("alertmanager")
 @handle_errors
 def alertmanager(version_id: int, out: Out = None) -> None:
-    """Alertmanager inhibit rules and routes from the version's correlation and suppression
-    signals."""
+    """Alertmanager inhibit rules, muted routes and time intervals: an alert-correlation
+    version's tested policy, else the version's correlation and suppression signals. A file
+    to merge into your configuration (docs/alert-noise.md)."""
     _emit(registry.export_alertmanager_config(workspace(), version_id), out)

@@ -303,6 +303,7 @@ def _learn_alert_policy(
     console.print(f"verdict: [bold]{result.decision}[/] ({result.reason})")
     for line in result.notes:
         console.print(f"[yellow]note:[/] {line}")
+    print_table("The policy", ["rule", "alerts", "when", "because"], _policy_rows(result.policy))
     print_table(
         "What taught it (ablation: noise and delay without the statements minus with them)",
         ["insight", "signals", "noise pages/day", "incidents they kept paging",
@@ -323,3 +324,59 @@ def _learn_alert_policy(
         f"'lessonloop models promote {result.candidate_id}' and "
         f"'lessonloop export-rules alertmanager {result.candidate_id}'."
     )
+
+
+def _family(alertname: str, service: str) -> str:
+    return f"{alertname}/{service or '(no service)'}"
+
+
+def _matchers(side: list[dict[str, str]]) -> str:
+    return ", ".join(f'{m["label"]}{m["op"]}"{m["value"]}"' for m in side)
+
+
+def _hours(hours: list[int]) -> str:
+    spans: list[list[int]] = []
+    for hour in sorted(hours):
+        if spans and spans[-1][1] == hour:
+            spans[-1][1] = hour + 1
+        else:
+            spans.append([hour, hour + 1])
+    return ", ".join(f"{a:02d}-{b:02d}" for a, b in spans) + " UTC"
+
+
+def _policy_rows(policy: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Every suppression, inhibition and protected family of an alert policy, with why."""
+    rows = [
+        (
+            "suppress",
+            _family(s["alertname"], s["service"]),
+            _hours(s["hours"]),
+            f"{s['relevant']} of {s['firings']} firings with an incident "
+            f"(P = {s['p_relevant']:.3f})"
+            + (f"; {len(s['signal_ids'])} reviewers' noise statements" if s["signal_ids"] else ""),
+        )
+        for s in policy["suppressions"]
+    ]
+    rows += [
+        (
+            "inhibit",
+            f"{_matchers(r['target'])} while {_matchers(r['source'])} fires",
+            "always",
+            f"signal {r['signal_id']}"
+            if r["signal_id"] is not None
+            else f"together {r['support']} times ({r['confidence']:.0%} of the target's firings)",
+        )
+        for r in policy["inhibitions"]
+    ]
+    rows += [
+        (
+            "protect",
+            _family(p["alertname"], p["service"]),
+            _hours(p["hours"]),
+            f"the only page of {p['only_page_of']}"
+            if "only_page_of" in p
+            else f"source of inhibit rule {p['inhibits_with_rule']}",
+        )
+        for p in policy["training"].get("protected", [])
+    ]
+    return rows

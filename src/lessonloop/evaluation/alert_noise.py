@@ -31,7 +31,7 @@ DAY = dt.timedelta(days=1)
 class AlertPeriodScore:
     """A policy's pages over a period, with intervals over days or incidents."""
 
-    days: int
+    days: int  # whole days the period touches (the bins of the per-day intervals)
     firings: int
     pages: int
     noise_pages: int
@@ -44,14 +44,15 @@ class AlertPeriodScore:
     noise_per_day: np.ndarray = field(default_factory=lambda: np.zeros(0))
     pages_per_day_values: np.ndarray = field(default_factory=lambda: np.zeros(0))
     intervals: dict[str, tuple[float, float] | None] = field(default_factory=dict)
+    span_days: float = 0.0  # the period's exact length: rates are per day of it
 
     @property
     def pages_per_day(self) -> float:
-        return self.pages / self.days if self.days else 0.0
+        return self.pages / self.span_days if self.span_days else 0.0
 
     @property
     def noise_pages_per_day(self) -> float:
-        return self.noise_pages / self.days if self.days else 0.0
+        return self.noise_pages / self.span_days if self.span_days else 0.0
 
     @property
     def incident_coverage(self) -> float | None:
@@ -110,12 +111,18 @@ def score_alert_period(
     start: dt.datetime,
     end: dt.datetime,
     *,
+    paged_at: Sequence[dt.datetime | None] | None = None,
     seed: int = 0,
     resamples: int = 1000,
 ) -> AlertPeriodScore:
-    """Score the firings that started in [start, end)."""
+    """Score the firings that started in [start, end). ``paged_at``: when a kept firing
+    paged, if later than it started (a muted alert that outlasted its muted hours); the
+    added delay counts from the incident's first alert to its first page."""
     if not len(starts) == len(kept) == len(incident_of):
         raise ValueError("starts, kept and incident_of must have one entry per firing")
+    later = list(paged_at) if paged_at is not None else [None] * len(starts)
+    if len(later) != len(starts):
+        raise ValueError("paged_at must have one entry per firing")
     if end <= start:
         raise ValueError("the period must end after it starts")
     days = max(1, int(np.ceil((end - start) / DAY)))
@@ -124,8 +131,8 @@ def score_alert_period(
     first_alert: dict[str, dt.datetime] = {}
     first_page: dict[str, dt.datetime] = {}
     pages_by: dict[str, int] = {}
-    score = AlertPeriodScore(days, 0, 0, 0, 0, 0, [])
-    for when, keep, incident in zip(starts, kept, incident_of, strict=True):
+    score = AlertPeriodScore(days, 0, 0, 0, 0, 0, [], span_days=(end - start) / DAY)
+    for when, keep, incident, paged in zip(starts, kept, incident_of, later, strict=True):
         if not start <= when < end:
             continue
         day = min(days - 1, int((when - start) / DAY))
@@ -144,7 +151,8 @@ def score_alert_period(
         else:
             score.relevant_pages += 1
             pages_by[incident] += 1
-            first_page[incident] = min(first_page.get(incident, when), when)
+            page = paged or when
+            first_page[incident] = min(first_page.get(incident, page), page)
     score.incidents = sorted(first_alert)
     score.covered = {k: k in first_page for k in score.incidents}
     score.pages_by_incident = pages_by

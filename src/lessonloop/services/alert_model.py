@@ -53,7 +53,7 @@ from lessonloop.domain.signals import (
     SignalRead,
     SuppressionRule,
 )
-from lessonloop.errors import InputError, NotFound
+from lessonloop.errors import InputError
 from lessonloop.evaluation.alert_noise import (
     AlertPeriodScore,
     compare_alert_policies,
@@ -264,7 +264,13 @@ def _score(
 ) -> AlertPeriodScore:
     verdicts = policy.decide(history.firings)
     return score_alert_period(
-        history.starts(), [v.kept for v in verdicts], history.links, start, end, seed=seed
+        history.starts(),
+        [v.kept for v in verdicts],
+        history.links,
+        start,
+        end,
+        paged_at=[v.paged_at for v in verdicts],
+        seed=seed,
     )
 
 
@@ -371,8 +377,8 @@ def learn_alert_policy(
     ``holdout_start`` fixes the cut instead (the holdout runs from it to the newest alert).
     """
     require(ws, Permission.TRAIN, "train models")
-    if not math.isfinite(holdout_days) or holdout_days <= 0:
-        raise InputError("must be a positive number of days", field="holdout_days")
+    if not math.isfinite(holdout_days) or holdout_days < 1:
+        raise InputError("must be at least 1 day", field="holdout_days")
     if attribution_top < 0:
         raise InputError("must be 0 or more", field="attribution_top")
     try:
@@ -380,15 +386,12 @@ def learn_alert_policy(
     except ValueError as exc:
         raise InputError(str(exc), field="suppress_below") from exc
     note = progress or (lambda _d, _n, _t: None)
-    note("extract", 0, 5)
-    signals.extract_all(ws)
-    cut = signals.cut(ws)
-    accepted = signals.signals_of_set(ws, cut.signal_set.version)
+    # every check before anything is written: a refused run leaves no signal set behind
     history = alert_history(ws)
     if not history.firings:
         raise InputError(
-            "the workspace has no alerts; import Alertmanager, PagerDuty or Opsgenie alerts "
-            "first ('lessonloop import alertmanager FILE')",
+            "the workspace has no alerts; import them first ('lessonloop import alertmanager "
+            "FILE' or 'lessonloop import opsgenie FILE')",
             field="alerts",
         )
     end = max(history.starts()) + dt.timedelta(seconds=1)
@@ -403,6 +406,10 @@ def learn_alert_policy(
             f"{len(history.firings) - training} to test on; choose a holdout inside the history",
             field="holdout_days",
         )
+    note("extract", 0, 5)
+    signals.extract_all(ws)
+    cut = signals.cut(ws)
+    accepted = signals.signals_of_set(ws, cut.signal_set.version)
     note("train", 1, 5)
     known = statements_before(accepted, history, train_end)
     held_back = sum(len(accepted.get(k, [])) - len(known.get(k, [])) for k in ALERT_KINDS)
@@ -419,7 +426,13 @@ def learn_alert_policy(
     if not any(history.links[i] for i, f in enumerate(history.firings) if f.start < train_end):
         notes.append(
             "no training alert belongs to an incident: nothing can be told apart from noise, "
-            "so nothing is suppressed"
+            "so nothing is suppressed and no inhibition is learned (record the incidents, or "
+            "import them from PagerDuty, first)"
+        )
+    if held_back:
+        notes.append(
+            f"{held_back} reviewers' alert statements about incidents inside the holdout were "
+            "held back from training"
         )
     if champion and champion.training_end and champion.training_end > train_end:
         notes.append(
@@ -584,10 +597,7 @@ def alert_noise_report(
     if since and until and until <= since:
         raise InputError("--until must be after --since", field="until")
     if version_id is not None:
-        try:
-            version = registry.show_version(ws, version_id).version
-        except NotFound as exc:
-            raise InputError(str(exc), field="version") from exc
+        version = registry.show_version(ws, version_id).version  # NotFound: exit 4
         policy, name = policy_of_version(version), f"model version {version_id}"
         trained_until = version.training_end
     else:
@@ -611,6 +621,9 @@ def alert_noise_report(
         row["linked"] += link is not None
         if verdict.kept:
             row["pages"] += 1
+            if verdict.paged_at is not None:
+                why = "paged late: still firing when its muted hours ended"
+                row["why"][why] = row["why"].get(why, 0) + 1
         else:
             row["suppressed" if verdict.reason.startswith("suppressed") else "inhibited"] += 1
             reason = verdict.reason.split(":")[0] + ": " + verdict.reason.split(": ", 1)[-1]
@@ -631,14 +644,17 @@ def alert_noise_report(
     out.sort(key=lambda r: (-(r.firings - r.linked), r.alertname, r.service))
     if not chosen:
         return NoiseReport(name, out, None, trained_until)
-    start = since or min(f.start for f, _, _ in chosen)
-    end = until or max(f.start for f, _, _ in chosen) + dt.timedelta(seconds=1)
+    # the period is the stored history inside [since, until): days without data do not count
+    first, last = history.firings[0].start, history.firings[-1].start + dt.timedelta(seconds=1)
+    start = max(since, first) if since else first
+    end = min(until, last) if until else last
     score = score_alert_period(
         [f.start for f, _, _ in chosen],
         [v.kept for _, _, v in chosen],
         [link for _, link, _ in chosen],
         start,
         end,
+        paged_at=[v.paged_at for _, _, v in chosen],
     )
     return NoiseReport(name, out, score, trained_until)
 

@@ -358,7 +358,9 @@ class TestWhatShips:
         short = firing("DiskSpaceHigh", "batch", at(1, 2), minutes=60)  # ends 03:00
         long = firing("DiskSpaceHigh", "batch", at(1, 3.5), minutes=60)  # ends 04:30
         open_ended = Firing(at(1, 2), None, {"alertname": "DiskSpaceHigh", "service": "batch"})
-        assert [v.kept for v in policy.decide([short, long, open_ended])] == [False, True, True]
+        verdicts = policy.decide([short, long, open_ended])
+        assert [v.kept for v in verdicts] == [False, True, True]
+        assert verdicts[1].paged_at == at(1, 4) and "paged at 04:00 UTC" in verdicts[1].reason
         assert rule.muted_until(at(1, 3.5)) == at(1, 4)
         whole_day = AlertPolicy(
             suppressions=[Suppression("DiskSpaceHigh", "batch", tuple(range(24)), 0.0, 9, 0)]
@@ -384,7 +386,7 @@ class TestWhatShips:
         assert said.covers(firing("DiskSpaceHigh", "batch", at(9)))
         assert not said.covers(firing("DiskSpaceHigh", "batch", at(11)))
 
-    def test_without_incidents_no_inhibition_is_learned(self) -> None:
+    def test_without_incidents_nothing_is_learned(self) -> None:
         firings, _ = history()
         policy = AlertNoiseLearner().fit(firings, [None] * len(firings))
-        assert policy.inhibitions == []
+        assert policy.inhibitions == [] and policy.suppressions == []

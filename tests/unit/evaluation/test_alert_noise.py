@@ -76,3 +76,13 @@ def test_coverage_has_an_exact_interval_and_no_incident_means_no_verdict() -> No
     found = compare_alert_policies(quiet, loud)
     assert found.noise_verdict == "better" and found.verdict == "not distinguishable"
     assert "no incident in the holdout" in found.reason
+
+
+def test_a_late_page_counts_as_delay_and_rates_use_the_exact_span() -> None:
+    starts, links = [at(0.1), at(0.2)], ["A", None]
+    late = [at(0.1) + dt.timedelta(minutes=100), None]
+    score = score_alert_period(starts, [True, True], links, T0, at(0.5), paged_at=late)
+    assert score.delay_by_incident["A"] == 100
+    assert score.noise_pages_per_day == pytest.approx(2.0)  # one noise page in half a day
+    with pytest.raises(ValueError, match="paged_at"):
+        score_alert_period(starts, [True, True], links, T0, at(1), paged_at=[None])

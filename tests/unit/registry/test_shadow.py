@@ -78,7 +78,7 @@ def test_decisions_are_only_compared_between_metric_anomaly_versions(workspace) 
         registry.register_version(workspace, ModelVersionCreate(task=task)).id
         for task in (ModelTask.METRIC_ANOMALY, ModelTask.FAILURE_MODE)
     ]
-    with pytest.raises(InputError, match="failure_mode model"):
+    with pytest.raises(InputError, match="model for failure_mode"):
         registry.compare_decisions(workspace, ids[0], ids[1])
 
 
