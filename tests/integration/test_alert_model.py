@@ -193,13 +193,27 @@ def test_the_cli_runs_the_gate_replays_and_ships_what_was_tested(workspace, tmp_
     again = learn_alert_policy(workspace, holdout_days=21)
     assert again.baseline == f"champion {candidate}"
     assert again.decision == "not distinguishable"
+    compared = invoke_cli(
+        workspace, "models", "compare", str(candidate), str(again.candidate_id), actor="t"
+    )
+    assert compared.exit_code == 0, compared.output
+    assert "Alerts the two policies decide differently (0)" in compared.output
 
 
 def test_without_verdicts_the_history_alone_decides(workspace) -> None:
+    from lessonloop.services.alert_model import compare_alert_decisions
+
     seed(workspace, verdicts=False)
     result = learn_alert_policy(workspace, holdout_days=21, attribution_top=0)
     assert [s["alertname"] for s in result.policy["suppressions"]] == ["DiskSpaceHigh"]
     assert result.attribution == []
+    # a stricter policy suppresses nothing: the two differ on every nightly disk alert
+    strict = learn_alert_policy(
+        workspace, holdout_days=21, attribution_top=0, suppress_below=0.0001
+    )
+    differ = compare_alert_decisions(workspace, result.candidate_id, strict.candidate_id)
+    assert {d.alertname for d in differ} == {"DiskSpaceHigh"} and len(differ) == DAYS
+    assert differ[0].first.startswith("suppressed") and differ[0].second == "pages"
 
 
 def test_what_reviewers_said_about_holdout_incidents_is_not_learned(workspace) -> None:

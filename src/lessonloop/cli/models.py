@@ -99,8 +99,14 @@ def show(version_id: int, as_json: Annotated[bool, typer.Option("--json")] = Fal
         "Experiments",
         ["id", "hypothesis", "decision", "insights", "action items", "notes"],
         [
-            (e.id, e.hypothesis, e.decision.value if e.decision else "", len(e.insight_ids),
-             len(e.action_item_ids), e.notes)
+            (
+                e.id,
+                e.hypothesis,
+                e.decision.value if e.decision else "",
+                len(e.insight_ids),
+                len(e.action_item_ids),
+                e.notes,
+            )
             for e in details.experiments
         ],
     )
@@ -171,9 +177,12 @@ def shadow_report_cmd(
     since: Annotated[
         str | None, typer.Option(help="Start of the replay (default: the end of its training).")
     ] = None,
-    record: Annotated[bool, typer.Option(
-        "--record", help="Keep the report as the version's evaluation (evidence for approvers)."
-    )] = False,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record", help="Keep the report as the version's evaluation (evidence for approvers)."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Replay a metric-anomaly version beside the champion on data it never learned from."""
@@ -190,24 +199,38 @@ def shadow_report_cmd(
     report = shadow_report(ws, version_id, since=start)
     evaluation = record_shadow_report(ws, report).id if record else None
     if as_json:
-        print_json({
-            "version": report.version_id, "status": report.status,
-            "start": report.start, "end": report.end, "against": report.baseline,
-            "shadow": report.shadow.as_dict(), "incumbent": report.incumbent.as_dict(),
-            "verdict": report.verdict.value, "signal_set": report.signal_set_version,
-            "notes": report.notes, "evaluation": evaluation,
-        })
+        print_json(
+            {
+                "version": report.version_id,
+                "status": report.status,
+                "start": report.start,
+                "end": report.end,
+                "against": report.baseline,
+                "shadow": report.shadow.as_dict(),
+                "incumbent": report.incumbent.as_dict(),
+                "verdict": report.verdict.value,
+                "signal_set": report.signal_set_version,
+                "notes": report.notes,
+                "evaluation": evaluation,
+            }
+        )
         return
     print_table(
         f"Version {report.version_id} ({report.status}) against {report.baseline}, "
         f"{report.start:%Y-%m-%d} to {report.end:%Y-%m-%d}, on the reviewers' incident windows "
-        + (f"(signal set v{report.signal_set_version})" if report.signal_set_version
-           else "(no signal set yet)"),
+        + (
+            f"(signal set v{report.signal_set_version})"
+            if report.signal_set_version
+            else "(no signal set yet)"
+        ),
         ["metric", f"v{report.version_id}", report.baseline],
         [
             ("MTTD (min)", report.shadow.mttd_minutes, report.incumbent.mttd_minutes),
-            ("false alerts/day", report.shadow.false_alerts_per_day,
-             report.incumbent.false_alerts_per_day),
+            (
+                "false alerts/day",
+                report.shadow.false_alerts_per_day,
+                report.incumbent.false_alerts_per_day,
+            ),
             ("recall", report.shadow.recall, report.incumbent.recall),
             ("incidents", report.shadow.incidents, report.incumbent.incidents),
         ],
@@ -249,7 +272,8 @@ def rollback(task: ModelTask, reason: Reason) -> None:
 @app.command("compare")
 @handle_errors
 def compare(first: int, second: int) -> None:
-    """Where two versions decide differently on stored series, and their latest metrics."""
+    """Where two versions decide differently (metric-anomaly: on stored series;
+    alert-correlation: on stored alerts), and their latest metrics."""
     ws = workspace()
     changes = registry.diff_versions(ws, first, second)
     metrics = {k: v for k, v in changes.items() if k.startswith("metrics.")}
@@ -258,6 +282,27 @@ def compare(first: int, second: int) -> None:
         ["metric", str(first), str(second)],
         [(k.removeprefix("metrics."), a, b) for k, (a, b) in metrics.items()],
     )
+    tasks = {registry.show_version(ws, v).version.task.value for v in (first, second)}
+    if tasks == {"alert_correlation"}:
+        from lessonloop.services.alert_model import compare_alert_decisions
+
+        differ = compare_alert_decisions(ws, first, second)
+        print_table(
+            f"Alerts the two policies decide differently ({len(differ)})",
+            ["at", "alert", "service", "incident", str(first), str(second)],
+            [
+                (
+                    f"{d.at:%Y-%m-%d %H:%M}",
+                    d.alertname,
+                    d.service or "-",
+                    d.incident or "-",
+                    d.first,
+                    d.second,
+                )
+                for d in differ
+            ],
+        )
+        return
     found, missing = registry.compare_decisions(ws, first, second)
     print_table(
         "Decisions that differ",

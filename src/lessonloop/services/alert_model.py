@@ -33,6 +33,7 @@ from lessonloop.alerting import (
     IncidentSpan,
     Inhibition,
     Prior,
+    Verdict,
     family_of,
     link_alerts,
 )
@@ -73,6 +74,7 @@ from lessonloop.storage import incidents as incident_store
 from lessonloop.storage import models as model_store
 
 __all__ = [
+    "AlertDisagreement",
     "AlertHistory",
     "AlertLearnResult",
     "FamilyRow",
@@ -81,6 +83,7 @@ __all__ = [
     "history_in",
     "pages_in_force",
     "alert_noise_report",
+    "compare_alert_decisions",
     "feedback_of",
     "learn_alert_policy",
     "policy_of_version",
@@ -676,3 +679,42 @@ def pages_in_force(session: Session, history: AlertHistory) -> list[bool]:
             if firing.start >= at and (until is None or firing.start < until):
                 kept[i] = verdict.kept
     return kept
+
+
+@dataclass(frozen=True)
+class AlertDisagreement:
+    """A stored alert two alert policies decide differently."""
+
+    at: dt.datetime
+    alertname: str
+    service: str
+    incident: str | None
+    first: str  # "pages", or why not
+    second: str
+
+
+def compare_alert_decisions(ws: Workspace, first: int, second: int) -> list[AlertDisagreement]:
+    """Every stored alert that pages under one alert_correlation version and not the other
+    (or pages at another time), oldest first."""
+    versions = [registry.show_version(ws, v).version for v in (first, second)]
+    policies = [policy_of_version(v) for v in versions]  # refuses other tasks
+    history = alert_history(ws)
+    one, two = (p.decide(history.firings) for p in policies)
+
+    def said(verdict: Verdict) -> str:
+        if not verdict.kept:
+            return verdict.reason
+        return f"pages at {verdict.paged_at:%H:%M}" if verdict.paged_at else "pages"
+
+    return [
+        AlertDisagreement(
+            firing.start,
+            firing.labels.get("alertname", ""),
+            firing.labels.get("service", ""),
+            link,
+            said(a),
+            said(b),
+        )
+        for firing, link, a, b in zip(history.firings, history.links, one, two, strict=True)
+        if (a.kept, a.paged_at) != (b.kept, b.paged_at)
+    ]
