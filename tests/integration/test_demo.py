@@ -63,6 +63,13 @@ def test_report_json_has_the_documented_shape(demo_run) -> None:
     assert report["funnel"]["accepted"] <= report["funnel"]["proposed"]
 
 
+def test_every_signals_block_the_generator_writes_is_accepted_by_the_extractor(demo_run):
+    report, *_ = demo_run
+    notes = [row["extraction_notes"] for row in report["quarters"]]
+    assert all("signal_blocks" not in n for n in notes), notes
+    assert sum(n.get("action_items", 0) for n in notes) > 0  # the notes are counted at all
+
+
 def test_the_loop_beats_the_static_setup_by_the_last_quarter(demo_run) -> None:
     report, *_ = demo_run
     last = report["quarters"][-1]

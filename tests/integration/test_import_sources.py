@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -136,3 +137,41 @@ def test_series_csv_with_labels(workspace):
     assert eu.values.tolist() == [0.01, 0.02, 0.20]
     again = import_files(workspace, "series", [FIXTURES / "error_rate.csv"], options=options)
     assert again.outcomes["series"] == {"unchanged": 2}
+
+
+def test_alertmanager_truncated_and_nameless_alerts_import_with_warnings(workspace, tmp_path):
+    payload = {
+        "version": "4",
+        "truncatedAlerts": 2,
+        "status": "firing",
+        "alerts": [
+            {
+                "status": "firing",
+                "fingerprint": "f1",
+                "labels": {"service": "api"},
+                "startsAt": "2026-01-01T00:00:00Z",
+            },
+            {
+                "status": "firing",
+                "fingerprint": "f2",
+                "labels": {"alertname": "Up", "service": "api"},
+                "startsAt": "2026-01-01T00:00:00Z",
+            },
+        ],
+    }
+    quiet = {"version": "4", "truncatedAlerts": 0, "alerts": []}
+    path = tmp_path / "am.jsonl"
+    path.write_text(json.dumps(quiet) + "\n" + json.dumps(payload) + "\n", encoding="utf-8")
+    summary = import_files(workspace, "alertmanager", [path])
+    assert summary.ok, summary.errors
+    assert summary.outcomes["alert"] == {"created": 2}
+    first, second = summary.warnings
+    assert "line 2" in first and "left 2 alert(s) out" in first and "max_alerts" in first
+    assert "1 alert(s) have no alertname" in second and "$.alerts[0]" in second
+    assert summary.as_dict()["warnings"] == summary.warnings
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text(
+        json.dumps({**payload, "truncatedAlerts": 0, "alerts": payload["alerts"][1:]}) + "\n",
+        encoding="utf-8",
+    )
+    assert import_files(workspace, "alertmanager", [clean]).warnings == []

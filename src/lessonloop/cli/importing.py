@@ -56,6 +56,8 @@ def _render(summary: ImportSummary, as_json: bool) -> None:
                     f"{kind} {count}" for kind, count in summary.redactions.as_dict().items()
                 )
             )
+    for warning in summary.warnings:
+        err_console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     for error in summary.errors:
         err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
     if summary.errors:

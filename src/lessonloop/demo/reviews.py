@@ -140,7 +140,8 @@ def _signals(ctx: ReviewContext, body: ReviewBody, start: datetime) -> str:
             {
                 "kind": "suppression_rule",
                 "matchers": COMPACTION_MATCHER,
-                "window": {"start": "01:00", "end": "04:00"},
+                "condition": "time_of_day",
+                "hours_utc": [1, 2, 3],
             }
         )
     body.signals = proposals

@@ -62,9 +62,20 @@ def _alert(item: Located) -> AlertCreate:
     )
 
 
+def _where(item: Located) -> str:
+    return f"line {item.line}, {item.path}" if item.line is not None else item.path
+
+
 def parse_alertmanager(data: bytes, source: str) -> ImportBatch:
-    """Alerts from a stream of webhook payloads, merged by (fingerprint, startsAt)."""
+    """Alerts from a stream of webhook payloads, merged by (fingerprint, startsAt).
+
+    Two things import but are reported as warnings: a payload whose ``truncatedAlerts`` says
+    Alertmanager left alerts out (its ``max_alerts``), and alerts without an ``alertname``
+    label (the alert model groups alerts by name, so these form one nameless family).
+    """
     merged: dict[tuple[str, str], AlertCreate] = {}
+    warnings: list[str] = []
+    nameless: list[str] = []
     for payload in _payloads(data, source):
         payload.obj()
         version = payload.text("version")
@@ -72,8 +83,17 @@ def parse_alertmanager(data: bytes, source: str) -> ImportBatch:
             raise payload.error(
                 f'unsupported webhook version {version!r} (expected "4")', "version"
             )
+        truncated = payload.number("truncatedAlerts")
+        if truncated:
+            warnings.append(
+                f"{source}: {_where(payload)}: Alertmanager left {truncated:g} alert(s) out of "
+                "this notification (truncatedAlerts; raise max_alerts on the webhook "
+                "receiver to keep them)"
+            )
         for item in payload.get("alerts").items():
             alert = _alert(item)
+            if not alert.name:
+                nameless.append(_where(item))
             key = (alert.fingerprint, alert.starts_at.isoformat())
             previous = merged.get(key)
             if previous is not None:
@@ -88,4 +108,11 @@ def parse_alertmanager(data: bytes, source: str) -> ImportBatch:
                     item,
                 )
             merged[key] = alert
-    return ImportBatch(alerts=list(merged.values()))
+    if nameless:
+        more = f"; and {len(nameless) - 3} more" if len(nameless) > 3 else ""
+        shown = "; ".join(nameless[:3]) + more
+        warnings.append(
+            f"{source}: {len(nameless)} alert(s) have no alertname label ({shown}); "
+            "they are imported with an empty name"
+        )
+    return ImportBatch(alerts=list(merged.values()), warnings=warnings)

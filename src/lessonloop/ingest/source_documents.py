@@ -66,6 +66,7 @@ class ImportBatch:
     services: list[str] = field(default_factory=list)
     people: Roster = field(default_factory=dict)
     lessonloop_reviews: list[ParsedReview] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # imported, but the user should know
 
     def add_person(self, name: str | None, *handles: str | None) -> None:
         """Put a responder on the roster (merging handles when the name is known)."""

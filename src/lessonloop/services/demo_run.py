@@ -141,6 +141,27 @@ def _score(
     return score_period(pages, incidents, _time(quarter["start"]), _time(quarter["end"]), seed=seed)
 
 
+def _extraction_notes(
+    results: list[signals.ReviewExtraction], seen: set[tuple[int, str, str]]
+) -> dict[str, int]:
+    """Extraction problems first seen this quarter, counted by section (``action_items``...).
+
+    Every quarter re-extracts every review, so a problem is counted once, when its review
+    first comes in. The generator writes these reviews, so a ``signal_blocks`` problem is a
+    bug of the generator; the others are reviews as people write them (a detect action
+    item that names no threshold value).
+    """
+    counts: dict[str, int] = {}
+    for result in results:
+        for problem in result.problems:
+            key = (result.review_id, problem.field, problem.message)
+            if key not in seen:
+                seen.add(key)
+                section = problem.field.split("[", 1)[0].split(".", 1)[0] or "review"
+                counts[section] = counts.get(section, 0) + 1
+    return counts
+
+
 def _insight_count(ws: Workspace) -> int:
     from lessonloop.services.reviews import list_reviews
 
@@ -307,6 +328,7 @@ def _run_loop(
     alert_champion: tuple[int, AlertPolicy] | None = None
     rows: list[dict[str, Any]] = []
     funnel_total = {"insights": 0, "proposed": 0, "accepted": 0, "rejected": 0}
+    seen_notes: set[tuple[int, str, str]] = set()
     for index, quarter in enumerate(quarter_specs):
         label, q_end = quarter["label"], _time(quarter["end"])
         note("quarters", index, len(quarter_specs))
@@ -330,7 +352,12 @@ def _run_loop(
             + ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items()))
             + (f", {rejected} rejected (as in life: see the errors)" if rejected else "")
         )
-        signals.extract_all(ws)
+        notes = _extraction_notes(signals.extract_all(ws), seen_notes)
+        if notes:
+            log.append(
+                f"{label}: extraction notes: "
+                + ", ".join(f"{where} {n}" for where, n in sorted(notes.items()))
+            )
         funnel_total["insights"] = _insight_count(ws)
         funnel = _review_proposals(ws, rng, log, modes)
         for key in ("proposed", "accepted", "rejected"):
@@ -342,6 +369,7 @@ def _run_loop(
             "quarter": label,
             "baseline": static.as_dict(),
             "signal_set": cut.signal_set.version,
+            "extraction_notes": notes,
         }
         if champion is not None:
             pages = detections_by_service(

@@ -67,6 +67,7 @@ class ImportSummary:
     outcomes: dict[str, Counter[str]] = field(default_factory=dict)
     redactions: RedactionCounts = field(default_factory=RedactionCounts)
     errors: list[InputError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def record(self, object_type: str, outcome: str, count: int = 1) -> None:
         self.outcomes.setdefault(object_type, Counter())[outcome] += count
@@ -85,6 +86,7 @@ class ImportSummary:
             },
             "redactions": self.redactions.as_dict(),
             "errors": [str(error) for error in self.errors],
+            "warnings": list(self.warnings),
         }
 
 
@@ -257,6 +259,7 @@ def _import_one(
         for outcome, count in counter.items():
             summary.record(kind, outcome, count)
     summary.redactions = summary.redactions + file_summary.redactions
+    summary.warnings.extend(batch.warnings)
     summary.record("file", "imported")
 
 
