@@ -85,8 +85,8 @@ def seed(ws, *, verdicts: bool = True) -> None:
             alert_store.upsert(
                 _alert("HighErrorRate", "api", start + dt.timedelta(minutes=5)), session=session
             )
-            alert_store.upsert(
-                _alert("HighLatency", "web", start + dt.timedelta(minutes=7)), session=session
+            alert_store.upsert(  # the symptom clears with its cause
+                _alert("HighLatency", "web", start + dt.timedelta(minutes=7), 25), session=session
             )
         if verdicts:
             _accept(
@@ -122,6 +122,8 @@ def test_learning_pages_less_for_nothing_and_keeps_every_incident(workspace) -> 
     version = registry.show_version(workspace, result.candidate_id).version
     assert version.task == ModelTask.ALERT_CORRELATION and version.status.value == "candidate"
     assert version.signal_set_version == result.signal_set_version
+    # the reviewer's rule silences HighLatency on any service: two approvers, like tier 1
+    assert version.config["tier1"] is True and "web" in version.config["services"]
     evaluation = registry.show_version(workspace, result.candidate_id).evaluations[-1]
     assert evaluation.metrics["noise_pages_per_day"].value == 0
     assert evaluation.decision.value == "better"
@@ -155,6 +157,14 @@ def test_the_cli_runs_the_gate_replays_and_ships_what_was_tested(workspace, tmp_
     assert (
         invoke_cli(
             workspace, "models", "approve", str(candidate), "--reason", "quiet nights", actor="ana"
+        ).exit_code
+        == 0
+    )
+    early = invoke_cli(workspace, "models", "promote", str(candidate), actor="ana")
+    assert early.exit_code != 0  # a rule that can silence any service needs two approvers
+    assert (
+        invoke_cli(
+            workspace, "models", "approve", str(candidate), "--reason", "agreed", actor="ben"
         ).exit_code
         == 0
     )
@@ -320,7 +330,10 @@ def test_pages_count_under_the_policy_in_force_when_each_alert_fired(workspace) 
 
     seed(workspace)
     result = learn_alert_policy(workspace, holdout_days=21, attribution_top=0)
-    registry.approve_version(workspace, result.candidate_id, reason="quiet nights")
+    for approver in ("ana", "ben"):  # the reviewer's rule can silence any service
+        registry.approve_version(
+            workspace, result.candidate_id, approver=approver, reason="quiet nights"
+        )
     registry.promote_version(workspace, result.candidate_id)
     tomorrow = utc_now().replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
     with workspace.transaction() as session:
@@ -342,3 +355,86 @@ def test_pages_count_under_the_policy_in_force_when_each_alert_fired(workspace) 
         before = _measure(effect, "batch", T0 + dt.timedelta(days=40), 10, session)
         after = _measure(effect, "batch", tomorrow, 10, session)
     assert before.tolist() == [1.0] * 10 and after.tolist() == [0.0] * 10
+
+
+def test_a_version_rolled_back_to_is_in_force_in_each_of_its_periods(workspace, monkeypatch):
+    from lessonloop.services import alert_model
+    from lessonloop.storage import models as model_store
+
+    seed(workspace)
+    first = learn_alert_policy(workspace, holdout_days=21, attribution_top=0).candidate_id
+    second = learn_alert_policy(workspace, holdout_days=21, attribution_top=0).candidate_id
+    learned = alert_model.policy_of_version
+    monkeypatch.setattr(  # the second version pages every alert
+        alert_model,
+        "policy_of_version",
+        lambda v: alert_model.AlertPolicy() if v.id == second else learned(v),
+    )
+    day = [T0 + dt.timedelta(days=d) for d in (10, 20, 30)]
+    # first promoted on day 10, second on day 20, rolled back to first on day 30
+    periods = {first: [day[0], day[2]], second: [day[1]]}
+    monkeypatch.setattr(
+        alert_model, "became_champion", lambda vid, *, session: periods.get(vid, [])
+    )
+    with workspace.transaction() as session:
+        assert {v.id for v in model_store.list_versions(session=session)} >= {first, second}
+        history = alert_model.history_in(session)
+        kept = alert_model.pages_in_force(session, history)
+    disk = {
+        f.start.date(): keep
+        for f, keep in zip(history.firings, kept, strict=True)
+        if f.labels["alertname"] == "DiskSpaceHigh"
+    }
+    assert disk[(T0 + dt.timedelta(days=5)).date()] is True  # before any promotion
+    assert disk[(T0 + dt.timedelta(days=15)).date()] is False  # the first version
+    assert disk[(T0 + dt.timedelta(days=25)).date()] is True  # the second, which keeps it
+    assert disk[(T0 + dt.timedelta(days=35)).date()] is False  # the first again
+
+
+def test_what_the_holdout_holds_never_reaches_training() -> None:
+    from lessonloop.alerting import Firing, IncidentSpan, link_alerts
+    from lessonloop.domain.enums import SignalKind
+    from lessonloop.domain.signals import SignalRead
+    from lessonloop.services.alert_model import AlertHistory, statements_before, training_links
+
+    cut = T0 + dt.timedelta(days=10)
+    near = Firing(cut - dt.timedelta(minutes=5), None, {"alertname": "X", "service": "api"})
+    spans = [
+        IncidentSpan("INC-TRAIN", cut - dt.timedelta(hours=1), None, frozenset({"api"})),
+        IncidentSpan("INC-HOLD", cut + dt.timedelta(minutes=10), None, frozenset({"api"})),
+        # started before the cut, still open at it: what its review says comes after the cut
+        IncidentSpan(
+            "INC-OPEN",
+            cut - dt.timedelta(minutes=2),
+            cut + dt.timedelta(hours=4),
+            frozenset({"db"}),
+        ),
+    ]
+    history = AlertHistory([near], link_alerts([near], spans), spans)
+    assert history.links == ["INC-HOLD"]  # the nearest incident, which is in the holdout
+    firings, links = training_links(history, cut)
+    assert firings == [near] and links == ["INC-TRAIN"]  # as it was known at the cut
+
+    def said(key: str, sid: int) -> SignalCreate:
+        made = SignalCreate(
+            payload=AlertVerdictPayload(
+                matchers=[Matcher(label="alertname", value="X")], verdict=AlertVerdict.NOISE
+            ),
+            provenance=SignalProvenance(incident_key=key, extractor="test"),
+        )
+        return SignalRead(
+            **made.model_dump(),
+            id=sid,
+            status="accepted",
+            content_hash=str(sid),
+            created_at=cut - dt.timedelta(days=30),
+        )
+
+    accepted = {
+        SignalKind.ALERT_VERDICT: [said("INC-TRAIN", 1), said("INC-OPEN", 2), said("INC-HOLD", 3)]
+    }
+    known = statements_before(accepted, history, cut)
+    # INC-TRAIN is open-ended: known six hours after it started, past the cut too
+    assert [s.id for s in known[SignalKind.ALERT_VERDICT]] == []
+    later = statements_before(accepted, history, cut + dt.timedelta(hours=6))
+    assert [s.id for s in later[SignalKind.ALERT_VERDICT]] == [1, 2]

@@ -5,7 +5,7 @@ incidents, and the reviewers' verdicts and rules.
 Imports only ``domain`` (pure: no storage, no I/O), like ``detectors`` and ``text``.
 """
 
-from lessonloop.alerting.linking import IncidentSpan, link_alerts
+from lessonloop.alerting.linking import DEFAULT_OPEN_FOR, IncidentSpan, link_alerts
 from lessonloop.alerting.noise import (
     AlertNoiseLearner,
     AlertPolicy,
@@ -18,6 +18,7 @@ from lessonloop.alerting.noise import (
 )
 
 __all__ = [
+    "DEFAULT_OPEN_FOR",
     "AlertNoiseLearner",
     "AlertPolicy",
     "Firing",

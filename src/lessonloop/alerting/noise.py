@@ -62,7 +62,6 @@ __all__ = [
 ]
 
 BUCKET_HOURS = 4  # blocks of the day, UTC: 00-04, 04-08, ... 20-24
-BUCKETS = 24 // BUCKET_HOURS
 FORMAT = 1
 
 Family = tuple[str, str]  # (alertname, service)
@@ -162,14 +161,6 @@ class Inhibition:
     confidence: float
     signal_id: int | None = None
 
-    def is_target(self, labels: Mapping[str, str]) -> bool:
-        plain = dict(labels)
-        return all(m.matches(plain) for m in self.target)
-
-    def is_source(self, labels: Mapping[str, str]) -> bool:
-        plain = dict(labels)
-        return all(m.matches(plain) for m in self.source)
-
 
 class _RuleIndex:
     """Which rules a label set is the source and the target of, computed once per label set
@@ -209,6 +200,28 @@ class Verdict:
 
 KEPT = Verdict(True)
 SUPPRESSED = Verdict(False, "suppressed")
+
+
+def _suppression_of(rules: Sequence[Suppression], firing: Firing) -> Verdict | None:
+    """The verdict of the first suppression of the firing's family whose hours it starts
+    in: suppressed, or paged late when it outlasts the muted hours."""
+    for rule in rules:
+        if firing.start.hour not in rule.hours:
+            continue
+        if rule.covers(firing):
+            return Verdict(
+                False,
+                f"suppressed: {rule.alertname}/{rule.service or '-'} at "
+                f"{rule.hour_text()} belonged to an "
+                f"incident {rule.relevant} times in {rule.firings} "
+                f"(P = {rule.p_relevant:.3f})",
+            )
+        # muted at first, still firing when the muted hours end: it pages then
+        until = rule.muted_until(firing.start)
+        return Verdict(
+            True, f"paged at {until:%H:%M} UTC, when its muted hours ended", paged_at=until
+        )
+    return None
 
 
 def family_of(labels: Mapping[str, str]) -> Family:
@@ -261,31 +274,14 @@ class AlertPolicy:
     def decide(self, firings: Sequence[Firing]) -> list[Verdict]:
         """One verdict per firing (in the order given); causal: a firing's verdict depends
         only on firings that started before it or at the same time."""
-        return _run(firings, self._suppression_of, self.inhibitions, self.inhibit_window_minutes)
-
-    def _suppression_of(self, index: int, firing: Firing) -> Verdict | None:
+        by_family: defaultdict[Family, list[Suppression]] = defaultdict(list)
         for rule in self.suppressions:
-            if (
-                family_of(firing.labels) == (rule.alertname, rule.service)
-                and firing.start.hour in rule.hours
-                and not rule.covers(firing)
-            ):
-                # muted at first, still firing when the muted hours end: it pages then
-                until = rule.muted_until(firing.start)
-                return Verdict(
-                    True,
-                    f"paged at {until:%H:%M} UTC, when its muted hours ended",
-                    paged_at=until,
-                )
-            if rule.covers(firing):
-                return Verdict(
-                    False,
-                    f"suppressed: {rule.alertname}/{rule.service or '-'} at "
-                    f"{rule.hour_text()} belonged to an "
-                    f"incident {rule.relevant} times in {rule.firings} "
-                    f"(P = {rule.p_relevant:.3f})",
-                )
-        return None
+            by_family[(rule.alertname, rule.service)].append(rule)
+
+        def suppression(_index: int, firing: Firing) -> Verdict | None:
+            return _suppression_of(by_family.get(family_of(firing.labels), ()), firing)
+
+        return _run(firings, suppression, self.inhibitions, self.inhibit_window_minutes)
 
     def to_config(self) -> dict[str, Any]:
         """A JSON-ready description; `from_config` reads it back."""
@@ -403,6 +399,8 @@ class AlertNoiseLearner:
       of a family towards the whole history, in firings.
     - ``min_evidence``: a block is suppressed only with at least this many real firings.
     - ``min_support`` / ``min_confidence`` / ``inhibit_window_minutes``: learned inhibitions.
+    - ``max_added_delay_minutes``: on its own training history the policy must page for every
+      incident no later than this after the incident's first alert.
     """
 
     def __init__(
@@ -418,6 +416,7 @@ class AlertNoiseLearner:
         min_confidence: float = 0.5,
         inhibit_window_minutes: float = 15.0,
         learn_inhibitions: bool = True,
+        max_added_delay_minutes: float = 15.0,
     ) -> None:
         if not 0 < suppress_below < 1:
             raise ValueError("suppress_below must lie strictly between 0 and 1")
@@ -428,9 +427,18 @@ class AlertNoiseLearner:
             ("global_strength", global_strength),
             ("min_evidence", min_evidence),
             ("inhibit_window_minutes", inhibit_window_minutes),
+            ("max_added_delay_minutes", max_added_delay_minutes),
         ):
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0")
+        if verdict_weight == 0 and verdict_cap > 0:
+            raise ValueError(
+                "verdict_weight must be above 0 (set verdict_cap 0 to ignore statements)"
+            )
+        if isinstance(min_support, bool) or not isinstance(min_support, int) or min_support < 1:
+            raise ValueError("min_support must be a whole number >= 1")
+        if not 0 < min_confidence <= 1:
+            raise ValueError("min_confidence must lie in (0, 1]")
         self.suppress_below = suppress_below
         self.verdict_weight = verdict_weight
         self.verdict_cap = verdict_cap
@@ -441,6 +449,7 @@ class AlertNoiseLearner:
         self.min_confidence = min_confidence
         self.inhibit_window_minutes = inhibit_window_minutes
         self.learn_inhibitions = learn_inhibitions
+        self.max_added_delay_minutes = max_added_delay_minutes
 
     def params(self) -> dict[str, Any]:
         return {
@@ -454,6 +463,7 @@ class AlertNoiseLearner:
             "min_confidence": self.min_confidence,
             "inhibit_window_minutes": self.inhibit_window_minutes,
             "learn_inhibitions": self.learn_inhibitions,
+            "max_added_delay_minutes": self.max_added_delay_minutes,
         }
 
     # -- probabilities -------------------------------------------------------------------
@@ -470,10 +480,6 @@ class AlertNoiseLearner:
         n = counts.n[key] + prior.n[key]
         r = counts.r[key] + prior.r[key]
         return (r + self.family_strength * p_fam) / (n + self.family_strength)
-
-    def _evidence(self, counts: _Counts, prior: _Counts, key: Key) -> float:
-        """Real firings only: reviewers move the estimate, the history must exist."""
-        return counts.n[key]
 
     def _said(
         self, firings: Sequence[Firing], priors: Sequence[Prior]
@@ -510,6 +516,8 @@ class AlertNoiseLearner:
         pseudo = _Counts()
         for key in {k for k, _ in totals}:
             yes, no = totals[(key, True)], totals[(key, False)]
+            if yes + no <= 0:
+                continue
             scale = min(1.0, self.verdict_cap / (yes + no))
             pseudo.add(key, True, yes * scale)
             pseudo.add(key, False, no * scale)
@@ -523,8 +531,9 @@ class AlertNoiseLearner:
         incident_of: Sequence[str | None],
         given: set[tuple[Family, Family]],
     ) -> list[Inhibition]:
-        """Source -> target rules from co-occurrence (strongest first), never the reverse of
-        a rule already kept or ``given`` (reviewers' rules between exact families)."""
+        """Source -> target rules from co-occurrence (strongest first), never one that closes
+        a loop with the rules already kept or ``given`` (reviewers' rules between exact
+        families)."""
         window = dt.timedelta(minutes=self.inhibit_window_minutes)
         order = sorted(range(len(firings)), key=lambda i: firings[i].start)
         co: defaultdict[tuple[Family, Family], int] = defaultdict(int)
@@ -560,8 +569,9 @@ class AlertNoiseLearner:
                 continue  # the target once belonged to an incident the source did not
             if shared[(source, target)] == 0:
                 continue  # never seen together in an incident: nothing shows it is safe
-            if (target, source) in kept or (target, source) in given:
-                continue  # the reverse rule exists: together they would silence both
+            if _reaches(target, source, kept | given):
+                continue  # it would close a loop (A holds back B ... holds back A): alerts
+                # that start together would silence one another and the incident with them
             kept.add((source, target))
             rules.append(
                 Inhibition(
@@ -603,17 +613,17 @@ class AlertNoiseLearner:
                 for r in self._learned_inhibitions(firings, incident_of, given)
                 if _rule_key(r) not in known
             ]
-        # An alert that inhibits others must page: silenced, it still inhibits (Alertmanager
-        # inhibits on every firing alert), and the pages it holds back are lost unseen.
-        index = _RuleIndex(inhibitions)
-        inhibiting: dict[Key, int] = {}
-        for firing, key in zip(firings, keys, strict=True):
-            source_of, _ = index.roles(firing.labels)
-            if source_of and key not in inhibiting:
-                inhibiting[key] = min(source_of)
+        # What the learner believed at each moment of the training history (the firings and
+        # statements before it) decides which families were ever the only way an incident
+        # would have paged: those are protected first, before the final policy is built.
         online = self._prequential(firings, keys, incident_of, said)
         protected = self._protected(
-            firings, keys, incident_of, online, inhibitions, set(inhibiting)
+            firings,
+            keys,
+            incident_of,
+            online,
+            inhibitions,
+            set(_inhibiting(keys, firings, inhibitions)),
         )
         counts = _Counts()
         for key, link in zip(keys, incident_of, strict=True):
@@ -624,70 +634,71 @@ class AlertNoiseLearner:
             if not prior.relevant and prior.signal_id is not None:
                 for key in weights:
                     noise_said[key].add(prior.signal_id)
+        low = {
+            key
+            for key in counts.n
+            if counts.total_r > 0  # no alert ever belonged to an incident: nothing to tell apart
+            and self._p(counts, pseudo, key) < self.suppress_below
+            and counts.n[key] >= self.min_evidence  # real firings: the history must exist
+        }
 
-        def would_suppress(key: Key) -> bool:
-            """Below the level with enough evidence: what protection is shown for."""
-            return (
-                counts.total_r > 0
-                and self._p(counts, pseudo, key) < self.suppress_below
-                and self._evidence(counts, pseudo, key) >= self.min_evidence
-            )
-
-        def suppressions() -> list[Suppression]:
-            out: list[Suppression] = []
-            if counts.total_r == 0:
-                return out  # no alert ever belonged to an incident: nothing to tell apart
-            for key in sorted(counts.n):
-                p = self._p(counts, pseudo, key)
-                if (
-                    p < self.suppress_below
-                    and self._evidence(counts, pseudo, key) >= self.min_evidence
-                    and key not in protected
-                    and key not in inhibiting
-                ):
-                    (name, service), bucket = key
-                    out.append(
-                        Suppression(
-                            name,
-                            service,
-                            _hours_of(bucket),
-                            p,
-                            int(counts.n[key]),
-                            int(counts.r[key]),
-                            tuple(sorted(noise_said.get(key, ()))),
-                        )
-                    )
+        def suppressions(inhibiting: Mapping[Key, int]) -> list[Suppression]:
+            # An alert that inhibits others must page: silenced, it still inhibits
+            # (Alertmanager inhibits on every firing alert), and what it holds back is unseen.
+            out = [
+                Suppression(
+                    key[0][0],
+                    key[0][1],
+                    _hours_of(key[1]),
+                    self._p(counts, pseudo, key),
+                    int(counts.n[key]),
+                    int(counts.r[key]),
+                    tuple(sorted(noise_said.get(key, ()))),
+                )
+                for key in sorted(low)
+                if key not in protected and key not in inhibiting
+            ]
             return _merge_days(out)
 
         # The policy that ships, replayed on its own training history, must page for every
-        # incident: protect the first silenced alert of any incident it loses (or drop the
-        # learned rule that inhibited it) until none is lost.
-        incidents = {k for k in incident_of if k is not None}
+        # incident, and no later than ``max_added_delay_minutes`` after its first alert: for
+        # each incident it misses, the first of its alerts that a fix can free pages again
+        # (its family is protected, or the learned rule holding it back is dropped), until
+        # none is missed. Reviewers' rules stay; what only they hold back is reported.
+        by_incident: defaultdict[str, list[int]] = defaultdict(list)
+        for i, link in enumerate(incident_of):
+            if link is not None:
+                by_incident[link].append(i)
         dropped: list[Inhibition] = []
-        for _ in range(len(incidents) + 1):
+        missed: list[str] = []
+        for _ in range(len(counts.n) + len(inhibitions) + 1):
+            inhibiting = _inhibiting(keys, firings, inhibitions)
             policy = AlertPolicy(
-                suppressions(), inhibitions, self.suppress_below, self.inhibit_window_minutes
+                suppressions(inhibiting),
+                inhibitions,
+                self.suppress_below,
+                self.inhibit_window_minutes,
             )
             verdicts = policy.decide(firings)
-            lost = incidents - {
-                k for k, v in zip(incident_of, verdicts, strict=True) if v.kept and k
-            }
-            changed = False
+            missed = self._missed(firings, verdicts, by_incident)
+            protect: dict[Key, str] = {}
             culprits: set[int] = set()
-            for key, link, verdict in zip(keys, incident_of, verdicts, strict=True):
-                if link not in lost:
-                    continue
-                lost.discard(link)  # its first alert decides
-                if verdict.rule is None and key not in protected:
-                    protected[key] = link
-                    changed = True
-                elif verdict.rule is not None and inhibitions[verdict.rule].signal_id is None:
-                    culprits.add(verdict.rule)  # a learned rule; reviewers' rules stay
+            for incident in missed:
+                for i in by_incident[incident]:
+                    if verdicts[i].kept and verdicts[i].paged_at is None:
+                        continue  # paged when it started: too late only for this incident
+                    rule = verdicts[i].rule
+                    if rule is None and keys[i] not in protected:
+                        protect.setdefault(keys[i], incident)
+                        break
+                    if rule is not None and inhibitions[rule].signal_id is None:
+                        culprits.add(rule)
+                        break
+            if not protect and not culprits:
+                break
+            protected.update(protect)
             for number in sorted(culprits, reverse=True):
                 dropped.append(inhibitions.pop(number))
-                changed = True
-            if not changed:
-                break
         linked = [k for k in incident_of if k is not None]
         return AlertPolicy(
             policy.suppressions,
@@ -707,6 +718,9 @@ class AlertNoiseLearner:
                     {"source": _matcher_dump(r.source), "target": _matcher_dump(r.target)}
                     for r in dropped
                 ],
+                # incidents the policy still misses or pages late on its own history: only
+                # reviewers' rules hold them back
+                "incidents_missed_by_reviewer_rules": missed,
                 "protected": [
                     {
                         "alertname": name,
@@ -715,7 +729,7 @@ class AlertNoiseLearner:
                         "only_page_of": incident,
                     }
                     for ((name, service), bucket), incident in sorted(protected.items())
-                    if would_suppress(((name, service), bucket))
+                    if ((name, service), bucket) in low
                 ]
                 + [
                     {
@@ -726,10 +740,27 @@ class AlertNoiseLearner:
                     }
                     for ((name, service), bucket), rule in sorted(inhibiting.items())
                     if ((name, service), bucket) not in protected
-                    and would_suppress(((name, service), bucket))
+                    and ((name, service), bucket) in low
                 ],
             },
         )
+
+    def _missed(
+        self,
+        firings: Sequence[Firing],
+        verdicts: Sequence[Verdict],
+        by_incident: Mapping[str, Sequence[int]],
+    ) -> list[str]:
+        """Incidents with no page, or whose first page comes more than
+        ``max_added_delay_minutes`` after their first alert."""
+        late = dt.timedelta(minutes=self.max_added_delay_minutes)
+        out = []
+        for incident, members in sorted(by_incident.items()):
+            first = firings[members[0]].start
+            pages = [verdicts[i].paged_at or firings[i].start for i in members if verdicts[i].kept]
+            if not pages or min(pages) - first > late:
+                out.append(incident)
+        return out
 
     def _prequential(
         self,
@@ -754,7 +785,7 @@ class AlertNoiseLearner:
                 added = True
             if added:
                 pseudo = self._pseudo(known)
-            out.append((self._p(counts, pseudo, key), self._evidence(counts, pseudo, key)))
+            out.append((self._p(counts, pseudo, key), counts.n[key]))
             counts.add(key, link is not None)
         return out
 
@@ -802,67 +833,106 @@ class AlertNoiseLearner:
         return protected
 
 
+class _Sources:
+    """When some alert matching a rule's source is firing: the source firings' intervals in
+    start order with their running latest end, so "is one firing at t, and until when" is a
+    binary search. ``only_sources`` leaves out alerts that also match the rule's target (an
+    alert matching both sides is not inhibited by another that does too)."""
+
+    def __init__(self, intervals: list[tuple[dt.datetime, dt.datetime, int]]) -> None:
+        intervals.sort()
+        self.starts = [start for start, _, _ in intervals]
+        self.members = [member for _, _, member in intervals]
+        self.latest: list[dt.datetime] = []
+        for _, until, _ in intervals:
+            self.latest.append(max(until, self.latest[-1]) if self.latest else until)
+
+    def covering(self, when: dt.datetime) -> tuple[dt.datetime, int] | None:
+        """(how long sources keep firing without a gap from ``when``, one of them) if a
+        source is firing at ``when``, else None."""
+        at = bisect.bisect_right(self.starts, when) - 1
+        if at < 0 or self.latest[at] <= when:
+            return None
+        # the first interval whose end reaches past ``when`` covers it (the running latest
+        # end was at or before ``when`` until then, and it started no later than ``at``)
+        first = bisect.bisect_right(self.latest, when)
+        return self.latest[at], self.members[first]
+
+
 def _run(
     firings: Sequence[Firing],
     suppression: Callable[[int, Firing], Verdict | None],
     inhibitions: Sequence[Inhibition],
     window_minutes: float,
 ) -> list[Verdict]:
-    """Replay firings in start order as Alertmanager would: a suppressed alert does not page;
-    an alert matching a rule's target does not page while any alert matching its source is
-    firing (paged, suppressed or inhibited alike: Alertmanager inhibits on every firing
-    alert), except that an alert matching both sides is not inhibited by another that does
-    too. Alerts that start together see each other. An alert fires until its end, else
-    ``window_minutes`` after its start."""
+    """Replay firings as Alertmanager would: a suppressed alert does not page; an alert
+    matching a rule's target does not page while any alert matching its source is firing
+    (paged, suppressed or inhibited alike: Alertmanager inhibits on every firing alert),
+    except that an alert matching both sides is not inhibited by another that does too.
+    Alerts that start together see each other. An inhibited alert still firing when no
+    source is left pages then (``paged_at``), as Alertmanager notifies it once the
+    inhibition lifts. An alert fires until its end, else ``window_minutes`` after its start."""
     window = dt.timedelta(minutes=window_minutes)
     index = _RuleIndex(inhibitions)
-    order = sorted(range(len(firings)), key=lambda i: firings[i].start)
+    roles = [index.roles(f.labels) for f in firings]
+    intervals: defaultdict[tuple[int, bool], list[tuple[dt.datetime, dt.datetime, int]]]
+    intervals = defaultdict(list)
+    for i, (firing, (source_of, target_of)) in enumerate(zip(firings, roles, strict=True)):
+        span = (firing.start, _firing_until(firing, window), i)
+        for rule in source_of:
+            intervals[(rule, False)].append(span)
+            if rule not in target_of:
+                intervals[(rule, True)].append(span)
+    sources = {key: _Sources(spans) for key, spans in intervals.items()}
     verdicts: list[Verdict] = [KEPT] * len(firings)
-    active: list[tuple[dt.datetime, int, frozenset[int], frozenset[int]]] = []
-    position = 0
-    while position < len(order):
-        now = firings[order[position]].start
-        group = []
-        while position < len(order) and firings[order[position]].start == now:
-            group.append(order[position])
-            position += 1
-        active = [a for a in active if a[0] > now]
-        for i in group:
-            source_of, target_of = index.roles(firings[i].labels)
-            active.append((_firing_until(firings[i], window), i, source_of, target_of))
-        for i in group:
-            firing = firings[i]
-            verdict = suppression(i, firing)
-            if verdict is None or verdict.kept:
-                verdict = _inhibited(firing, i, firings, index, active) or verdict
-            verdicts[i] = verdict or KEPT
+    for i, firing in enumerate(firings):
+        verdict = suppression(i, firing)
+        if verdict is None or verdict.kept:
+            verdict = _inhibited(firing, roles[i], sources, window, firings, verdict)
+        verdicts[i] = verdict or KEPT
     return verdicts
 
 
 def _inhibited(
     firing: Firing,
-    me: int,
+    role: tuple[frozenset[int], frozenset[int]],
+    sources: Mapping[tuple[int, bool], _Sources],
+    window: dt.timedelta,
     firings: Sequence[Firing],
-    index: _RuleIndex,
-    active: Sequence[tuple[dt.datetime, int, frozenset[int], frozenset[int]]],
+    muted: Verdict | None,
 ) -> Verdict | None:
-    source_of, target_of = index.roles(firing.labels)
-    if not target_of:
-        return None
-    for _, other, other_source, other_target in active:
-        if other == me:
-            continue
-        for rule in sorted(other_source & target_of):
-            if rule in source_of and rule in other_target:
-                continue  # both match both sides of this rule
-            labels = firings[other].labels
-            return Verdict(
-                False,
-                f"inhibited by rule {rule}: {labels.get('alertname', '?')}/"
-                f"{labels.get('service', '-')} was firing",
-                rule,
-            )
-    return None
+    """The verdict of an alert some source holds back, or ``muted`` when none does."""
+    source_of, target_of = role
+    lookups = [
+        (rule, found)
+        for rule in sorted(target_of)
+        if (found := sources.get((rule, rule in source_of)))
+    ]
+    if not lookups:
+        return muted
+    first: tuple[int, int] | None = None  # (rule, the source alert) holding it back
+    # a muted alert is first notified when its muted hours end: inhibition counts from then
+    when = muted.paged_at if muted is not None and muted.paged_at else firing.start
+    moved = True
+    while moved:  # follow overlapping sources of every rule until a moment none is firing
+        moved = False
+        for rule, found in lookups:
+            covering = found.covering(when)
+            if covering is None:
+                continue
+            until, other = covering
+            if first is None:
+                first = (rule, other)
+            if until > when:
+                when, moved = until, True
+    if first is None:
+        return muted
+    rule, other = first
+    labels = firings[other].labels
+    cause = f"inhibited by rule {rule}: {labels.get('alertname', '?')}/{labels.get('service', '-')}"
+    if when < _firing_until(firing, window):
+        return Verdict(True, f"{cause} was firing; paged at {when:%H:%M} UTC", rule, when)
+    return Verdict(False, f"{cause} was firing", rule)
 
 
 def _flagged(suppressed: Sequence[bool]) -> Callable[[int, Firing], Verdict | None]:
@@ -892,6 +962,36 @@ def _family_pair(rule: Inhibition) -> tuple[Family, Family] | None:
 
     source, target = family(rule.source), family(rule.target)
     return None if source is None or target is None else (source, target)
+
+
+def _inhibiting(
+    keys: Sequence[Key], firings: Sequence[Firing], inhibitions: Sequence[Inhibition]
+) -> dict[Key, int]:
+    """The keys whose alerts are the source of some rule, each with the first such rule."""
+    index = _RuleIndex(inhibitions)
+    out: dict[Key, int] = {}
+    for firing, key in zip(firings, keys, strict=True):
+        source_of, _ = index.roles(firing.labels)
+        if source_of and key not in out:
+            out[key] = min(source_of)
+    return out
+
+
+def _reaches(start: Family, goal: Family, edges: set[tuple[Family, Family]]) -> bool:
+    """Whether ``goal`` can be reached from ``start`` along source -> target edges."""
+    following: defaultdict[Family, list[Family]] = defaultdict(list)
+    for source, target in edges:
+        following[source].append(target)
+    seen, stack = {start}, [start]
+    while stack:
+        node = stack.pop()
+        if node == goal:
+            return True
+        for nxt in following[node]:
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return False
 
 
 def _rule_key(rule: Inhibition) -> tuple[tuple[tuple[str, str, str], ...], ...]:

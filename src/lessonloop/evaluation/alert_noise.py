@@ -22,7 +22,13 @@ from scipy.stats import binomtest
 
 from lessonloop.evaluation.bootstrap import bootstrap_interval, paired_comparison
 
-__all__ = ["AlertPeriodScore", "AlertComparison", "score_alert_period", "compare_alert_policies"]
+__all__ = [
+    "AlertPeriodScore",
+    "AlertComparison",
+    "MAX_ADDED_DELAY_MINUTES",
+    "score_alert_period",
+    "compare_alert_policies",
+]
 
 DAY = dt.timedelta(days=1)
 
@@ -204,19 +210,37 @@ class AlertComparison:
     lost_incidents: list[str]  # covered by the baseline, not by the candidate
     gained_incidents: list[str]
     reason: str
+    delayed_incidents: list[str] = field(default_factory=list)  # first page much later
+
+
+MAX_ADDED_DELAY_MINUTES = 15.0
 
 
 def compare_alert_policies(
-    candidate: AlertPeriodScore, baseline: AlertPeriodScore, *, seed: int = 0
+    candidate: AlertPeriodScore,
+    baseline: AlertPeriodScore,
+    *,
+    seed: int = 0,
+    max_added_delay_minutes: float = MAX_ADDED_DELAY_MINUTES,
 ) -> AlertComparison:
     """Incidents first, then noise; without a holdout incident, no verdict. Losing every
-    page of an incident the baseline paged for is "worse" whatever the noise; paging for one
-    the baseline missed, losing none, is "better" whatever the noise; otherwise fewer (more)
-    noise pages per day is "better" ("worse") only when the paired test over days says so."""
+    page of an incident the baseline paged for is "worse" whatever the noise, and so is
+    paging for one more than ``max_added_delay_minutes`` later than the baseline did (a
+    muted alert that pages when its hours end, an inhibited one that pages when its source
+    stops); paging for one the baseline missed, losing and delaying none, is "better"
+    whatever the noise; otherwise fewer (more) noise pages per day is "better" ("worse") only
+    when the paired test over days says so."""
     if candidate.days != baseline.days or candidate.incidents != baseline.incidents:
         raise ValueError("the candidate and the baseline must be scored on the same period")
     lost = [k for k in candidate.incidents if baseline.covered[k] and not candidate.covered[k]]
     gained = [k for k in candidate.incidents if candidate.covered[k] and not baseline.covered[k]]
+    delayed = [
+        k
+        for k in candidate.incidents
+        if candidate.covered[k]
+        and baseline.covered[k]
+        and candidate.delay_by_incident[k] - baseline.delay_by_incident[k] > max_added_delay_minutes
+    ]
     if candidate.days >= 2:
         test = paired_comparison(
             candidate.noise_per_day, baseline.noise_per_day, higher_is_better=False, seed=seed
@@ -233,6 +257,12 @@ def compare_alert_policies(
     elif lost:
         verdict = "worse"
         reason = f"loses every page of {len(lost)} incident(s) the baseline paged for"
+    elif delayed:
+        verdict = "worse"
+        reason = (
+            f"pages for {len(delayed)} incident(s) more than {max_added_delay_minutes:g} "
+            "minutes later than the baseline"
+        )
     elif gained:
         verdict = "better"
         reason = (
@@ -246,4 +276,4 @@ def compare_alert_policies(
     else:
         verdict = "not distinguishable"
         reason = "noise pages per day not distinguishable (paired over days), no incident lost"
-    return AlertComparison(verdict, noise_verdict, p_value, lost, gained, reason)
+    return AlertComparison(verdict, noise_verdict, p_value, lost, gained, reason, delayed)

@@ -32,6 +32,7 @@ __all__ = [
     "ApprovalState",
     "check_transition",
     "touches_tier1",
+    "became_champion",
     "required_approvers",
     "approval_state",
     "start_shadow",
@@ -284,6 +285,17 @@ def promoted_at(version_id: int, *, session: Session) -> dt.datetime | None:
         if event.action in ("model.promote", "model.rollback_to"):
             return event.at
     return None
+
+
+def became_champion(version_id: int, *, session: Session) -> list[dt.datetime]:
+    """Every time a version became champion (promotions and rollbacks to it), oldest first."""
+    return sorted(
+        event.at
+        for event in audit.list_events(
+            session=session, entity_type=ENTITY, entity_id=str(version_id)
+        )
+        if event.action in ("model.promote", "model.rollback_to")
+    )
 
 
 def rollback(task: ModelTask, *, session: Session, actor: str, reason: str) -> ModelVersionRead:

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lessonloop.alerting import (
+    DEFAULT_OPEN_FOR,
     AlertNoiseLearner,
     AlertPolicy,
     Firing,
@@ -56,12 +57,13 @@ from lessonloop.domain.signals import (
 )
 from lessonloop.errors import InputError
 from lessonloop.evaluation.alert_noise import (
+    MAX_ADDED_DELAY_MINUTES,
     AlertPeriodScore,
     compare_alert_policies,
     score_alert_period,
 )
 from lessonloop.registry.alertmanager_export import MAINTENANCE_ALERT
-from lessonloop.registry.lifecycle import promoted_at
+from lessonloop.registry.lifecycle import became_champion
 from lessonloop.services import registry, signals
 from lessonloop.services.access import require
 from lessonloop.services.actions import list_action_items
@@ -133,20 +135,28 @@ def history_in(session: Session) -> AlertHistory:
     return AlertHistory(firings, link_alerts(firings, spans), spans)
 
 
+def said_at(history: AlertHistory) -> dict[str, dt.datetime]:
+    """When what a review says about each incident can first be known: the incident's end
+    (resolved, else mitigated, else six hours after it started, as the linking reads it).
+    A review is written after the incident, never while its alerts still fire."""
+    return {i.key: i.end or i.start + DEFAULT_OPEN_FOR for i in history.incidents}
+
+
 def statements_before(
     accepted: Mapping[SignalKind, list[SignalRead]],
     history: AlertHistory,
     cut: dt.datetime,
 ) -> dict[SignalKind, list[SignalRead]]:
     """The statements a team could have made before ``cut``: from reviews of incidents that
-    started before it (a signal without an incident: created before it). A backtest must not
-    learn from what reviewers said about the incidents it is tested on."""
-    starts = {i.key: i.start for i in history.incidents}
+    ended before it (a signal without an incident: created before it). A backtest must not
+    learn from what reviewers said about the incidents it is tested on, including one that
+    started before the cut and was still open at it."""
+    ends = said_at(history)
 
     def known(signal: SignalRead) -> bool:
         key = signal.provenance.incident_key
-        if key is not None and key in starts:
-            return starts[key] < cut
+        if key is not None and key in ends:
+            return ends[key] < cut
         return signal.created_at < cut
 
     return {kind: [s for s in group if known(s)] for kind, group in accepted.items()}
@@ -154,24 +164,24 @@ def statements_before(
 
 def feedback_of(
     accepted: Mapping[SignalKind, list[SignalRead]],
-    incident_starts: Mapping[str, dt.datetime] | None = None,
+    incident_ends: Mapping[str, dt.datetime] | None = None,
     *,
     now: dt.datetime | None = None,
 ) -> tuple[list[Prior], list[Inhibition]]:
     """Reviewers' statements the learner reads: verdicts and suppressions as priors,
     correlation rules (and ``while_firing`` suppressions) as inhibitions. A prior counts from
-    the start of the incident whose review made it (else from when the signal was stored), and
-    a suppression until it expires. ``maintenance`` and ``while_firing`` suppressions are
-    inhibitions (their source: ``LessonloopMaintenance``, or the ``while_firing`` matchers),
-    left out once expired at ``now``."""
-    starts = incident_starts or {}
+    the end of the incident whose review made it (`said_at`; else from when the signal was
+    stored), and a suppression until it expires. ``maintenance`` and ``while_firing``
+    suppressions are inhibitions (their source: ``LessonloopMaintenance``, or the
+    ``while_firing`` matchers), left out once expired at ``now``."""
+    ends = incident_ends or {}
     now = now or utc_now()
     priors: list[Prior] = []
     rules: list[Inhibition] = []
 
     def since(signal: SignalRead) -> dt.datetime:
         key = signal.provenance.incident_key
-        return starts.get(key or "", signal.created_at)
+        return ends.get(key or "", signal.created_at)
 
     for signal, verdict in payloads(accepted, SignalKind.ALERT_VERDICT, AlertVerdictPayload):
         if verdict.verdict in (AlertVerdict.NOISE, AlertVerdict.DUPLICATE):
@@ -239,10 +249,37 @@ class AlertLearnResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _train_links(history: AlertHistory, train_end: dt.datetime) -> list[str | None]:
-    """Links as they were known at ``train_end``: incidents that started later are unknown."""
-    known = {i.key for i in history.incidents if i.start < train_end}
-    return [k if k in known else None for k in history.links]
+def _any_service(matchers: Sequence[Matcher]) -> bool:
+    """No exact ``service`` matcher (``service=""``, alerts without the label, is exact)."""
+    return not any(m.label == "service" and m.op == "=" for m in matchers)
+
+
+def silenced_services(policy: AlertPolicy, history: AlertHistory) -> list[str]:
+    """The services whose alerts the policy can keep from paging: suppressed families, the
+    exact ``service`` of inhibition targets, and the services of stored alerts any target
+    matches (``alertname="HighErrorRate"`` silences it on every service it fires on)."""
+    found = set(policy.services())
+    label_sets = {tuple(sorted(f.labels.items())) for f in history.firings}
+    for labels in label_sets:
+        plain = dict(labels)
+        if plain.get("service") and any(
+            all(m.matches(plain) for m in rule.target) for rule in policy.inhibitions
+        ):
+            found.add(plain["service"])
+    return sorted(found - {""})
+
+
+def training_links(
+    history: AlertHistory, train_end: dt.datetime
+) -> tuple[list[Firing], list[str | None]]:
+    """The firings before ``train_end`` and their links as known then: linked again among
+    the incidents that had started (a later incident must not take an alert from an earlier
+    one, nor claim an alert that was noise when the model learned)."""
+    known = [i for i in history.incidents if i.start < train_end]
+    keys = {i.key for i in known}
+    firings = [f for f in history.firings if f.start < train_end]
+    links = link_alerts(firings, known)
+    return firings, [k if k in keys else None for k in links]
 
 
 def _fit(
@@ -252,14 +289,8 @@ def _fit(
     priors: Sequence[Prior],
     rules: Sequence[Inhibition],
 ) -> AlertPolicy:
-    links = _train_links(history, train_end)
-    picked = [i for i, f in enumerate(history.firings) if f.start < train_end]
-    return learner.fit(
-        [history.firings[i] for i in picked],
-        [links[i] for i in picked],
-        priors=priors,
-        rules=rules,
-    )
+    firings, links = training_links(history, train_end)
+    return learner.fit(firings, links, priors=priors, rules=rules)
 
 
 def _score(
@@ -300,7 +331,7 @@ def _attribute(
     is "without minus with": positive noise, pages or delay effects mean the statements
     lowered them. ``incidents_kept_paging`` is "with minus without": holdout incidents that
     page only because of the statements (negative: incidents they cost)."""
-    priors, rules = feedback_of(accepted, {i.key: i.start for i in history.incidents})
+    priors, rules = feedback_of(accepted, said_at(history))
     used = {p.signal_id for p in priors} | {r.signal_id for r in rules}
     by_id = {s.id: s for group in accepted.values() for s in group if s.id in used}
     groups: dict[str, set[int]] = {}
@@ -416,7 +447,7 @@ def learn_alert_policy(
     note("train", 1, 5)
     known = statements_before(accepted, history, train_end)
     held_back = sum(len(accepted.get(k, [])) - len(known.get(k, [])) for k in ALERT_KINDS)
-    priors, rules = feedback_of(known, {i.key: i.start for i in history.incidents})
+    priors, rules = feedback_of(known, said_at(history))
     policy = _fit(learner, history, train_end, priors, rules)
     note("evaluate", 2, 5)
     champion = _champion(ws)
@@ -426,7 +457,7 @@ def learn_alert_policy(
     inc = _score(incumbent_policy, history, train_end, end, seed)
     comparison = compare_alert_policies(cand, inc, seed=seed)
     notes = []
-    if not any(history.links[i] for i, f in enumerate(history.firings) if f.start < train_end):
+    if not any(training_links(history, train_end)[1]):
         notes.append(
             "no training alert belongs to an incident: nothing can be told apart from noise, "
             "so nothing is suppressed and no inhibition is learned (record the incidents, or "
@@ -462,7 +493,10 @@ def learn_alert_policy(
                 training_start=min(history.starts()),
                 training_end=train_end,
                 config={
-                    "services": policy.services(),  # tier-1 services need two approvers
+                    # tier-1 services need two approvers; so does a rule that can silence
+                    # alerts of any service (an inhibition target without an exact service)
+                    "services": silenced_services(policy, history),
+                    "tier1": any(_any_service(r.target) for r in policy.inhibitions),
                     "suppressions": len(policy.suppressions),
                     "inhibitions": len(policy.inhibitions),
                     "threshold": policy.threshold,
@@ -485,7 +519,7 @@ def learn_alert_policy(
                 "holdout_days": holdout_days,
                 "labels": "alerts linked to incidents (by source, or by service and time)",
                 "training_links": "incidents that started before the holdout only",
-                "training_statements": "signals about incidents that started before the "
+                "training_statements": "signals about incidents that ended before the "
                 f"holdout only ({held_back} alert statements about later incidents held back)",
             },
             metrics=_metrics(cand),
@@ -497,6 +531,11 @@ def learn_alert_policy(
                     "against": baseline,
                 },
                 "incidents_lost": {"incidents": comparison.lost_incidents, "against": baseline},
+                "incidents_delayed": {
+                    "incidents": comparison.delayed_incidents,
+                    "more_than_minutes": MAX_ADDED_DELAY_MINUTES,
+                    "against": baseline,
+                },
             },
             decision=decision,
             attribution=attribution,
@@ -664,17 +703,21 @@ def alert_noise_report(
 
 def pages_in_force(session: Session, history: AlertHistory) -> list[bool]:
     """Whether each stored alert paged under the alert policy in force when it fired: the
-    alert_correlation version promoted last before it (none before the first promotion)."""
-    promoted = []
-    for version in model_store.list_versions(session=session, task=ModelTask.ALERT_CORRELATION):
-        at = promoted_at(version.id, session=session)
-        if at is not None:
-            promoted.append((at, version))
+    alert_correlation version that became champion last before it (by promotion or by a
+    rollback to it; none before the first promotion)."""
+    promoted = [
+        (at, version)
+        for version in model_store.list_versions(session=session, task=ModelTask.ALERT_CORRELATION)
+        for at in became_champion(version.id, session=session)
+    ]
     promoted.sort(key=lambda item: item[0])
     kept = [True] * len(history.firings)
+    decided: dict[int, list[Verdict]] = {}
     for number, (at, version) in enumerate(promoted):
         until = promoted[number + 1][0] if number + 1 < len(promoted) else None
-        verdicts = policy_of_version(version).decide(history.firings)
+        if version.id not in decided:
+            decided[version.id] = policy_of_version(version).decide(history.firings)
+        verdicts = decided[version.id]
         for i, (firing, verdict) in enumerate(zip(history.firings, verdicts, strict=True)):
             if firing.start >= at and (until is None or firing.start < until):
                 kept[i] = verdict.kept

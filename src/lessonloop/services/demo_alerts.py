@@ -51,8 +51,16 @@ def _truth_score(
     end: dt.datetime,
     seed: int,
 ) -> dict[str, Any]:
-    kept = [v.kept for v in policy.decide(history.firings)]
-    score = score_alert_period(history.starts(), kept, links, start, end, seed=seed)
+    verdicts = policy.decide(history.firings)
+    score = score_alert_period(
+        history.starts(),
+        [v.kept for v in verdicts],
+        links,
+        start,
+        end,
+        paged_at=[v.paged_at for v in verdicts],
+        seed=seed,
+    )
     out = score.as_dict()
     return {
         k: out[k]

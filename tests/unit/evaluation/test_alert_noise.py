@@ -86,3 +86,19 @@ def test_a_late_page_counts_as_delay_and_rates_use_the_exact_span() -> None:
     assert score.noise_pages_per_day == pytest.approx(2.0)  # one noise page in half a day
     with pytest.raises(ValueError, match="paged_at"):
         score_alert_period(starts, [True, True], links, T0, at(1), paged_at=[None])
+
+
+def test_paging_for_an_incident_much_later_than_the_baseline_is_worse() -> None:
+    starts = [at(d + 0.5) for d in range(30)] + [at(d + 0.6) for d in range(0, 30, 5)]
+    links = [None] * 30 + [f"I{d}" for d in range(0, 30, 5)]
+    kept = [False] * 30 + [True] * 6
+    base = score_alert_period(starts, [True] * 36, links, T0, at(30))
+    late = [None] * 30 + [at(0.6) + dt.timedelta(minutes=200)] + [None] * 5
+    slow = score_alert_period(starts, kept, links, T0, at(30), paged_at=late)
+    found = compare_alert_policies(slow, base)
+    assert found.verdict == "worse" and found.delayed_incidents == ["I0"]
+    assert "more than 15 minutes later" in found.reason
+    assert compare_alert_policies(slow, base, max_added_delay_minutes=240).verdict == "better"
+    close = [None] * 30 + [at(0.6) + dt.timedelta(minutes=10)] + [None] * 5
+    quick = score_alert_period(starts, kept, links, T0, at(30), paged_at=close)
+    assert compare_alert_policies(quick, base).verdict == "better"
