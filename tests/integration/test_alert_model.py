@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 
 import pytest
@@ -138,7 +139,11 @@ def test_the_cli_runs_the_gate_replays_and_ships_what_was_tested(workspace, tmp_
     refused = invoke_cli(
         workspace, "learn", "--task", "alert-correlation", "--profile", "standard", actor="t"
     )
-    assert refused.exit_code == 2 and "--profile do not apply" in refused.output
+    assert (
+        refused.exit_code == 2
+        and "--profile does not apply" in refused.output
+        and "field '--profile'" in refused.output
+    )
     ran = invoke_cli(
         workspace,
         "learn",
@@ -224,6 +229,19 @@ def test_without_verdicts_the_history_alone_decides(workspace) -> None:
     differ = compare_alert_decisions(workspace, result.candidate_id, strict.candidate_id)
     assert {d.alertname for d in differ} == {"DiskSpaceHigh"} and len(differ) == DAYS
     assert differ[0].first.startswith("suppressed") and differ[0].second == "pages"
+    shown = invoke_cli(
+        workspace,
+        "models",
+        "compare",
+        str(result.candidate_id),
+        str(strict.candidate_id),
+        "--limit",
+        "5",
+        actor="t",
+    )
+    assert shown.exit_code == 0, shown.output
+    assert f"({DAYS}, the newest 5 shown: --limit)" in " ".join(shown.output.split())
+    assert len(re.findall(r"^│ 20\d\d-", shown.output, flags=re.M)) == 5  # one per row
 
 
 def test_what_reviewers_said_about_holdout_incidents_is_not_learned(workspace) -> None:

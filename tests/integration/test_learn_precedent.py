@@ -177,7 +177,7 @@ def test_learn_precedent_cli_subprocess(workspace, tmp_path: Path):
         [str(lessonloop), "learn", "--task", "precedent", "--folds", "3"],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )
-    assert ignored.returncode == 2 and "--folds do not apply" in " ".join(ignored.stderr.split())
+    assert ignored.returncode == 2 and "--folds does not apply" in " ".join(ignored.stderr.split())
 
 
 def test_too_few_incidents_is_one_input_error_and_changes_nothing(workspace):

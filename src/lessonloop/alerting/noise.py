@@ -6,8 +6,9 @@ The policy has two kinds of rules, both of which Alertmanager can run as they ar
 - **Suppressions**: an alert family (``alertname`` and ``service``) during a block of hours of
   the day (UTC) whose firings were almost never followed by an incident. Its alerts go to a
   silent receiver.
-- **Inhibitions**: while an alert matching the source is firing (and paged), an alert matching
-  the target does not page: it is a symptom of the same problem.
+- **Inhibitions**: while an alert matching the source is firing (paged or not), an alert
+  matching the target does not page: it is a symptom of the same problem. One still firing
+  when no source is left pages then.
 
 The learner estimates, for every (family, block of hours), the probability that a firing
 belongs to an incident, with shrinkage: the block borrows from its family, the family from the
@@ -26,8 +27,11 @@ alerts an incident had, or it is the source of an inhibition (Alertmanager inhib
 firing alert, so a silenced source would hold back its targets' pages unseen). Inhibitions are
 learned from co-occurrence: the target fired while the source was firing in at least
 ``min_support`` cases and ``min_confidence`` of the target's firings, and whenever the target
-belonged to an incident, the source belonged to the same one (so the incident still pages).
-Reviewers' correlation rules are added as inhibitions as given.
+belonged to an incident, the source belonged to the same one (so the incident still pages);
+never one that closes a loop of rules. Reviewers' correlation rules are added as given. Last,
+the policy replayed on its training history must page for every incident within
+``max_added_delay_minutes`` of its first alert, or it is mended (a family protected, a learned
+rule dropped) until it does.
 
 Example::
 
@@ -46,6 +50,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from pydantic import ValidationError
 
 from lessonloop.domain.signals import Matcher
 
@@ -242,14 +248,73 @@ def _firing_until(firing: Firing, window: dt.timedelta) -> dt.datetime:
     return firing.end if firing.end is not None else firing.start + window
 
 
+_MISSING = object()
+
+
+def _items(config: Mapping[str, Any], name: str) -> list[Any]:
+    found = config.get(name) or []
+    if not isinstance(found, list):
+        raise ValueError(f"{name}: expected a list")
+    return found
+
+
+def _read(
+    item: Any, name: str, convert: Callable[[Any], Any], where: str, default: Any = _MISSING
+) -> Any:
+    """``item[name]`` converted, or a ValueError naming ``where.name`` and what is wrong."""
+    if not isinstance(item, Mapping):
+        raise ValueError(f"{where}: expected an object, got {type(item).__name__}")
+    if name not in item or item[name] is None:
+        if default is _MISSING:
+            raise ValueError(f"{where}.{name}: missing")
+        return default
+    try:
+        return convert(item[name])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}.{name}: {exc}") from None
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return float(value)
+
+
+def _whole(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return value
+
+
+def _whole_list(value: Any) -> list[int]:
+    if not isinstance(value, list):
+        raise ValueError("expected a list of whole numbers")
+    return [_whole(v) for v in value]
+
+
+def _hour_list(value: Any) -> list[int]:
+    hours = _whole_list(value)
+    if not hours or any(not 0 <= h < 24 for h in hours):
+        raise ValueError("hours must be a non-empty list of UTC hours 0-23")
+    return hours
+
+
+def _matcher_list(value: Any) -> tuple[Matcher, ...]:
+    if not isinstance(value, list) or not value:
+        raise ValueError("expected a non-empty list of matchers")
+    out = []
+    for n, item in enumerate(value):
+        try:
+            out.append(Matcher.model_validate(item))
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            place = ".".join(str(p) for p in problem["loc"])
+            raise ValueError(f"[{n}]{'.' + place if place else ''}: {problem['msg']}") from None
+    return tuple(out)
+
+
 def _matcher_dump(matchers: Sequence[Matcher]) -> list[dict[str, str]]:
     return [m.model_dump() for m in matchers]
-
-
-def _matcher_load(items: Any, where: str) -> tuple[Matcher, ...]:
-    if not isinstance(items, list) or not items:
-        raise ValueError(f"{where}: expected a non-empty list of matchers")
-    return tuple(Matcher.model_validate(item) for item in items)
 
 
 @dataclass
@@ -326,43 +391,38 @@ class AlertPolicy:
         if config.get("format") != FORMAT:
             raise ValueError(f"unsupported alert policy format {config.get('format')!r}")
         suppressions = []
-        for n, item in enumerate(config.get("suppressions") or []):
-            try:
-                hours = tuple(int(h) for h in item["hours"])
-                if not hours or any(not 0 <= h < 24 for h in hours):
-                    raise ValueError("hours must be UTC hours 0-23")
-                suppressions.append(
-                    Suppression(
-                        str(item["alertname"]),
-                        str(item.get("service", "")),
-                        hours,
-                        float(item["p_relevant"]),
-                        int(item["firings"]),
-                        int(item["relevant"]),
-                        tuple(int(i) for i in item.get("signal_ids") or []),
-                    )
+        for n, item in enumerate(_items(config, "suppressions")):
+            where = f"suppressions[{n}]"
+            hours = tuple(_read(item, "hours", _hour_list, where))
+            suppressions.append(
+                Suppression(
+                    _read(item, "alertname", str, where),
+                    _read(item, "service", str, where, default=""),
+                    hours,
+                    _read(item, "p_relevant", _number, where),
+                    _read(item, "firings", _whole, where),
+                    _read(item, "relevant", _whole, where),
+                    tuple(_read(item, "signal_ids", _whole_list, where, default=[])),
                 )
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ValueError(f"suppressions[{n}]: {exc}") from exc
+            )
         inhibitions = []
-        for n, item in enumerate(config.get("inhibitions") or []):
-            try:
-                inhibitions.append(
-                    Inhibition(
-                        _matcher_load(item["source"], "source"),
-                        _matcher_load(item["target"], "target"),
-                        int(item["support"]),
-                        float(item["confidence"]),
-                        None if item.get("signal_id") is None else int(item["signal_id"]),
-                    )
+        for n, item in enumerate(_items(config, "inhibitions")):
+            where = f"inhibitions[{n}]"
+            signal_id = item.get("signal_id") if isinstance(item, Mapping) else None
+            inhibitions.append(
+                Inhibition(
+                    _read(item, "source", _matcher_list, where),
+                    _read(item, "target", _matcher_list, where),
+                    _read(item, "support", _whole, where),
+                    _read(item, "confidence", _number, where),
+                    None if signal_id is None else _read(item, "signal_id", _whole, where),
                 )
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ValueError(f"inhibitions[{n}]: {exc}") from exc
+            )
         return cls(
             suppressions,
             inhibitions,
-            float(config.get("threshold", 0.0)),
-            float(config.get("inhibit_window_minutes", 15.0)),
+            _read(config, "threshold", _number, "policy", default=0.0),
+            _read(config, "inhibit_window_minutes", _number, "policy", default=15.0),
             dict(config.get("learner") or {}),
             dict(config.get("training") or {}),
         )

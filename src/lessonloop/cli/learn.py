@@ -65,8 +65,9 @@ def learn(
         why = (" (its backtest holds out the newest 25 % of incidents)"
                if task in ("failure-mode", "precedent") else "")
         raise InputError(
-            f"{', '.join(refused)} do not apply to --task {task}; it takes {takes}{why}",
-            field="task",
+            f"{', '.join(refused)} {'does' if len(refused) == 1 else 'do'} not apply to "
+            f"--task {task}; it takes {takes}{why}",
+            field=refused[0],
         )
     if task == "failure-mode":
         _learn_failure_modes(as_json)
@@ -359,14 +360,14 @@ def _policy_rows(policy: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     ]
     rows += [
         (
-            "inhibit",
+            f"inhibit #{number}",  # the number of the exported inhibit rule
             f"{_matchers(r['target'])} while {_matchers(r['source'])} fires",
             "always",
             f"signal {r['signal_id']}"
             if r["signal_id"] is not None
             else f"together {r['support']} times ({r['confidence']:.0%} of the target's firings)",
         )
-        for r in policy["inhibitions"]
+        for number, r in enumerate(policy["inhibitions"])
     ]
     rows += [
         (
@@ -375,8 +376,17 @@ def _policy_rows(policy: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             _hours(p["hours"]),
             f"the only page of {p['only_page_of']}"
             if "only_page_of" in p
-            else f"source of inhibit rule {p['inhibits_with_rule']}",
+            else f"source of inhibit #{p['inhibits_with_rule']}",
         )
         for p in policy["training"].get("protected", [])
+    ]
+    rows += [
+        (
+            "missed",
+            incident,
+            "",
+            "no timely page on the training history: only reviewers' rules hold it back",
+        )
+        for incident in policy["training"].get("incidents_missed_by_reviewer_rules", [])
     ]
     return rows

@@ -271,7 +271,16 @@ def rollback(task: ModelTask, reason: Reason) -> None:
 
 @app.command("compare")
 @handle_errors
-def compare(first: int, second: int) -> None:
+def compare(
+    first: int,
+    second: int,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit", min=1, help="Alert-correlation: show at most this many alerts (newest)."
+        ),
+    ] = 50,
+) -> None:
     """Where two versions decide differently (metric-anomaly: on stored series;
     alert-correlation: on stored alerts), and their latest metrics."""
     ws = workspace()
@@ -287,8 +296,11 @@ def compare(first: int, second: int) -> None:
         from lessonloop.services.alert_model import compare_alert_decisions
 
         differ = compare_alert_decisions(ws, first, second)
+        shown = differ[-limit:]
         print_table(
-            f"Alerts the two policies decide differently ({len(differ)})",
+            f"Alerts the two policies decide differently ({len(differ)}"
+            + (f", the newest {len(shown)} shown: --limit" if len(shown) < len(differ) else "")
+            + ")",
             ["at", "alert", "service", "incident", str(first), str(second)],
             [
                 (
@@ -299,7 +311,7 @@ def compare(first: int, second: int) -> None:
                     d.first,
                     d.second,
                 )
-                for d in differ
+                for d in shown
             ],
         )
         return

@@ -126,7 +126,7 @@ def build_alertmanager_config(
                 }
             )
             notes.append(
-                f"inhibit rule {len(config['inhibit_rules']) - 1}: correlation from {item.origin()}"
+                f"inhibit rule {len(config['inhibit_rules']) - 1}: from {item.origin()}"
             )
             continue
         if payload.expires_at is not None and payload.expires_at <= now:

@@ -368,12 +368,26 @@ class TestReplay:
         assert again.to_config() == policy.to_config()
         broken = policy.to_config()
         broken["suppressions"][0]["hours"] = [25]
-        with pytest.raises(ValueError, match=r"suppressions\[0\]: hours"):
+        with pytest.raises(ValueError, match=r"suppressions\[0\]\.hours: .*UTC hours"):
             AlertPolicy.from_config(broken)
         broken = policy.to_config()
         broken["inhibitions"][0]["target"] = []
-        with pytest.raises(ValueError, match=r"inhibitions\[0\]: target"):
+        with pytest.raises(ValueError, match=r"inhibitions\[0\]\.target: expected a non-empty"):
             AlertPolicy.from_config(broken)
+        broken = policy.to_config()
+        del broken["suppressions"][0]["p_relevant"]
+        with pytest.raises(ValueError, match=r"^suppressions\[0\]\.p_relevant: missing$"):
+            AlertPolicy.from_config(broken)
+        broken = policy.to_config()
+        broken["suppressions"][0]["hours"] = ["a"]
+        with pytest.raises(ValueError, match=r"suppressions\[0\]\.hours: expected a whole"):
+            AlertPolicy.from_config(broken)
+        broken = policy.to_config()
+        broken["inhibitions"][0]["source"][0]["op"] = "~~"
+        with pytest.raises(ValueError, match=r"^inhibitions\[0\]\.source: \[0\]\.op: "):
+            AlertPolicy.from_config(broken)
+        with pytest.raises(ValueError, match=r"^policy\.threshold: expected a finite number"):
+            AlertPolicy.from_config({**policy.to_config(), "threshold": "high"})
         with pytest.raises(ValueError, match="kind"):
             AlertPolicy.from_config({"kind": "detector"})
 
