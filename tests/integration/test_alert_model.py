@@ -340,6 +340,20 @@ def test_bad_requests_name_the_field_and_register_nothing(workspace) -> None:
     assert wrong.exit_code == 2 and "not a date or time" in wrong.output
 
 
+def test_the_noise_report_plots_every_alert_against_the_policy(workspace, tmp_path) -> None:
+    seed(workspace)
+    report = alert_noise_report(workspace)
+    assert report.every_alert is not None and report.period is not None
+    assert report.every_alert.noise_pages == report.period.noise_pages  # no policy yet
+    plot = tmp_path / "plots" / "noise.png"
+    made = invoke_cli(workspace, "alerts", "noise", "--png", str(plot), actor="t")
+    assert made.exit_code == 0, made.output
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    refused = invoke_cli(workspace, "alerts", "noise", "--png", str(tmp_path / "n.txt"), actor="t")
+    assert refused.exit_code == 2 and "--png" in refused.output
+    assert not (tmp_path / "n.txt").exists()
+
+
 def test_pages_count_under_the_policy_in_force_when_each_alert_fired(workspace) -> None:
     from lessonloop.domain.actions import ExpectedEffect
     from lessonloop.domain.common import utc_now

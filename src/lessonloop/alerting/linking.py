@@ -5,7 +5,8 @@ Any other alert belongs to an incident when it started between ``lead`` before t
 started and the incident's end (resolved, else mitigated, else ``open_for`` after its start),
 and its ``service`` label names one of the incident's services. An alert without a ``service``
 label belongs to any incident it started in (the same window). When several incidents
-qualify, the one that started nearest the alert wins. Everything else is an alert no incident followed: noise.
+qualify, the one that started nearest the alert wins. Everything else is an alert no incident
+followed: noise.
 """
 
 from __future__ import annotations

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from lessonloop.cli.common import console, handle_errors, moment, print_json, print_table, workspace
-from lessonloop.services.alert_model import alert_noise_report
+from lessonloop.services.alert_model import alert_noise_report, plot_alert_noise
+from lessonloop.services.detection import check_png
 
 app = typer.Typer(
     help="Alert noise: what fired, what belonged to an incident, what paged.", no_args_is_help=True
@@ -28,9 +30,16 @@ def noise(
     until: Annotated[str | None, typer.Option(help="Before this date or time (UTC).")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Families in the table (--json has all).")] = 20,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    png: Annotated[
+        Path | None,
+        typer.Option(
+            "--png", help="Also write a plot of noise pages per day (every alert vs the policy)."
+        ),
+    ] = None,
 ) -> None:
     """Per alert family: firings, how many belonged to an incident, pages under the policy,
     and why the others did not page. Noisiest families first."""
+    target = check_png(png) if png else None
     report = alert_noise_report(
         workspace(),
         version_id=version,
@@ -38,6 +47,8 @@ def noise(
         until=moment(until, "--until"),
     )
     name, rows, score = report.policy, report.families, report.period
+    if target is not None and score is not None:
+        plot_alert_noise(report, target)
     start = moment(since, "--since")
     learned_here = report.trained_until is not None and (
         start is None or start < report.trained_until
@@ -88,6 +99,8 @@ def noise(
         f"incidents paged {period['incidents_covered']} of {period['incidents']}"
         + (f" (showing {limit} of {len(rows)} families)" if len(rows) > limit else "")
     )
+    if target is not None:
+        console.print(f"plot: {target}")
     if learned_here and report.trained_until is not None:
         console.print(
             f"[yellow]note:[/] the policy learned from the alerts before "

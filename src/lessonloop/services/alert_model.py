@@ -85,6 +85,7 @@ __all__ = [
     "history_in",
     "pages_in_force",
     "alert_noise_report",
+    "plot_alert_noise",
     "compare_alert_decisions",
     "feedback_of",
     "learn_alert_policy",
@@ -624,6 +625,8 @@ class NoiseReport:
     families: list[FamilyRow]  # noisiest first
     period: AlertPeriodScore | None  # None when no alert falls in the period
     trained_until: dt.datetime | None  # the policy learned from alerts before this
+    every_alert: AlertPeriodScore | None = None  # the same period if every alert paged
+    start: dt.datetime | None = None  # the period scored (the stored span inside the range)
 
 
 def alert_noise_report(
@@ -664,12 +667,15 @@ def alert_noise_report(
         if verdict.kept:
             row["pages"] += 1
             if verdict.paged_at is not None:
-                why = "paged late: still firing when its muted hours ended"
+                why = (
+                    "paged late: still firing when its muted hours ended"
+                    if verdict.rule is None
+                    else "paged late: still firing when what inhibited it stopped"
+                )
                 row["why"][why] = row["why"].get(why, 0) + 1
         else:
-            row["suppressed" if verdict.reason.startswith("suppressed") else "inhibited"] += 1
-            reason = verdict.reason.split(":")[0] + ": " + verdict.reason.split(": ", 1)[-1]
-            row["why"][reason] = row["why"].get(reason, 0) + 1
+            row["suppressed" if verdict.rule is None else "inhibited"] += 1
+            row["why"][verdict.reason] = row["why"].get(verdict.reason, 0) + 1
     out = [
         FamilyRow(
             alertname,
@@ -698,7 +704,62 @@ def alert_noise_report(
         end,
         paged_at=[v.paged_at for _, _, v in chosen],
     )
-    return NoiseReport(name, out, score, trained_until)
+    every = score_alert_period(
+        [f.start for f, _, _ in chosen],
+        [True] * len(chosen),
+        [link for _, link, _ in chosen],
+        start,
+        end,
+    )
+    return NoiseReport(name, out, score, trained_until, every, start)
+
+
+def plot_alert_noise(report: NoiseReport, out: Path) -> Path:
+    """Write a PNG: noise pages per day if every alert paged and under the policy, with a
+    7-day mean, and where the policy's training history ends."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if report.period is None or report.every_alert is None or report.start is None:
+        raise InputError("no alerts in that period: nothing to plot", field="--png")
+    start = report.start
+    days = [start + dt.timedelta(days=d) for d in range(report.period.days)]
+    fig, ax = plt.subplots(figsize=(10, 4))
+    for score, label, colour in (
+        (report.every_alert, "every alert pages", "0.6"),
+        (report.period, report.policy, "tab:blue"),
+    ):
+        values = np.asarray(score.noise_per_day, dtype=float)
+        ax.step(days, values, where="post", color=colour, alpha=0.45, linewidth=0.8)
+        trailing = np.convolve(values, np.ones(7), mode="full")[: len(values)]
+        mean = trailing / np.minimum(np.arange(1, len(values) + 1), 7)  # the first days: fewer
+        ax.plot(days, mean, color=colour, linewidth=2, label=f"{label} (7-day mean)")
+    if report.trained_until is not None and days[0] <= report.trained_until <= days[-1]:
+        ax.axvline(report.trained_until, color="tab:red", linestyle="--", linewidth=1)
+        ax.annotate(
+            "learned from the alerts left of this line",
+            (report.trained_until, ax.get_ylim()[1]),
+            xytext=(4, -12),
+            textcoords="offset points",
+            ha="left",
+            fontsize=8,
+            color="tab:red",
+        )
+    covered = sum(report.period.covered.values())
+    ax.set_title(
+        f"Noise pages per day under {report.policy} "
+        f"(incidents paged {covered} of {len(report.period.incidents)})"
+    )
+    ax.set_ylabel("pages no incident followed")
+    ax.legend(loc="upper right", fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
 
 
 def pages_in_force(session: Session, history: AlertHistory) -> list[bool]:
