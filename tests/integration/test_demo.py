@@ -106,7 +106,13 @@ def test_html_holds_every_plot_and_the_json_numbers(demo_run) -> None:
     report, page, _ = demo_run
     parser = _Report()
     parser.feed(page)
-    assert parser.figures == ["plot-mttd", "plot-false_alerts", "plot-recall", "plot-funnel"]
+    assert parser.figures == [
+        "plot-mttd",
+        "plot-false_alerts",
+        "plot-recall",
+        "plot-funnel",
+        "plot-alert_noise",
+    ]
     assert page.count("<svg") == 4
     assert "<link" not in page and 'src="http' not in page  # opens without a network
     assert json.loads(parser.data) == report

@@ -57,6 +57,38 @@ def _interval_plot(
     return _svg(fig)
 
 
+def _alert_plot(rows: list[dict[str, Any]]) -> str:
+    """Noise pages per day each quarter, scored on the generator's truth: every alert pages,
+    the policy in use, and the candidate tested on that quarter (95% intervals over days)."""
+    scored = [r for r in rows if r.get("alerts", {}).get("truth")]
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    for offset, (who, label, colour, marker) in enumerate(
+        (
+            ("every_alert_pages", "every alert pages", "#c0392b", "o"),
+            ("in_use", "policy in use", "#2471a3", "o"),
+            ("candidate", "candidate (tested on the quarter)", "#7f8c8d", "s"),
+        )
+    ):
+        xs, ys, lows, highs = [], [], [], []
+        for i, row in enumerate(scored):
+            found = row["alerts"]["truth"].get(who)
+            if not found:
+                continue
+            y = found["noise_pages_per_day"]
+            low, high = found.get("noise_pages_per_day_ci") or [y, y]
+            xs.append(i + (offset - 1) * 0.2)
+            ys.append(y)
+            lows.append(y - low)
+            highs.append(high - y)
+        ax.errorbar(xs, ys, yerr=[lows, highs], fmt=marker, capsize=4, color=colour, label=label)
+    ax.set_xticks(range(len(scored)), [r["quarter"] for r in scored])
+    ax.set_title("Alert noise pages per day (generator's truth, 95% interval)")
+    ax.set_ylabel("per day")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _svg(fig)
+
+
 def _funnel_plot(funnel: dict[str, int]) -> str:
     fig, ax = plt.subplots(figsize=(6.4, 2.6))
     names = list(funnel)
@@ -166,6 +198,8 @@ def render_html(report: dict[str, Any]) -> str:
         "recall": _interval_plot(rows, "recall", "recall_ci", "Incident recall", "share"),
         "funnel": _funnel_plot(report["funnel"]),
     }
+    if any(r.get("alerts", {}).get("truth") for r in rows):
+        plots["alert_noise"] = _alert_plot(rows)
     quarter_rows = [
         [
             r["quarter"],
