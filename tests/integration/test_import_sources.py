@@ -175,3 +175,16 @@ def test_alertmanager_truncated_and_nameless_alerts_import_with_warnings(workspa
         encoding="utf-8",
     )
     assert import_files(workspace, "alertmanager", [clean]).warnings == []
+
+
+def test_a_page_of_a_paginated_pagerduty_list_warns_that_more_exists(workspace, tmp_path):
+    export = json.loads((FIXTURES / "pagerduty_export.json").read_text(encoding="utf-8"))
+    page = tmp_path / "page1.json"
+    page.write_text(json.dumps({**export, "limit": 25, "offset": 0, "more": True}))
+    summary = import_files(workspace, "pagerduty", [page])
+    assert summary.ok and summary.outcomes["incident"]["created"] == 2
+    (warning,) = summary.warnings
+    assert "$.more" in warning and "(offset 0, limit 25)" in warning and "next pages" in warning
+    last = tmp_path / "page2.json"
+    last.write_text(json.dumps({**export, "limit": 25, "offset": 25, "more": False}))
+    assert import_files(workspace, "pagerduty", [last]).warnings == []

@@ -2,7 +2,8 @@
 
 Accepted shapes: ``{"incidents": [...], "log_entries": [...]}``, a bare list of incidents, or
 one ``{"incident": {...}}``; an incident may also carry its own ``log_entries`` array. Log
-entries are joined to incidents by ``incident.id``.
+entries are joined to incidents by ``incident.id``. A page of a paginated list (``"more":
+true``) imports with a warning: the rest is in the next pages.
 """
 
 from __future__ import annotations
@@ -160,7 +161,15 @@ def _documents(root: Located) -> tuple[list[Located], list[Located]]:
 def parse_pagerduty(data: bytes, source: str) -> ImportBatch:
     """Map a PagerDuty export to incidents (+ responders, services) and log-entry timelines."""
     batch = ImportBatch()
-    incidents, entries = _documents(Located(load_json(data, source), source))
+    root = Located(load_json(data, source), source)
+    incidents, entries = _documents(root)
+    if isinstance(root.value, dict) and root.value.get("more") is True:
+        offset, limit = root.value.get("offset"), root.value.get("limit")
+        page = f" (offset {offset}, limit {limit})" if offset is not None and limit else ""
+        batch.warnings.append(
+            f"{source}: $.more: PagerDuty has more results than this page{page}; fetch the "
+            "next pages (offset + limit) and import them too, or those incidents are missing"
+        )
     for item in incidents:
         batch.incidents.append(_incident(item, batch))
         entries.extend(item.get("log_entries").items())
