@@ -404,7 +404,7 @@ def test_a_version_rolled_back_to_is_in_force_in_each_of_its_periods(workspace, 
     )
     day = [T0 + dt.timedelta(days=d) for d in (10, 20, 30)]
     # first promoted on day 10, second on day 20, rolled back to first on day 30
-    periods = {first: [day[0], day[2]], second: [day[1]]}
+    periods = {first: [(day[0], 1), (day[2], 3)], second: [(day[1], 2)]}
     monkeypatch.setattr(
         alert_model, "became_champion", lambda vid, *, session: periods.get(vid, [])
     )
@@ -421,6 +421,27 @@ def test_a_version_rolled_back_to_is_in_force_in_each_of_its_periods(workspace, 
     assert disk[(T0 + dt.timedelta(days=15)).date()] is False  # the first version
     assert disk[(T0 + dt.timedelta(days=25)).date()] is True  # the second, which keeps it
     assert disk[(T0 + dt.timedelta(days=35)).date()] is False  # the first again
+    # for real, a promotion and a rollback within one second: the rollback wins
+    monkeypatch.undo()
+    monkeypatch.setattr(
+        alert_model,
+        "policy_of_version",
+        lambda v: alert_model.AlertPolicy() if v.id == second else learned(v),
+    )
+    from lessonloop.domain.common import utc_now
+
+    for version in (first, second):
+        for approver in ("ana", "ben"):
+            registry.approve_version(workspace, version, approver=approver, reason="ok")
+        registry.promote_version(workspace, version)
+    registry.rollback_task(workspace, ModelTask.ALERT_CORRELATION, reason="too loud")
+    later = utc_now() + dt.timedelta(days=1)
+    with workspace.transaction() as session:
+        alert_store.upsert(_alert("DiskSpaceHigh", "batch", later.replace(hour=2)), session=session)
+    with workspace.transaction() as session:
+        history = alert_model.history_in(session)
+        kept = alert_model.pages_in_force(session, history)
+    assert kept[-1] is False  # the first version, rolled back to, is in force
 
 
 def test_what_the_holdout_holds_never_reaches_training() -> None:

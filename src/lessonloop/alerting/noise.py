@@ -159,7 +159,8 @@ class Suppression:
 
 @dataclass(frozen=True)
 class Inhibition:
-    """While a paging alert matching ``source`` fires, alerts matching ``target`` do not page."""
+    """While an alert matching ``source`` fires (paged or not), alerts matching ``target``
+    do not page."""
 
     source: tuple[Matcher, ...]
     target: tuple[Matcher, ...]
@@ -251,6 +252,14 @@ def _firing_until(firing: Firing, window: dt.timedelta) -> dt.datetime:
 _MISSING = object()
 
 
+class _Indexed(ValueError):
+    """A problem in one element of a list: ``_read`` names it ``name[n].place``."""
+
+    def __init__(self, number: int, place: str, message: str) -> None:
+        super().__init__(message)
+        self.number, self.place = number, place
+
+
 def _items(config: Mapping[str, Any], name: str) -> list[Any]:
     found = config.get(name) or []
     if not isinstance(found, list):
@@ -270,6 +279,9 @@ def _read(
         return default
     try:
         return convert(item[name])
+    except _Indexed as exc:
+        inner = f".{exc.place}" if exc.place else ""
+        raise ValueError(f"{where}.{name}[{exc.number}]{inner}: {exc}") from None
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where}.{name}: {exc}") from None
 
@@ -284,6 +296,46 @@ def _whole(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected a whole number, got {value!r}")
     return value
+
+
+def _count(value: Any) -> int:
+    found = _whole(value)
+    if found < 0:
+        raise ValueError(f"must be 0 or more, got {found}")
+    return found
+
+
+def _share(value: Any) -> float:
+    found = _number(value)
+    if not 0 <= found <= 1:
+        raise ValueError(f"must lie between 0 and 1, got {found}")
+    return found
+
+
+def _minutes(value: Any) -> float:
+    found = _number(value)
+    if found < 0:
+        raise ValueError(f"must be 0 or more, got {found}")
+    return found
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {value!r}")
+    return value
+
+
+def _name(value: Any) -> str:
+    found = _text(value)
+    if not found.strip():
+        raise ValueError("must not be empty")
+    return found
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"expected an object, got {type(value).__name__}")
+    return dict(value)
 
 
 def _whole_list(value: Any) -> list[int]:
@@ -309,7 +361,7 @@ def _matcher_list(value: Any) -> tuple[Matcher, ...]:
         except ValidationError as exc:
             problem = exc.errors()[0]
             place = ".".join(str(p) for p in problem["loc"])
-            raise ValueError(f"[{n}]{'.' + place if place else ''}: {problem['msg']}") from None
+            raise _Indexed(n, place, problem["msg"]) from None
     return tuple(out)
 
 
@@ -337,8 +389,9 @@ class AlertPolicy:
         return sorted(found - {""})
 
     def decide(self, firings: Sequence[Firing]) -> list[Verdict]:
-        """One verdict per firing (in the order given); causal: a firing's verdict depends
-        only on firings that started before it or at the same time."""
+        """One verdict per firing (in the order given). A firing's verdict depends only on
+        firings that started no later than the moment it would page (its start, or when
+        what held it back stopped)."""
         by_family: defaultdict[Family, list[Suppression]] = defaultdict(list)
         for rule in self.suppressions:
             by_family[(rule.alertname, rule.service)].append(rule)
@@ -346,7 +399,15 @@ class AlertPolicy:
         def suppression(_index: int, firing: Firing) -> Verdict | None:
             return _suppression_of(by_family.get(family_of(firing.labels), ()), firing)
 
-        return _run(firings, suppression, self.inhibitions, self.inhibit_window_minutes)
+        def muted_until(firing: Firing, when: dt.datetime) -> dt.datetime | None:
+            for rule in by_family.get(family_of(firing.labels), ()):
+                if when.hour in rule.hours:
+                    return rule.muted_until(when)
+            return None
+
+        return _run(
+            firings, suppression, self.inhibitions, self.inhibit_window_minutes, muted_until
+        )
 
     def to_config(self) -> dict[str, Any]:
         """A JSON-ready description; `from_config` reads it back."""
@@ -386,6 +447,8 @@ class AlertPolicy:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> AlertPolicy:
         """Read `to_config` output; a clear ValueError naming the element that is wrong."""
+        if not isinstance(config, Mapping):
+            raise ValueError(f"policy: expected an object, got {type(config).__name__}")
         if config.get("kind") != "alert_noise_policy":
             raise ValueError("not an alert noise policy (kind must be 'alert_noise_policy')")
         if config.get("format") != FORMAT:
@@ -396,12 +459,12 @@ class AlertPolicy:
             hours = tuple(_read(item, "hours", _hour_list, where))
             suppressions.append(
                 Suppression(
-                    _read(item, "alertname", str, where),
-                    _read(item, "service", str, where, default=""),
+                    _read(item, "alertname", _name, where),
+                    _read(item, "service", _text, where, default=""),
                     hours,
-                    _read(item, "p_relevant", _number, where),
-                    _read(item, "firings", _whole, where),
-                    _read(item, "relevant", _whole, where),
+                    _read(item, "p_relevant", _share, where),
+                    _read(item, "firings", _count, where),
+                    _read(item, "relevant", _count, where),
                     tuple(_read(item, "signal_ids", _whole_list, where, default=[])),
                 )
             )
@@ -413,8 +476,8 @@ class AlertPolicy:
                 Inhibition(
                     _read(item, "source", _matcher_list, where),
                     _read(item, "target", _matcher_list, where),
-                    _read(item, "support", _whole, where),
-                    _read(item, "confidence", _number, where),
+                    _read(item, "support", _count, where),
+                    _read(item, "confidence", _share, where),
                     None if signal_id is None else _read(item, "signal_id", _whole, where),
                 )
             )
@@ -422,9 +485,9 @@ class AlertPolicy:
             suppressions,
             inhibitions,
             _read(config, "threshold", _number, "policy", default=0.0),
-            _read(config, "inhibit_window_minutes", _number, "policy", default=15.0),
-            dict(config.get("learner") or {}),
-            dict(config.get("training") or {}),
+            _read(config, "inhibit_window_minutes", _minutes, "policy", default=15.0),
+            _read(config, "learner", _object, "policy", default={}),
+            _read(config, "training", _object, "policy", default={}),
         )
 
 
@@ -667,7 +730,7 @@ class AlertNoiseLearner:
                 inhibitions.append(given_rule)
         if self.learn_inhibitions:
             known = {_rule_key(r) for r in inhibitions}
-            given = {pair for r in inhibitions if (pair := _family_pair(r)) is not None}
+            given = _rule_edges(inhibitions, firings)
             inhibitions += [
                 r
                 for r in self._learned_inhibitions(firings, incident_of, given)
@@ -744,7 +807,15 @@ class AlertNoiseLearner:
             protect: dict[Key, str] = {}
             culprits: set[int] = set()
             for incident in missed:
+                pages = [
+                    verdicts[i].paged_at or firings[i].start
+                    for i in by_incident[incident]
+                    if verdicts[i].kept
+                ]
+                paged = min(pages) if pages else None
                 for i in by_incident[incident]:
+                    if paged is not None and firings[i].start >= paged:
+                        break  # freeing it would not make the incident page any sooner
                     if verdicts[i].kept and verdicts[i].paged_at is None:
                         continue  # paged when it started: too late only for this incident
                     rule = verdicts[i].rule
@@ -895,9 +966,10 @@ class AlertNoiseLearner:
 
 class _Sources:
     """When some alert matching a rule's source is firing: the source firings' intervals in
-    start order with their running latest end, so "is one firing at t, and until when" is a
-    binary search. ``only_sources`` leaves out alerts that also match the rule's target (an
-    alert matching both sides is not inhibited by another that does too)."""
+    start order with their running latest end, and the stretches they cover without a gap,
+    so "is one firing at t, and until when without a break" is a binary search. `_run` keeps
+    two per rule: every source, and only the sources that do not also match the rule's
+    target (an alert matching both sides is not inhibited by another that does too)."""
 
     def __init__(self, intervals: list[tuple[dt.datetime, dt.datetime, int]]) -> None:
         intervals.sort()
@@ -906,17 +978,26 @@ class _Sources:
         self.latest: list[dt.datetime] = []
         for _, until, _ in intervals:
             self.latest.append(max(until, self.latest[-1]) if self.latest else until)
+        self.stretch_starts: list[dt.datetime] = []
+        self.stretch_ends: list[dt.datetime] = []
+        for start, until, _ in intervals:
+            if self.stretch_ends and start <= self.stretch_ends[-1]:
+                self.stretch_ends[-1] = max(self.stretch_ends[-1], until)
+            else:
+                self.stretch_starts.append(start)
+                self.stretch_ends.append(until)
 
     def covering(self, when: dt.datetime) -> tuple[dt.datetime, int] | None:
-        """(how long sources keep firing without a gap from ``when``, one of them) if a
-        source is firing at ``when``, else None."""
+        """(when the sources stop, with no gap from ``when``; one source firing at ``when``)
+        if a source is firing at ``when``, else None."""
         at = bisect.bisect_right(self.starts, when) - 1
         if at < 0 or self.latest[at] <= when:
             return None
         # the first interval whose end reaches past ``when`` covers it (the running latest
         # end was at or before ``when`` until then, and it started no later than ``at``)
         first = bisect.bisect_right(self.latest, when)
-        return self.latest[at], self.members[first]
+        stretch = bisect.bisect_right(self.stretch_starts, when) - 1
+        return self.stretch_ends[stretch], self.members[first]
 
 
 def _run(
@@ -924,6 +1005,7 @@ def _run(
     suppression: Callable[[int, Firing], Verdict | None],
     inhibitions: Sequence[Inhibition],
     window_minutes: float,
+    muted_until: Callable[[Firing, dt.datetime], dt.datetime | None] | None = None,
 ) -> list[Verdict]:
     """Replay firings as Alertmanager would: a suppressed alert does not page; an alert
     matching a rule's target does not page while any alert matching its source is firing
@@ -931,7 +1013,11 @@ def _run(
     except that an alert matching both sides is not inhibited by another that does too.
     Alerts that start together see each other. An inhibited alert still firing when no
     source is left pages then (``paged_at``), as Alertmanager notifies it once the
-    inhibition lifts. An alert fires until its end, else ``window_minutes`` after its start."""
+    inhibition lifts, unless that moment is in muted hours of its family (``muted_until``:
+    the end of the muted stretch a moment falls in), when it pages as they end, if still
+    firing and not inhibited again. As a source, an alert fires until its end, else
+    ``window_minutes`` after its start; an alert without an end is taken as still firing
+    when it could page late."""
     window = dt.timedelta(minutes=window_minutes)
     index = _RuleIndex(inhibitions)
     roles = [index.roles(f.labels) for f in firings]
@@ -948,7 +1034,7 @@ def _run(
     for i, firing in enumerate(firings):
         verdict = suppression(i, firing)
         if verdict is None or verdict.kept:
-            verdict = _inhibited(firing, roles[i], sources, window, firings, verdict)
+            verdict = _inhibited(firing, roles[i], sources, firings, verdict, muted_until)
         verdicts[i] = verdict or KEPT
     return verdicts
 
@@ -957,9 +1043,9 @@ def _inhibited(
     firing: Firing,
     role: tuple[frozenset[int], frozenset[int]],
     sources: Mapping[tuple[int, bool], _Sources],
-    window: dt.timedelta,
     firings: Sequence[Firing],
     muted: Verdict | None,
+    muted_until: Callable[[Firing, dt.datetime], dt.datetime | None] | None,
 ) -> Verdict | None:
     """The verdict of an alert some source holds back, or ``muted`` when none does."""
     source_of, target_of = role
@@ -973,8 +1059,9 @@ def _inhibited(
     first: tuple[int, int] | None = None  # (rule, the source alert) holding it back
     # a muted alert is first notified when its muted hours end: inhibition counts from then
     when = muted.paged_at if muted is not None and muted.paged_at else firing.start
+    ends = firing.end or dt.datetime.max.replace(tzinfo=dt.UTC)  # no end: still firing
     moved = True
-    while moved:  # follow overlapping sources of every rule until a moment none is firing
+    while moved:  # until a moment nothing holds it back, or it has ended
         moved = False
         for rule, found in lookups:
             covering = found.covering(when)
@@ -985,12 +1072,18 @@ def _inhibited(
                 first = (rule, other)
             if until > when:
                 when, moved = until, True
+        if when >= ends:
+            break
+        if not moved and first is not None and muted_until is not None:
+            quiet = muted_until(firing, when)  # the source stopped inside muted hours
+            if quiet is not None and quiet > when:
+                when, moved = quiet, True
     if first is None:
         return muted
     rule, other = first
     labels = firings[other].labels
     cause = f"inhibited by rule {rule}: {labels.get('alertname', '?')}/{labels.get('service', '-')}"
-    if when < _firing_until(firing, window):
+    if when < ends:
         return Verdict(True, f"{cause} was firing; paged at {when:%H:%M} UTC", rule, when)
     return Verdict(False, f"{cause} was firing", rule)
 
@@ -1002,26 +1095,24 @@ def _flagged(suppressed: Sequence[bool]) -> Callable[[int, Firing], Verdict | No
     return suppression
 
 
-def _family_pair(rule: Inhibition) -> tuple[Family, Family] | None:
-    """(source family, target family) of a rule written as exact alertname/service
-    matchers, else None."""
-
-    def family(side: tuple[Matcher, ...]) -> Family | None:
-        exact = {m.label: m.value for m in side if m.op == "="}
-        if (
-            len(exact) != len(side)
-            or "alertname" not in exact
-            or set(exact)
-            - {
-                "alertname",
-                "service",
-            }
-        ):
-            return None
-        return (exact["alertname"], exact.get("service", ""))
-
-    source, target = family(rule.source), family(rule.target)
-    return None if source is None or target is None else (source, target)
+def _rule_edges(
+    rules: Sequence[Inhibition], firings: Sequence[Firing]
+) -> set[tuple[Family, Family]]:
+    """(source family, target family) for every pair of families seen in ``firings`` that a
+    rule's matchers take in: ``alertname="DBDown"`` -> ``alertname="Latency"`` is an edge
+    between those names on every service they fired on."""
+    label_sets = {tuple(sorted(f.labels.items())) for f in firings}
+    edges: set[tuple[Family, Family]] = set()
+    for rule in rules:
+        sources, targets = set(), set()
+        for labels in label_sets:
+            plain = dict(labels)
+            if all(m.matches(plain) for m in rule.source):
+                sources.add(family_of(plain))
+            if all(m.matches(plain) for m in rule.target):
+                targets.add(family_of(plain))
+        edges |= {(a, b) for a in sources for b in targets if a != b}
+    return edges
 
 
 def _inhibiting(

@@ -374,7 +374,7 @@ def _policy_rows(policy: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             "protect",
             _family(p["alertname"], p["service"]),
             _hours(p["hours"]),
-            f"the only page of {p['only_page_of']}"
+            f"kept so that {p['only_page_of']} pages (sooner)"
             if "only_page_of" in p
             else f"source of inhibit #{p['inhibits_with_rule']}",
         )

@@ -287,10 +287,11 @@ def promoted_at(version_id: int, *, session: Session) -> dt.datetime | None:
     return None
 
 
-def became_champion(version_id: int, *, session: Session) -> list[dt.datetime]:
-    """Every time a version became champion (promotions and rollbacks to it), oldest first."""
+def became_champion(version_id: int, *, session: Session) -> list[tuple[dt.datetime, int]]:
+    """Every time a version became champion (promotions and rollbacks to it), oldest first,
+    each with its audit event's id: events of one second are ordered by the id."""
     return sorted(
-        event.at
+        (event.at, event.id)
         for event in audit.list_events(
             session=session, entity_type=ENTITY, entity_id=str(version_id)
         )

@@ -767,14 +767,14 @@ def pages_in_force(session: Session, history: AlertHistory) -> list[bool]:
     alert_correlation version that became champion last before it (by promotion or by a
     rollback to it; none before the first promotion)."""
     promoted = [
-        (at, version)
+        (at, order, version)
         for version in model_store.list_versions(session=session, task=ModelTask.ALERT_CORRELATION)
-        for at in became_champion(version.id, session=session)
+        for at, order in became_champion(version.id, session=session)
     ]
-    promoted.sort(key=lambda item: item[0])
+    promoted.sort(key=lambda item: item[:2])  # a promotion and a rollback in one second
     kept = [True] * len(history.firings)
     decided: dict[int, list[Verdict]] = {}
-    for number, (at, version) in enumerate(promoted):
+    for number, (at, _, version) in enumerate(promoted):
         until = promoted[number + 1][0] if number + 1 < len(promoted) else None
         if version.id not in decided:
             decided[version.id] = policy_of_version(version).decide(history.firings)

@@ -384,10 +384,26 @@ class TestReplay:
             AlertPolicy.from_config(broken)
         broken = policy.to_config()
         broken["inhibitions"][0]["source"][0]["op"] = "~~"
-        with pytest.raises(ValueError, match=r"^inhibitions\[0\]\.source: \[0\]\.op: "):
+        with pytest.raises(ValueError, match=r"^inhibitions\[0\]\.source\[0\]\.op: "):
             AlertPolicy.from_config(broken)
         with pytest.raises(ValueError, match=r"^policy\.threshold: expected a finite number"):
             AlertPolicy.from_config({**policy.to_config(), "threshold": "high"})
+        for element, field, value, message in (
+            ("suppressions", "alertname", 5, "expected text"),
+            ("suppressions", "alertname", " ", "must not be empty"),
+            ("suppressions", "p_relevant", 5.0, "between 0 and 1"),
+            ("suppressions", "firings", -3, "0 or more"),
+            ("inhibitions", "confidence", 2, "between 0 and 1"),
+        ):
+            broken = policy.to_config()
+            broken[element][0][field] = value
+            with pytest.raises(ValueError, match=rf"^{element}\[0\]\.{field}: .*{message}"):
+                AlertPolicy.from_config(broken)
+        for field, value in (("inhibit_window_minutes", -5), ("learner", [1, 2])):
+            with pytest.raises(ValueError, match=rf"^policy\.{field}: "):
+                AlertPolicy.from_config({**policy.to_config(), field: value})
+        with pytest.raises(ValueError, match="^policy: expected an object"):
+            AlertPolicy.from_config([1])  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="kind"):
             AlertPolicy.from_config({"kind": "detector"})
 
@@ -496,3 +512,40 @@ class TestWhatShips:
             .suppressions
             == AlertNoiseLearner().fit(firings, links).suppressions
         )
+
+    def test_an_inhibition_that_lifts_inside_muted_hours_pages_when_they_end(self) -> None:
+        rule = Inhibition(family("DBDown"), family("Latency"), 0, 0.0, signal_id=1)
+        muted = Suppression("Latency", "api", (12, 13, 14, 15), 0.0, 40, 0)
+        policy = AlertPolicy(suppressions=[muted], inhibitions=[rule])
+        source = firing("DBDown", "db", at(1, 11), minutes=90)  # until 12:30
+        ends_muted = firing("Latency", "api", at(1, 11.1), minutes=115)  # ends 13:01
+        outlasts = firing("Latency", "api", at(2, 11.1), minutes=400)  # ends 17:46
+        later_source = firing("DBDown", "db", at(2, 11), minutes=90)
+        verdicts = policy.decide([source, ends_muted, later_source, outlasts])
+        assert [v.kept for v in verdicts] == [True, False, True, True]
+        assert verdicts[3].paged_at == at(2, 16)  # the muted hours ended
+        # without an end it is taken as still firing: it pages when nothing holds it back
+        open_ended = Firing(at(3, 11.1), None, {"alertname": "Latency", "service": "api"})
+        last = policy.decide([firing("DBDown", "db", at(3, 11), minutes=30), open_ended])
+        assert last[1].kept and last[1].paged_at == at(3, 11.5)
+        # an alert that starts and ends while its source fires never pages
+        instant = Firing(at(4, 11.2), at(4, 11.2), {"alertname": "Latency", "service": "api"})
+        assert not policy.decide([firing("DBDown", "db", at(4, 11)), instant])[1].kept
+
+    def test_a_learned_rule_never_closes_a_loop_with_a_reviewers_rule_on_any_service(
+        self,
+    ) -> None:
+        # the reviewer: DBDown (any service) holds back Latency (any service)
+        said = Inhibition(family("DBDown"), family("Latency"), 0, 0.0, signal_id=4)
+        firings, links = [], []
+        for day in range(12):  # Latency/api always first, DBDown/db right after, one incident
+            firings += [
+                firing("Latency", "api", at(day, 10)),
+                firing("DBDown", "db", at(day, 10.02)),
+            ]
+            links += [f"I{day}", f"I{day}"]
+        policy = AlertNoiseLearner().fit(firings, links, rules=[said])
+        learned = [(r.source[0].value, r.target[0].value) for r in policy.inhibitions[1:]]
+        assert ("Latency", "DBDown") not in learned
+        together = [firing("Latency", "api", at(40, 10)), firing("DBDown", "db", at(40, 10))]
+        assert any(v.kept for v in policy.decide(together))
