@@ -51,8 +51,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from lessonloop.domain.signals import Matcher
 
 __all__ = [
@@ -358,10 +356,11 @@ def _matcher_list(value: Any) -> tuple[Matcher, ...]:
     for n, item in enumerate(value):
         try:
             out.append(Matcher.model_validate(item))
-        except ValidationError as exc:
-            problem = exc.errors()[0]
+        except ValueError as exc:  # pydantic's ValidationError is one
+            errors = getattr(exc, "errors", None)
+            problem = errors()[0] if callable(errors) else {"loc": (), "msg": str(exc)}
             place = ".".join(str(p) for p in problem["loc"])
-            raise _Indexed(n, place, problem["msg"]) from None
+            raise _Indexed(n, place, str(problem["msg"])) from None
     return tuple(out)
 
 
