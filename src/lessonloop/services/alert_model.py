@@ -726,7 +726,8 @@ def plot_alert_noise(report: NoiseReport, out: Path) -> Path:
     if report.period is None or report.every_alert is None or report.start is None:
         raise InputError("no alerts in that period: nothing to plot", field="--png")
     start = report.start
-    days = [start + dt.timedelta(days=d) for d in range(report.period.days)]
+    first = np.datetime64(start.replace(tzinfo=None), "s")
+    days = first + np.arange(report.period.days) * np.timedelta64(1, "D")
     fig, ax = plt.subplots(figsize=(10, 4))
     for score, label, colour in (
         (report.every_alert, "every alert pages", "0.6"),
@@ -737,11 +738,14 @@ def plot_alert_noise(report: NoiseReport, out: Path) -> Path:
         trailing = np.convolve(values, np.ones(7), mode="full")[: len(values)]
         mean = trailing / np.minimum(np.arange(1, len(values) + 1), 7)  # the first days: fewer
         ax.plot(days, mean, color=colour, linewidth=2, label=f"{label} (7-day mean)")
-    if report.trained_until is not None and days[0] <= report.trained_until <= days[-1]:
-        ax.axvline(report.trained_until, color="tab:red", linestyle="--", linewidth=1)
+    trained: Any = (  # matplotlib's stubs type axvline's x as a float; it takes dates
+        np.datetime64(report.trained_until.replace(tzinfo=None)) if report.trained_until else None
+    )
+    if trained is not None and days[0] <= trained <= days[-1]:
+        ax.axvline(trained, color="tab:red", linestyle="--", linewidth=1)
         ax.annotate(
             "learned from the alerts left of this line",
-            (report.trained_until, ax.get_ylim()[1]),
+            (trained, ax.get_ylim()[1]),
             xytext=(4, -12),
             textcoords="offset points",
             ha="left",
