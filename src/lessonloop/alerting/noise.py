@@ -297,10 +297,7 @@ def _whole(value: Any) -> int:
 
 
 def _count(value: Any) -> int:
-    found = _whole(value)
-    if found < 0:
-        raise ValueError(f"must be 0 or more, got {found}")
-    return found
+    return int(_non_negative(_whole(value)))
 
 
 def _share(value: Any) -> float:
@@ -311,9 +308,12 @@ def _share(value: Any) -> float:
 
 
 def _minutes(value: Any) -> float:
-    found = _number(value)
+    return _non_negative(_number(value))
+
+
+def _non_negative(found: float) -> float:
     if found < 0:
-        raise ValueError(f"must be 0 or more, got {found}")
+        raise ValueError(f"must be 0 or more, got {found:g}")
     return found
 
 
