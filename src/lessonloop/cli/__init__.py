@@ -1,32 +1,106 @@
-"""The command-line interface: thin Typer commands over ``lessonloop.services``."""
+"""The command-line interface: thin Typer commands over ``lessonloop.services``.
+
+The commands that live in their own modules are loaded when they are called, not when the
+program starts: importing every command would import every service and, through them,
+scikit-learn and SciPy, a few seconds before even ``lessonloop incidents list`` could answer.
+"""
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator, MutableMapping
+from typing import TYPE_CHECKING, Any
 
 import typer
+from typer.core import TyperGroup
 
-__all__ = ["registry_of_groups", "GROUPS"]
+if TYPE_CHECKING:  # Typer ships its own copy of Click; this is its command class
+    from typer._click import Command
 
-# Command groups that live in their own modules: (name, module). Each module defines ``app``.
-GROUPS: list[tuple[str, str]] = [
+__all__ = ["COMMANDS", "LazyGroup", "load_command"]
+
+# Top-level names served by other modules, in the order ``--help`` lists them: a module that
+# defines ``app`` serves a command group; one that defines ``register(root)`` mounts commands.
+COMMANDS: list[tuple[str, str]] = [
     ("review", "lessonloop.cli.review"),
     ("actions", "lessonloop.cli.actions"),
+    ("search", "lessonloop.cli.knowledge"),
+    ("precedents", "lessonloop.cli.knowledge"),
+    ("taxonomy", "lessonloop.cli.knowledge"),
+    ("triage", "lessonloop.cli.triage"),
+    ("import", "lessonloop.cli.importing"),
+    ("signals", "lessonloop.cli.signals"),
+    ("insights", "lessonloop.cli.insights"),
+    ("learn", "lessonloop.cli.learn"),
     ("models", "lessonloop.cli.models"),
     ("experiments", "lessonloop.cli.experiments"),
     ("export-rules", "lessonloop.cli.exporting"),
     ("outcomes", "lessonloop.cli.outcomes"),
-    ("taxonomy", "lessonloop.cli.knowledge"),
-    ("import", "lessonloop.cli.importing"),
-    ("signals", "lessonloop.cli.signals"),
-    ("bench", "lessonloop.cli.bench"),
     ("detect", "lessonloop.cli.detect"),
-    ("insights", "lessonloop.cli.insights"),
+    ("alerts", "lessonloop.cli.alerts"),
+    ("bench", "lessonloop.cli.bench"),
     ("programme", "lessonloop.cli.programme"),
     ("roles", "lessonloop.cli.governance"),
-    ("alerts", "lessonloop.cli.alerts"),
+    ("audit", "lessonloop.cli.governance"),
+    ("demo", "lessonloop.cli.demo"),
 ]
 
 
-def registry_of_groups() -> list[tuple[str, typer.Typer]]:
-    return [(name, importlib.import_module(module).app) for name, module in GROUPS]
+def load_command(name: str, module_name: str) -> Command:
+    """Import ``module_name`` and return its command ``name`` as Click sees it."""
+    module = importlib.import_module(module_name)
+    if hasattr(module, "register"):
+        mounted = typer.Typer()
+        module.register(mounted)
+        command = typer.main.get_group(mounted).commands.get(name)
+        if command is not None:
+            return command
+    group = typer.main.get_group(module.app)
+    group.name = name
+    return group
+
+
+class _Commands(MutableMapping[str, "Command"]):
+    """A group's commands by name, each module imported the first time its command is asked
+    for: running one command imports only what that command needs."""
+
+    def __init__(
+        self, loaded: MutableMapping[str, Command], pending: list[tuple[str, str]]
+    ) -> None:
+        self._loaded = dict(loaded)
+        self._pending = {name: module for name, module in pending if name not in self._loaded}
+
+    def __getitem__(self, name: str) -> Command:
+        if name not in self._loaded:
+            module = self._pending.pop(name)  # KeyError for an unknown name, as a dict would
+            self._loaded[name] = load_command(name, module)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: Command) -> None:
+        self._pending.pop(name, None)
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        if self._pending.pop(name, None) is None:
+            del self._loaded[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._loaded or name in self._pending
+
+    def __iter__(self) -> Iterator[str]:
+        yield from list(self._loaded)
+        yield from list(self._pending)
+
+    def __len__(self) -> int:
+        return len(self._loaded) + len(self._pending)
+
+
+class LazyGroup(TyperGroup):
+    """The root group: its own commands, then those of ``COMMANDS``, loaded on first use."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _Commands(self.commands, COMMANDS)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)

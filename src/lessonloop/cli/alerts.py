@@ -9,7 +9,7 @@ import typer
 
 from lessonloop.cli.common import console, handle_errors, moment, print_json, print_table, workspace
 from lessonloop.services.alert_model import alert_noise_report, plot_alert_noise
-from lessonloop.services.detection import check_png
+from lessonloop.services.outputs import check_png
 
 app = typer.Typer(
     help="Alert noise: what fired, what belonged to an incident, what paged.", no_args_is_help=True

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from lessonloop import __version__
+from lessonloop.cli import LazyGroup
 from lessonloop.cli.common import (
     console,
     handle_errors,
@@ -31,6 +32,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=LazyGroup,
 )
 services_app = typer.Typer(help="Register services and their dependencies.", no_args_is_help=True)
 incidents_app = typer.Typer(help="Create, list and show incidents.", no_args_is_help=True)
@@ -225,24 +227,6 @@ def import_workspace_cmd(file: Path) -> None:
     with progress_bar() as update:
         counts = portability.import_workspace(workspace(create=True), file, progress=update)
     console.print(f"[green]imported[/] {sum(counts.values())} rows from {file}")
-
-
-def _register_optional_apps() -> None:
-    """Mount the command groups that live in their own modules."""
-    from lessonloop.cli import registry_of_groups
-
-    for name, group in registry_of_groups():
-        app.add_typer(group, name=name)
-    from lessonloop.cli import demo, governance, knowledge, learn, triage
-
-    demo.register(app)
-    governance.register(app)
-    learn.register(app)
-    knowledge.register(app)
-    triage.register(app)
-
-
-_register_optional_apps()
 
 
 def main() -> None:

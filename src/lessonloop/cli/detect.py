@@ -98,7 +98,8 @@ def score(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Score a stored series and show the detections."""
-    from lessonloop.services.detection import check_png, plot_scored, score_series
+    from lessonloop.services.detection import plot_scored, score_series
+    from lessonloop.services.outputs import check_png
 
     target = check_png(png) if png else None
     scored = score_series(workspace(), series, version_id=version)

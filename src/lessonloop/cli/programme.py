@@ -138,7 +138,7 @@ def trend(
     png: Annotated[Path | None, typer.Option("--png", help="Also write a plot (PNG).")] = None,
 ) -> None:
     """Headline programme metrics per month or quarter: is the programme getting better?"""
-    from lessonloop.services.detection import check_png
+    from lessonloop.services.outputs import check_png
     from lessonloop.services.programme_trend import plot_trend, programme_trend
 
     start, end = moment(since, "--since"), moment(until, "--until")

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.stats import binomtest
 
 from lessonloop.evaluation.bootstrap import bootstrap_interval, paired_comparison
 
@@ -196,8 +195,13 @@ def _exact_share(hits: int, total: int) -> tuple[float, float] | None:
     [1, 1] a bootstrap of five ones would claim."""
     if total == 0:
         return None
-    found = binomtest(hits, total).proportion_ci(confidence_level=0.95, method="exact")
-    return (float(found.low), float(found.high))
+    # The beta quantiles of Clopper and Pearson, imported here: SciPy's import alone would
+    # otherwise delay every command that reads this module by a good part of a second.
+    from scipy.special import betaincinv
+
+    low = 0.0 if hits == 0 else float(betaincinv(hits, total - hits + 1, 0.025))
+    high = 1.0 if hits == total else float(betaincinv(hits + 1, total - hits, 0.975))
+    return (low, high)
 
 
 @dataclass(frozen=True)

@@ -66,10 +66,9 @@ from lessonloop.registry.alertmanager_export import MAINTENANCE_ALERT
 from lessonloop.registry.lifecycle import became_champion
 from lessonloop.services import registry, signals
 from lessonloop.services.access import require
-from lessonloop.services.actions import list_action_items
-from lessonloop.services.learn import detect_actions
-from lessonloop.services.learning import payloads
+from lessonloop.services.actions import detect_actions, list_action_items
 from lessonloop.services.model_exports import policy_of_version
+from lessonloop.services.signals import payloads
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import alerts as alert_store
 from lessonloop.storage import incidents as incident_store

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,16 +20,17 @@ from lessonloop.services.access import require
 from lessonloop.services.learning import (
     build_feedback,
     load_all_series,
-    payloads,
     register_detector,
     require_finite,
     train_metric_anomaly,
 )
+from lessonloop.services.outputs import check_png
+from lessonloop.services.signals import payloads
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import alerts as alert_store
 from lessonloop.storage import series as series_store
 
-__all__ = ["ScoredSeries", "train_on_signal_set", "score_series", "check_png", "plot_scored"]
+__all__ = ["ScoredSeries", "train_on_signal_set", "score_series", "plot_scored"]
 
 UNUSABLE = (ModelStatus.REJECTED, ModelStatus.RETIRED)
 
@@ -160,34 +160,6 @@ def score_series(ws: Workspace, ref: str, *, version_id: int | None = None) -> S
         windows,
         chosen_as,
     )
-
-
-def check_png(out: Path) -> Path:
-    """Validate a --png target before any work: a writable ``.png`` file path, not a folder.
-
-    A missing parent folder is created. Problems raise InputError on the field ``--png``.
-    """
-    if out.suffix.lower() != ".png":
-        raise InputError(f"the plot file must end in .png: {out}", field="--png")
-    if out.is_dir():
-        raise InputError(f"{out} is a folder; give a file name ending in .png", field="--png")
-    _require_writable_folder(out.parent, "--png")
-    return out
-
-
-def _require_writable_folder(folder: Path, field: str) -> None:
-    """Create `folder` if missing and check a file can be written in it (else InputError)."""
-    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
-    if existing is not None and not existing.is_dir():
-        raise InputError(f"{existing} is not a folder", field=field)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise InputError(
-            f"cannot write in folder {folder}: {error.strerror or error}", field=field
-        ) from None
 
 
 def plot_scored(scored: ScoredSeries, out: Path) -> Path:

@@ -19,8 +19,8 @@ from lessonloop.domain.signals import FailureModeLabel, label_words
 from lessonloop.knowledge.taxonomy import list_terms
 from lessonloop.services import registry, signals
 from lessonloop.services.incident_texts import incident_text
-from lessonloop.services.learning import payloads
 from lessonloop.services.precedent_ranking import usable_version, verified_artifact
+from lessonloop.services.signals import payloads
 from lessonloop.services.workspace import Workspace
 from lessonloop.text.classifier import FailureModeClassifier
 from lessonloop.text.taxonomy import Taxonomy

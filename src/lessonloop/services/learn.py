@@ -19,7 +19,7 @@ from joblib import Parallel, delayed
 
 from lessonloop.detectors.base import load_detector
 from lessonloop.domain.access import Permission
-from lessonloop.domain.enums import ActionType, Decision, ModelStatus, ModelTask, SignalKind
+from lessonloop.domain.enums import Decision, ModelStatus, ModelTask, SignalKind
 from lessonloop.domain.models import (
     EvaluationCreate,
     ExperimentCreate,
@@ -31,7 +31,7 @@ from lessonloop.errors import InputError
 from lessonloop.registry.artifacts import verify_artifact
 from lessonloop.services import registry, signals
 from lessonloop.services.access import require
-from lessonloop.services.actions import list_action_items
+from lessonloop.services.actions import detect_actions
 from lessonloop.services.detection_eval import (
     LabelledIncident,
     PeriodScore,
@@ -44,10 +44,10 @@ from lessonloop.services.learning import (
     build_feedback,
     detections_by_service,
     load_all_series,
-    payloads,
     register_detector,
     train_metric_anomaly,
 )
+from lessonloop.services.signals import payloads
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import alerts as alert_store
 from lessonloop.storage.series import StoredSeries
@@ -261,27 +261,6 @@ def _metrics(score: PeriodScore) -> dict[str, MetricEstimate]:
         "precision": MetricEstimate.rounded(score.precision, None),
         "event_f1": MetricEstimate.rounded(score.f1, None),
     }
-
-
-def detect_actions(
-    ws: Workspace, accepted: Mapping[SignalKind, list[SignalRead]], used: set[int]
-) -> list[int]:
-    """The "detect" action items of the reviews whose signals the model learned from.
-
-    Promoting the model ships them (``lessonloop outcomes check`` then measures their effect),
-    unless an item already records its own shipping time.
-    """
-    reviews = {
-        s.provenance.review_id
-        for group in accepted.values()
-        for s in group
-        if s.id in used and s.provenance.review_id is not None
-    }
-    return sorted(
-        item.id
-        for item in list_action_items(ws)
-        if item.review_id in reviews and item.type == ActionType.DETECT
-    )
 
 
 def learn(

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +33,7 @@ from lessonloop.domain.signals import AlertVerdictPayload, IncidentWindow, Signa
 from lessonloop.domain.signals import ThresholdHint as ThresholdHintPayload
 from lessonloop.errors import InputError
 from lessonloop.services.detection_eval import merge_episodes
+from lessonloop.services.signals import payloads
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import alerts as alert_store
 from lessonloop.storage import series as series_store
@@ -69,16 +70,6 @@ def load_all_series(ws: Workspace) -> list[StoredSeries]:
     with ws.transaction() as session:
         listed = series_store.list_series(session=session)
         return [series_store.get(service, name, session=session) for service, name, *_ in listed]
-
-
-P = TypeVar("P")
-
-
-def payloads(
-    signals: Mapping[SignalKind, list[SignalRead]], kind: SignalKind, cls: type[P]
-) -> list[tuple[SignalRead, P]]:
-    """The signals of one kind with their payloads typed as ``cls``."""
-    return [(s, s.payload) for s in signals.get(kind, []) if isinstance(s.payload, cls)]
 
 
 def _row(timestamps: np.ndarray, at: dt.datetime) -> int:

@@ -6,8 +6,9 @@ in :mod:`lessonloop.services.signal_sets` and are re-exported here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from sqlalchemy.orm import Session
@@ -79,7 +80,18 @@ __all__ = [
     "latest_set_version",
     "list_sets",
     "parse_edits",
+    "payloads",
 ]
+
+P = TypeVar("P")
+
+
+def payloads(
+    signals: Mapping[SignalKind, list[SignalRead]], kind: SignalKind, cls: type[P]
+) -> list[tuple[SignalRead, P]]:
+    """The signals of one kind with their payloads typed as ``cls``."""
+    return [(s, s.payload) for s in signals.get(kind, []) if isinstance(s.payload, cls)]
+
 
 _MATCHER_FIELDS = {"matchers", "source", "target", "while_firing"}
 

@@ -36,12 +36,12 @@ from lessonloop.services.failure_modes import (
 )
 from lessonloop.services.import_redaction import redact_query
 from lessonloop.services.incident_texts import incident_text
-from lessonloop.services.learning import payloads
 from lessonloop.services.precedent_ranking import (
     model_precedents,
     rerank_with_feedback,
     usable_version,
 )
+from lessonloop.services.signals import payloads
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import incidents as incident_store
 from lessonloop.storage import reviews as review_store
