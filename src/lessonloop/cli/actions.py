@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Annotated
 
 import typer
+from rich.markup import escape
+from rich.text import Text
 
 from lessonloop.cli.common import console, handle_errors, print_json, print_table, workspace
 from lessonloop.domain.actions import ActionItemUpdate
@@ -42,7 +44,7 @@ def list_(
                 a.title,
                 a.type.value,
                 a.owner,
-                f"[red]{a.due}[/]"
+                Text(str(a.due), style="red")
                 if a.due
                 and a.due < today
                 and a.status in (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
@@ -93,6 +95,7 @@ def update(
     )
     shipped_note = f", shipped {item.shipped_at:%Y-%m-%d %H:%M}Z" if item.shipped_at else ""
     console.print(
-        f"action {item.id} ({item.title}): {item.status.value}, owner {item.owner}, "
+        f"action {item.id} ({escape(item.title)}): {item.status.value}, "
+        f"owner {escape(str(item.owner))}, "
         f"due {item.due}{shipped_note}"
     )

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from lessonloop.cli.common import console, handle_errors, moment, print_json, print_table, workspace
 from lessonloop.services.alert_model import alert_noise_report, plot_alert_noise
@@ -100,7 +101,7 @@ def noise(
         + (f" (showing {limit} of {len(rows)} families)" if len(rows) > limit else "")
     )
     if target is not None:
-        console.print(f"plot: {target}")
+        console.print(f"plot: {escape(str(target))}")
     if learned_here and report.trained_until is not None:
         console.print(
             f"[yellow]note:[/] the policy learned from the alerts before "

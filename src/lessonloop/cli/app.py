@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from lessonloop import __version__
 from lessonloop.cli import LazyGroup
@@ -71,7 +72,10 @@ def init() -> None:
     ws = init_workspace(settings())
     url = ws.settings.resolved_database_url
     where = url.split("@")[-1] if ws.dialect != "sqlite" else url.split("///", 1)[-1]
-    console.print(f"[green]workspace ready[/] at {ws.settings.home} ({ws.dialect}: {where})")
+    console.print(
+        f"[green]workspace ready[/] at {escape(str(ws.settings.home))} "
+        f"({ws.dialect}: {escape(where)})"
+    )
 
 
 @services_app.command("add")
@@ -91,7 +95,7 @@ def services_add(
             name=name, tier=tier, team=team, owner=owner, domain=domain, depends_on=depends_on or []
         ),
     )
-    console.print(f"[green]added[/] service {created.name} (tier {created.tier})")
+    console.print(f"[green]added[/] service {escape(created.name)} (tier {created.tier})")
 
 
 @services_app.command("list")
@@ -116,7 +120,7 @@ def services_deps(service: str, depends_on: Annotated[list[str], typer.Argument(
     ws = workspace()
     for target in depends_on:
         result = catalog.add_dependency(ws, service, target)
-    console.print(f"{service} depends on {', '.join(result.depends_on)}")
+    console.print(f"{escape(service)} depends on {escape(', '.join(result.depends_on))}")
 
 
 def _parse_time(value: str | None, field: str) -> dt.datetime | None:
@@ -159,7 +163,7 @@ def incidents_create(
         summary=summary,
     )
     created = catalog.create_incident(workspace(), data)
-    console.print(f"[green]created[/] incident {created.key}")
+    console.print(f"[green]created[/] incident {escape(created.key)}")
 
 
 @incidents_app.command("list")
@@ -205,7 +209,7 @@ def incidents_show(key: str, as_json: JsonOpt = False) -> None:
         print_json(found)
         return
     for field, value in found.model_dump(mode="json", exclude={"id"}).items():
-        console.print(f"[bold]{field}[/]: {value}", highlight=False)
+        console.print(f"[bold]{field}[/]: {escape(str(value))}", highlight=False)
 
 
 @app.command("export")
@@ -215,9 +219,9 @@ def export_cmd(file: Path) -> None:
     left_out: list[str] = []
     with progress_bar() as update:
         rows = portability.export_workspace(workspace(), file, progress=update, left_out=left_out)
-    console.print(f"[green]exported[/] {rows} rows to {file}")
+    console.print(f"[green]exported[/] {rows} rows to {escape(str(file))}")
     for problem in left_out:
-        console.print(f"[yellow]model artifact left out:[/] {problem}", highlight=False)
+        console.print(f"[yellow]model artifact left out:[/] {escape(problem)}", highlight=False)
 
 
 @app.command("import-workspace")
@@ -226,7 +230,7 @@ def import_workspace_cmd(file: Path) -> None:
     """Import a workspace export into a fresh workspace (all or nothing)."""
     with progress_bar() as update:
         counts = portability.import_workspace(workspace(create=True), file, progress=update)
-    console.print(f"[green]imported[/] {sum(counts.values())} rows from {file}")
+    console.print(f"[green]imported[/] {sum(counts.values())} rows from {escape(str(file))}")
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from lessonloop.cli.common import (
     check_out,
@@ -27,7 +28,7 @@ SHARED = Path("..") / "shared" / "datasets"
 def write_result(out: Path, result: dict[str, Any]) -> None:
     """Write the JSON result whole or not at all (a temporary file renamed into place)."""
     write_atomically(out, json.dumps(result, indent=1, default=str))
-    console.print(f"wrote {out}", highlight=False, soft_wrap=True)
+    console.print(f"wrote {escape(str(out))}", highlight=False, soft_wrap=True)
 
 
 @app.command("nab")
@@ -67,7 +68,7 @@ def nab(
         jobs=jobs,
         dask_scheduler=settings().dask_scheduler,
         learner=learner,
-        progress=lambda message: console.print(f"[dim]{message}[/]"),
+        progress=lambda message: console.print(f"[dim]{escape(message)}[/]"),
     )
     rows = []
     for profile, figures in result["results"]["profiles"].items():

@@ -16,6 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -25,6 +26,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from lessonloop.errors import InputError, LessonloopError
 from lessonloop.services.workspace import Workspace, open_workspace
@@ -40,12 +42,16 @@ __all__ = [
     "handle_errors",
     "print_json",
     "print_table",
+    "say_error",
+    "say_warning",
     "progress_bar",
     "ProgressCallback",
 ]
 
-console = Console()
-err_console = Console(stderr=True)
+# Emoji codes are off: ':100:' in a file name or an error is text, not a picture. Anything a
+# user wrote goes into markup through `escape` (or into tables as plain text), never raw.
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 P = ParamSpec("P")
 R = TypeVar("R")
 ProgressCallback = Callable[[str, int, int], None]
@@ -85,6 +91,18 @@ def _describe_validation(exc: ValidationError) -> str:
     return f"field '{where}': {first['msg']}"
 
 
+def say_error(message: str) -> None:
+    """One red line on stderr; the message is shown as written (no markup, no emoji)."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def say_warning(message: str) -> None:
+    """One yellow line on stderr, the message shown as written."""
+    err_console.print(
+        f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True
+    )
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn Lessonloop errors into one red line on stderr and a non-zero exit code."""
 
@@ -93,12 +111,10 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except LessonloopError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            say_error(str(exc))
             raise typer.Exit(code=getattr(exc, "exit_code", 1)) from None
         except ValidationError as exc:
-            err_console.print(
-                f"[bold red]error:[/] {_describe_validation(exc)}", highlight=False, soft_wrap=True
-            )
+            say_error(_describe_validation(exc))
             raise typer.Exit(code=InputError.exit_code) from None
 
     return wrapper
@@ -119,18 +135,23 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(_plain(value), indent=2, default=str, ensure_ascii=False) + "\n")
 
 
+def _cell(value: Any) -> Text:
+    """A table cell as plain text; a `Text` (styled on purpose) is kept as it is."""
+    return value if isinstance(value, Text) else Text("" if value is None else str(value))
+
+
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(title=Text(title), title_justify="left", header_style="bold")
     for column in columns:
         table.add_column(column, overflow="fold")
     count = 0
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(_cell(v) for v in row))
         count += 1
     if count:
         console.print(table)
     else:
-        console.print(f"[dim]{title}: nothing to show[/]")
+        console.print(f"[dim]{escape(title)}: nothing to show[/]")
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from lessonloop.cli.common import console, handle_errors, progress_bar, settings
 
@@ -48,12 +49,12 @@ def demo(
             owner=base.resolved_actor,
         )
     for line in result.log:
-        console.print(f"[dim]{line}[/]", highlight=False)
+        console.print(f"[dim]{escape(line)}[/]", highlight=False)
     for line in headline(result.report) + alert_headline(result.report):
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, markup=False)
     if out:
         out.write_text(json.dumps(result.report, indent=2, default=str))
-        console.print(f"report JSON: {out}")
+        console.print(f"report JSON: {escape(str(out))}")
     if html_out:
         html_out.write_text(render_html(result.report), encoding="utf-8")
-        console.print(f"HTML report: {html_out}")
+        console.print(f"HTML report: {escape(str(html_out))}")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from lessonloop.cli.common import console, handle_errors, print_json, workspace
 
@@ -115,8 +116,8 @@ def score(
         print_json(document | ({"plot": plot} if plot else {}))
         return
     bars, marks = sparkline(scored, min(console.width, MAX_WIDTH))
-    console.print(bars, highlight=False)
+    console.print(bars, highlight=False, markup=False)
     console.print("[red]" + marks + "[/]", highlight=False)
-    console.print(_summary(scored), highlight=False)
+    console.print(_summary(scored), highlight=False, markup=False)
     if plot:
-        console.print(f"plot: {plot}", highlight=False, soft_wrap=True)
+        console.print(f"plot: {escape(str(plot))}", highlight=False, soft_wrap=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from lessonloop.cli.common import console, handle_errors, print_json, print_table, workspace
 from lessonloop.domain.enums import ModelTask
@@ -51,14 +52,17 @@ def show(experiment_id: int, as_json: Annotated[bool, typer.Option("--json")] = 
     if as_json:
         print_json(found)
         return
-    console.print(f"[bold]experiment {found.id}[/] ({found.task.value}): {found.hypothesis}")
+    console.print(
+        f"[bold]experiment {found.id}[/] ({found.task.value}): {escape(found.hypothesis)}"
+    )
     console.print(
         f"baseline {found.baseline_version_id}, candidate "
         f"{found.candidate_version_id}, evaluation {found.evaluation_id}"
     )
     console.print(f"insights {found.insight_ids}, action items {found.action_item_ids}")
     console.print(
-        f"data range {found.data_range}; decision {found.decision.value if found.decision else '-'}"
+        f"data range {escape(str(found.data_range))}; "
+        f"decision {found.decision.value if found.decision else '-'}"
     )
     if found.notes:
-        console.print(found.notes)
+        console.print(found.notes, markup=False)

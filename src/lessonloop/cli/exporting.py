@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from lessonloop.cli.common import (
     check_out,
@@ -29,7 +30,7 @@ def _emit(text: str, out: Path | None) -> None:
         typer.echo(text, nl=False)
         return
     write_atomically(check_out(out), text)
-    err_console.print(f"wrote {out}")
+    err_console.print(f"wrote {escape(str(out))}")
 
 
 @app.command("prometheus")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from lessonloop.cli.common import (
     console,
@@ -32,13 +33,14 @@ def grant(name: str, role: str, reason: Reason = "") -> None:
     ws = workspace()
     first = not access.list_roles(ws).enforced
     granted = access.grant_role(ws, name, access.parse_role(role), reason=reason)
-    console.print(f"[green]granted[/] {granted.role.value} to {granted.person}")
+    console.print(f"[green]granted[/] {granted.role.value} to {escape(granted.person)}")
     if first:
         console.print("roles are now in force: every change checks who acts")
         if not access.list_roles(ws, ws.actor).grants:
             console.print(
-                f"[yellow]warning:[/] {ws.actor} holds no role and can now only read; act as "
-                f"{granted.person} (--actor or LESSONLOOP_ACTOR) to grant more roles"
+                f"[yellow]warning:[/] {escape(ws.actor)} holds no role and can now only read; "
+                "act as "
+                f"{escape(granted.person)} (--actor or LESSONLOOP_ACTOR) to grant more roles"
             )
 
 
@@ -48,7 +50,7 @@ def revoke(name: str, role: str, reason: Reason = "") -> None:
     """Revoke ROLE from NAME (admins only; the last admin keeps the role)."""
     parsed = access.parse_role(role)
     access.revoke_role(workspace(), name, parsed, reason=reason)
-    console.print(f"[green]revoked[/] {parsed.value} from {name}")
+    console.print(f"[green]revoked[/] {parsed.value} from {escape(name)}")
 
 
 @app.command("list")

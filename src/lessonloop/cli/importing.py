@@ -10,11 +10,12 @@ import typer
 
 from lessonloop.cli.common import (
     console,
-    err_console,
     handle_errors,
     print_json,
     print_table,
     progress_bar,
+    say_error,
+    say_warning,
     workspace,
 )
 from lessonloop.errors import InputError
@@ -57,9 +58,9 @@ def _render(summary: ImportSummary, as_json: bool) -> None:
                 )
             )
     for warning in summary.warnings:
-        err_console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        say_warning(warning)
     for error in summary.errors:
-        err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        say_error(str(error))
     if summary.errors:
         raise typer.Exit(code=InputError.exit_code)
 

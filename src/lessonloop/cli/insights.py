@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from lessonloop.cli.common import console, handle_errors, print_json, print_table, workspace
 from lessonloop.domain.enums import InsightKind
@@ -69,7 +70,7 @@ def show(insight_id: int, as_json: Annotated[bool, typer.Option("--json")] = Fal
         print_json(detail)
         return
     console.print(
-        f"[bold]insight {detail.id}[/] ({detail.incident_key}, {detail.kind.value}, "
+        f"[bold]insight {detail.id}[/] ({escape(detail.incident_key)}, {detail.kind.value}, "
         f"{detail.category.value})",
         highlight=False,
     )
@@ -77,7 +78,7 @@ def show(insight_id: int, as_json: Annotated[bool, typer.Option("--json")] = Fal
     rated = detail.rubric
     if rated.rated_by:
         when = f" at {rated.rated_at:%Y-%m-%d %H:%M}Z" if rated.rated_at else ""
-        console.print(f"rated by {rated.rated_by}{when}", highlight=False)
+        console.print(f"rated by {escape(rated.rated_by)}{when}", highlight=False)
     print_table(
         "Rubric (suggestions are heuristics, not ratings)",
         ["axis", "rating", "suggested", "why"],
@@ -118,6 +119,6 @@ def rate(
         accept_suggested=accept_suggested,
     )
     console.print(
-        f"insight {rated.id} ({rated.incident_key}) rated: {_rating(rated.rubric)}",
+        f"insight {rated.id} ({escape(rated.incident_key)}) rated: {_rating(rated.rubric)}",
         highlight=False,
     )

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
+from rich.text import Text
 
 from lessonloop.cli.common import (
     console,
@@ -71,8 +72,8 @@ def _render(results: SearchResults) -> None:
             (
                 hit.incident_key,
                 hit.entity_type,
-                escape(hit.title or hit.incident_title),
-                _highlight(hit.snippet),
+                hit.title or hit.incident_title,
+                Text.from_markup(_highlight(hit.snippet)),
                 f"{hit.score:.3f}",
             )
             for hit in results.hits
@@ -246,7 +247,7 @@ def taxonomy_list(
         "Taxonomy",
         ["taxonomy", "value", "description", "keywords"],
         [
-            (t.taxonomy, escape(t.value), escape(t.description), escape(", ".join(t.keywords)))
+            (t.taxonomy, t.value, t.description, ", ".join(t.keywords))
             for t in terms
         ],
     )

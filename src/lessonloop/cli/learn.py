@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from lessonloop.cli.common import console, handle_errors, print_json, print_table, progress_bar
 
@@ -216,7 +217,7 @@ def _learn_failure_modes(as_json: bool) -> None:
         console.print(
             "[yellow]accepted labels that name no failure mode of the taxonomy (not learned; "
             "add the term with 'lessonloop taxonomy add' or correct the label):[/] "
-            + ", ".join(f"{label} ({n})" for label, n in result.ignored_labels.items())
+            + escape(", ".join(f"{label} ({n})" for label, n in result.ignored_labels.items()))
         )
     console.print(
         f"paired test: [bold]{result.decision}[/]; approve with 'lessonloop models "
@@ -301,9 +302,9 @@ def _learn_alert_policy(
         ["metric", "candidate", "95% interval", result.baseline, "95% interval"],
         rows,
     )
-    console.print(f"verdict: [bold]{result.decision}[/] ({result.reason})")
+    console.print(f"verdict: [bold]{result.decision}[/] ({escape(str(result.reason))})")
     for line in result.notes:
-        console.print(f"[yellow]note:[/] {line}")
+        console.print(f"[yellow]note:[/] {escape(line)}")
     print_table("The policy", ["rule", "alerts", "when", "because"], _policy_rows(result.policy))
     print_table(
         "What taught it (ablation: noise and delay without the statements minus with them)",

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from lessonloop.cli.common import console, handle_errors, print_json, print_table, workspace
 from lessonloop.domain.enums import ModelStatus, ModelTask
@@ -80,7 +81,7 @@ def show(version_id: int, as_json: Annotated[bool, typer.Option("--json")] = Fal
         if value
     )
     if trained:
-        console.print(trained, highlight=False)
+        console.print(trained, highlight=False, markup=False)
     console.print(
         f"approvals: {len(details.approval.approvers)} of {details.approval.required} required"
     )
@@ -237,7 +238,7 @@ def shadow_report_cmd(
     )
     console.print(f"paired test on detection delay: [bold]{report.verdict.value}[/]")
     for note in report.notes:
-        console.print(f"[yellow]{note}[/]", highlight=False)
+        console.print(f"[yellow]{escape(note)}[/]", highlight=False)
     if evaluation is not None:
         console.print(f"recorded as evaluation {evaluation} of version {report.version_id}")
 
@@ -322,7 +323,7 @@ def compare(
         [(d.service, d.series, _at(d.start), _at(d.end), d.points, d.fired_by) for d in found],
     )
     if missing:
-        console.print(f"[dim]no stored data for: {', '.join(missing)}[/]")
+        console.print(f"[dim]no stored data for: {escape(', '.join(missing))}[/]")
 
 
 def _at(epoch_seconds: int) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from lessonloop.cli.common import (
     check_out,
@@ -116,13 +117,13 @@ def report(
     if as_json:
         print_json(data)
         return
-    console.print(_scope(data), highlight=False)
+    console.print(_scope(data), highlight=False, markup=False)
     for section in SECTIONS:
         print_table(
             section.replace("_", " ").capitalize(), ["metric", "value"], _rows(data[section])
         )
     if target is not None:
-        console.print(f"HTML report: {target}")
+        console.print(f"HTML report: {escape(str(target))}")
 
 
 @app.command("trend")
@@ -167,7 +168,7 @@ def trend(
         ],
     )
     if target is not None:
-        console.print(f"plot: {target}")
+        console.print(f"plot: {escape(str(target))}")
 
 
 def _pct(value: float | None) -> str:

@@ -6,8 +6,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from lessonloop.cli.common import console, handle_errors, print_json, print_table, workspace
+from lessonloop.cli.common import (
+    console,
+    handle_errors,
+    print_json,
+    print_table,
+    say_error,
+    workspace,
+)
 from lessonloop.domain.enums import ReviewStatus
 from lessonloop.services import reviews
 
@@ -26,7 +34,10 @@ def new(
     path = reviews.new_review_file(
         workspace(), incident, out or Path(f"{incident}.md"), template=template
     )
-    console.print(f"[green]wrote[/] {path}: fill it in, then 'lessonloop review import {path}'")
+    console.print(
+        f"[green]wrote[/] {escape(str(path))}: fill it in, then "
+        f"'lessonloop review import {escape(str(path))}'"
+    )
 
 
 @app.command("import")
@@ -38,7 +49,6 @@ def import_(
     ] = False,
 ) -> None:
     """Import review files (each file all or nothing; re-import updates, never duplicates)."""
-    from lessonloop.cli.common import err_console
     from lessonloop.errors import LessonloopError, PermissionDenied
 
     ws = workspace()
@@ -49,11 +59,12 @@ def import_(
         except PermissionDenied:
             raise  # no file would go in: exit 6 once
         except LessonloopError as exc:  # one bad file does not stop the others
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            say_error(str(exc))
             rejected += 1
             continue
         console.print(
-            f"{outcome} review {review.id} for {review.incident_key} from {path} "
+            f"{outcome} review {review.id} for {escape(review.incident_key)} "
+            f"from {escape(str(path))} "
             f"({len(review.insights)} insights, {len(review.action_items)} actions)"
         )
     if rejected:
@@ -89,12 +100,12 @@ def show(
         print_json(review)
         return
     console.print(
-        f"[bold]{review.title}[/] ({review.incident_key}, review {review.id}, "
+        f"[bold]{escape(review.title)}[/] ({escape(review.incident_key)}, review {review.id}, "
         f"{review.status.value})",
         highlight=False,
     )
     if review.summary:
-        console.print(review.summary, highlight=False)
+        console.print(review.summary, highlight=False, markup=False)
     print_table(
         "Timeline",
         ["at (UTC)", "kind", "marker", "event"],
@@ -126,7 +137,8 @@ def show(
 def _advance(ref: str, target: ReviewStatus) -> None:
     review = reviews.advance_review(workspace(), ref, target)
     console.print(
-        f"review {review.id} is now [bold]{review.status.value}[/] (by {review.status_changed_by})"
+        f"review {review.id} is now [bold]{review.status.value}[/] "
+        f"(by {escape(str(review.status_changed_by))})"
     )
 
 

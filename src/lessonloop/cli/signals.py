@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from lessonloop.cli.common import console, handle_errors, print_json, print_table, workspace
 from lessonloop.domain.enums import SignalKind, SignalStatus
@@ -68,13 +69,14 @@ def extract(
         return
     for r in results:
         console.print(
-            f"review {r.review_id} ({r.incident_key}): {len(r.created)} proposed, "
+            f"review {r.review_id} ({escape(str(r.incident_key))}): {len(r.created)} proposed, "
             f"{len(r.existing)} already known, {len(r.auto_accepted)} auto-accepted",
             highlight=False,
         )
         for problem in r.problems:
             console.print(
-                f"  [yellow]skipped[/] {problem.field}: {problem.message}", highlight=False
+                f"  [yellow]skipped[/] {escape(problem.field)}: {escape(problem.message)}",
+                highlight=False,
             )
 
 
@@ -115,7 +117,9 @@ def accept(
     """Accept a proposed signal, optionally correcting fields."""
     signal = service.accept_signal(workspace(), signal_id, edit or [], note)
     console.print(
-        f"signal {signal.id} accepted by {signal.decided_by}: {_summary(signal)}", highlight=False
+        f"signal {signal.id} accepted by {escape(str(signal.decided_by))}: "
+        f"{escape(_summary(signal))}",
+        highlight=False,
     )
 
 
@@ -127,7 +131,8 @@ def reject(
 ) -> None:
     """Reject a proposed signal with a reason."""
     signal = service.reject_signal(workspace(), signal_id, why)
-    console.print(f"signal {signal.id} rejected by {signal.decided_by}", highlight=False)
+    by = escape(str(signal.decided_by))
+    console.print(f"signal {signal.id} rejected by {by}", highlight=False)
 
 
 @app.command("retire")
@@ -138,7 +143,8 @@ def retire(
 ) -> None:
     """Retire an accepted signal (it stays in the sets that contained it)."""
     signal = service.retire_signal(workspace(), signal_id, why)
-    console.print(f"signal {signal.id} retired by {signal.decided_by}", highlight=False)
+    by = escape(str(signal.decided_by))
+    console.print(f"signal {signal.id} retired by {by}", highlight=False)
 
 
 def _print_report(report: QualityReport) -> None:
@@ -260,18 +266,18 @@ def trace(
     p = t.signal.provenance
     console.print(
         f"signal {t.signal.id} {t.signal.kind.value} ({t.signal.status.value}): "
-        f"{_summary(t.signal)}",
+        f"{escape(_summary(t.signal))}",
         highlight=False,
     )
     console.print(
         f"  from {p.field or '-'} {p.span or ''} by {p.extractor} v{p.extractor_version}"
-        f": {p.text or ''!r}",
+        f": {escape(repr(p.text or ''))}",
         highlight=False,
     )
     if t.insight:
-        console.print(f"  insight: {t.insight}", highlight=False)
-    console.print(f"  review {t.review_id}: {t.review_title}", highlight=False)
-    console.print(f"  incident {t.incident_key}: {t.incident_title}", highlight=False)
+        console.print(f"  insight: {escape(str(t.insight))}", highlight=False)
+    console.print(f"  review {t.review_id}: {escape(str(t.review_title))}", highlight=False)
+    console.print(f"  incident {t.incident_key}: {escape(str(t.incident_title))}", highlight=False)
     console.print(
         f"  in signal sets: {', '.join(f'v{v}' for v in t.sets) or 'none'}", highlight=False
     )
@@ -307,4 +313,4 @@ def export(
 ) -> None:
     """Write set VERSION as one file per kind plus schema.json into DIR."""
     paths = service.export(workspace(), version, fmt, directory)  # type: ignore[arg-type]
-    console.print(f"wrote {len(paths)} files to {directory}", highlight=False)
+    console.print(f"wrote {len(paths)} files to {escape(str(directory))}", highlight=False)
