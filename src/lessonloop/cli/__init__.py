@@ -62,37 +62,39 @@ def load_command(name: str, module_name: str) -> Command:
 
 class _Commands(MutableMapping[str, "Command"]):
     """A group's commands by name, each module imported the first time its command is asked
-    for: running one command imports only what that command needs."""
+    for: running one command imports only what that command needs. The order is fixed when
+    the group is built, loaded or not."""
 
     def __init__(
         self, loaded: MutableMapping[str, Command], pending: list[tuple[str, str]]
     ) -> None:
-        self._loaded = dict(loaded)
-        self._pending = {name: module for name, module in pending if name not in self._loaded}
+        self._entries: dict[str, Command | str] = {**loaded}
+        self._entries.update((n, m) for n, m in pending if n not in loaded)
 
     def __getitem__(self, name: str) -> Command:
-        if name not in self._loaded:
-            module = self._pending.pop(name)  # KeyError for an unknown name, as a dict would
-            self._loaded[name] = load_command(name, module)
-        return self._loaded[name]
+        entry = self._entries[name]  # KeyError for an unknown name, as a dict would
+        if isinstance(entry, str):
+            try:
+                entry = load_command(name, entry)
+            except KeyError as error:  # not "no such command": the module failed to load
+                raise RuntimeError(f"loading the command {name!r} failed: {error!r}") from error
+            self._entries[name] = entry
+        return entry
 
     def __setitem__(self, name: str, command: Command) -> None:
-        self._pending.pop(name, None)
-        self._loaded[name] = command
+        self._entries[name] = command
 
     def __delitem__(self, name: str) -> None:
-        if self._pending.pop(name, None) is None:
-            del self._loaded[name]
+        del self._entries[name]
 
     def __contains__(self, name: object) -> bool:
-        return name in self._loaded or name in self._pending
+        return name in self._entries
 
     def __iter__(self) -> Iterator[str]:
-        yield from list(self._loaded)
-        yield from list(self._pending)
+        return iter(list(self._entries))
 
     def __len__(self) -> int:
-        return len(self._loaded) + len(self._pending)
+        return len(self._entries)
 
 
 class LazyGroup(TyperGroup):

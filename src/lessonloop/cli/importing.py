@@ -83,6 +83,11 @@ def series(
     label_column: Annotated[str | None, typer.Option(
         help="Column whose values split a file into series (default: 'label', if present)."
     )] = None,
+    no_label_column: Annotated[bool, typer.Option(
+        "--no-label-column",
+        help="Never split: every file is one series (a 'label' column of 0/1 anomaly flags "
+        "stays out of the way).",
+    )] = False,
     dry_run: DryRun = False,
     as_json: AsJson = False,
 ) -> None:
@@ -111,13 +116,18 @@ def series(
             raise InputError(
                 "give one or more CSV / query_range files, or --prometheus URL", field="files"
             )
+        if no_label_column and label_column is not None:
+            raise InputError("give --label-column or --no-label-column, not both",
+                             field="--no-label-column")
+        if label_column is not None and not label_column.strip():
+            raise InputError("name the column, or use --no-label-column", field="--label-column")
         options = ImportOptions(
             service=service,
             series_name=name,
             columns=CsvColumns(
                 timestamp_column,
                 value_column,
-                label_column or "label",
+                None if no_label_column else label_column or "label",
                 label_required=label_column is not None,
             ),
         )

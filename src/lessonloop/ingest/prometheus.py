@@ -13,23 +13,34 @@ import urllib.parse
 import urllib.request
 
 from lessonloop.errors import InputError
-from lessonloop.ingest.series_csv import epoch_problem, series_from_points, value_problem
+from lessonloop.ingest.series_csv import (
+    epoch_problem,
+    repeated_times_warning,
+    series_from_points,
+    series_label,
+    value_problem,
+)
 from lessonloop.ingest.source_documents import (
     MAX_SOURCE_BYTES,
     ImportBatch,
     Located,
     load_json,
-    slug_key,
 )
 
 __all__ = ["parse_query_range", "fetch_query_range", "query_range_url"]
 
 
-def _series_name(name: str, metric: dict[str, str], single: bool) -> str:
+def _series_name(name: str, metric: dict[str, str], single: bool, by_metric: bool) -> str:
+    """`name` alone for a single result, else `name:<labels>`; the metric name (``__name__``)
+    is one of the labels only when the results do not all share it."""
     if single:
         return name
-    labels = ",".join(f"{k}={v}" for k, v in sorted(metric.items()) if k != "__name__")
-    return f"{name}:{slug_key(labels)}" if labels else name
+    labels = ",".join(
+        f"{'name' if k == '__name__' else k}={v}"
+        for k, v in sorted(metric.items())
+        if by_metric or k != "__name__"
+    )
+    return f"{name}:{series_label(labels)}" if labels else name
 
 
 def _point(pair: Located) -> tuple[int, float]:
@@ -65,14 +76,29 @@ def parse_query_range(data: bytes, source: str, *, name: str) -> ImportBatch:
     if body.text("resultType") != "matrix":
         raise body.error("expected a range query result (resultType 'matrix')", "resultType")
     results = body.get("result").items()
+    metrics = [result.obj().string_map("metric") for result in results]
+    by_metric = len({m.get("__name__") for m in metrics}) > 1
     batch = ImportBatch()
-    for result in results:
-        metric = result.obj().string_map("metric")
+    named: dict[str, int] = {}
+    for number, (result, metric) in enumerate(zip(results, metrics, strict=True)):
         points = [_point(pair) for pair in result.get("values").items()]
-        if points:
-            batch.series.append(
-                series_from_points(_series_name(name, metric, len(results) == 1), points)
+        if not points:
+            continue
+        series_name = _series_name(name, metric, len(results) == 1, by_metric)
+        if series_name in named:
+            raise result.error(
+                f"results {named[series_name]} and {number} have labels that make the same "
+                f"series name {series_name!r} (names ignore case and punctuation)",
+                "metric",
             )
+        named[series_name] = number
+        found = series_from_points(series_name, points)
+        if found.timestamps.size < len(points):
+            repeats = len(points) - int(found.timestamps.size)
+            batch.warnings.append(
+                repeated_times_warning(series_name, repeats, f"{source}, result {number}")
+            )
+        batch.series.append(found)
     if not batch.series:
         raise body.error("the query returned no points", "result")
     return batch

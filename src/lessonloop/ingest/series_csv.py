@@ -1,14 +1,16 @@
 """Metric series from CSV: ``timestamp,value[,label]`` with configurable column names.
 
-Timestamps are ISO 8601 (naive = UTC) or epoch seconds, in the years 1000-2200; values are
-finite numbers. A label column splits the file into one series per label value, named
-``<name>:<label>``.
+Timestamps are ISO 8601 (naive = UTC) or epoch seconds, in the years 1000-2200, stored to the
+second; values are finite numbers within +-1e100. A label column splits the file into one series
+per label value, named ``<name>:<label>``. Rows that repeat a series' timestamp keep the last
+value read, and the batch says how many there were.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import math
 import re
@@ -30,8 +32,11 @@ __all__ = [
     "CsvColumns",
     "parse_series_csv",
     "series_from_points",
+    "series_label",
+    "repeated_times_warning",
     "epoch_problem",
     "value_problem",
+    "MAX_ABS_VALUE",
 ]
 
 DEFAULT_LABEL = "label"
@@ -39,6 +44,8 @@ _MIN_SECONDS = int(dt.datetime(1000, 1, 1, tzinfo=dt.UTC).timestamp())
 _MAX_SECONDS = int(dt.datetime(2200, 1, 1, tzinfo=dt.UTC).timestamp())
 _NUMBER = re.compile(r"-?\d+(?:\.\d*)?")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LABEL_KEY_LENGTH = 120
+MAX_ABS_VALUE = 1e100  # beyond it, the squares in rolling variances overflow a float
 _FINER_UNITS = (("milliseconds", 1e3), ("microseconds", 1e6), ("nanoseconds", 1e9))
 
 
@@ -80,7 +87,28 @@ def value_problem(value: float) -> str | None:
         return "NaN value (not a number); only finite numbers can be imported"
     if math.isinf(value):
         return "infinite value"
+    if abs(value) > MAX_ABS_VALUE:
+        return f"{value!r} is beyond +-1e100, too large to score (rescale the series)"
     return None
+
+
+def series_label(label: str) -> str:
+    """The series-name suffix of a label: its slug, cut to 120 characters with a hash of the
+    whole label when cut, so two long labels never share a name."""
+    whole = slug_key(label, limit=None)
+    if len(whole) <= _LABEL_KEY_LENGTH:
+        return whole
+    digest = hashlib.sha256(label.encode("utf-8")).hexdigest()[:8]
+    return f"{whole[: _LABEL_KEY_LENGTH - 9].rstrip('-._:/')}-{digest}"
+
+
+def repeated_times_warning(name: str, repeats: int, where: str) -> str:
+    """The warning for rows that repeated a series' timestamp (the last value read was kept)."""
+    rows = "row repeats" if repeats == 1 else "rows repeat"
+    return (
+        f"series {name!r}: {repeats} {rows} an earlier timestamp to the second (first at "
+        f"{where}); the last value read at each time was kept"
+    )
 
 
 def series_from_points(name: str, points: list[tuple[int, float]]) -> SeriesData:
@@ -144,15 +172,14 @@ def _vectorised(
         values = np.array([row[value_index] for row in body], dtype=np.float64)
     except ValueError:
         return None
-    if not np.isfinite(values).all():
+    if not (np.abs(values) <= MAX_ABS_VALUE).all():  # NaN, infinite or too large
         return None
     # Sort by time; on a repeated timestamp the last value read wins (as in the careful path).
     order = np.argsort(times, kind="stable")
     times, values = times[order], values[order]
-    keep = np.append(times[1:] != times[:-1], True)
-    return SeriesData(
-        name=name, timestamps=times[keep].astype("<i8"), values=values[keep].astype("<f8")
-    )
+    if (times[1:] == times[:-1]).any():
+        return None  # repeated timestamps: the careful path says where
+    return SeriesData(name=name, timestamps=times.astype("<i8"), values=values.astype("<f8"))
 
 
 def _read_rows(text: str, source: str) -> list[list[str]]:
@@ -199,7 +226,9 @@ def parse_series_csv(
         fast = _vectorised(rows[1:], len(header), ts_index or 0, value_index or 0, name)
         if fast is not None:
             return ImportBatch(series=[fast])
-    grouped: dict[str, list[tuple[int, float]]] = {}
+    grouped: dict[str, dict[int, float]] = {}
+    labels: dict[str, tuple[str, int]] = {}  # series name -> the label that made it, its line
+    repeats: dict[str, tuple[int, int]] = {}  # series name -> rows repeating a time, first line
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -222,8 +251,26 @@ def parse_series_csv(
         if problem:
             raise InputError(problem, file=source, line=line, field=columns.value)
         label = row[label_index].strip() if label_index is not None else ""
-        series_name = f"{name}:{slug_key(label)}" if label else name
-        grouped.setdefault(series_name, []).append((seconds, value))
+        series_name = f"{name}:{series_label(label)}" if label else name
+        first_label, first_line = labels.setdefault(series_name, (label, line))
+        if first_label != label:
+            raise InputError(
+                f"labels {first_label!r} (line {first_line}) and {label!r} make the same series "
+                f"name {series_name!r}: names ignore case and punctuation, so make them differ "
+                "in letters or digits",
+                file=source,
+                line=line,
+                field=columns.label,
+            )
+        points = grouped.setdefault(series_name, {})
+        if seconds in points:
+            count, at = repeats.get(series_name, (0, line))
+            repeats[series_name] = (count + 1, at)
+        points[seconds] = value
     if not grouped:
         raise InputError("no data rows after the header", file=source, line=2)
-    return ImportBatch(series=[series_from_points(n, p) for n, p in grouped.items()])
+    batch = ImportBatch(series=[series_from_points(n, list(p.items())) for n, p in grouped.items()])
+    batch.warnings += [
+        repeated_times_warning(n, count, f"{source}:{at}") for n, (count, at) in repeats.items()
+    ]
+    return batch

@@ -259,10 +259,11 @@ def build(model: type[Model], data: dict[str, Any], where: Located) -> Model:
 _NOT_KEY = re.compile(r"[^A-Za-z0-9._:/-]+")
 
 
-def slug_key(text: str, *, prefix: str = "") -> str:
-    """A valid Key from free text ('Checkout API' -> 'checkout-api'), at most 120 characters."""
+def slug_key(text: str, *, prefix: str = "", limit: int | None = 120) -> str:
+    """A valid Key from free text ('Checkout API' -> 'checkout-api'), at most `limit`
+    characters (None: uncut)."""
     slug = _NOT_KEY.sub("-", text.strip().lower()).strip("-._:/")
-    return (prefix + slug)[:120].rstrip("-._:/") or (prefix.rstrip("-") or "unnamed")
+    return (prefix + slug)[:limit].rstrip("-._:/") or (prefix.rstrip("-") or "unnamed")
 
 
 def clip(text: str, limit: int) -> str:

@@ -28,7 +28,7 @@ from lessonloop.domain.services import ServiceCreate
 from lessonloop.errors import InputError, NotFound
 from lessonloop.ingest.prometheus import fetch_query_range, parse_query_range, query_range_url
 from lessonloop.ingest.series_csv import CsvColumns
-from lessonloop.ingest.source_documents import ImportBatch
+from lessonloop.ingest.source_documents import ImportBatch, clip
 from lessonloop.knowledge.index import index_incident
 from lessonloop.redact import RedactionCounts
 from lessonloop.services.access import require
@@ -38,6 +38,8 @@ from lessonloop.services.import_timelines import merge_into_review
 from lessonloop.services.reviews import import_parsed_review
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import alerts, incidents, reviews, series, services
+
+SERIES_NAME_LIMIT = 200  # the stored name and source columns hold 200 characters
 
 __all__ = [
     "CsvColumns",
@@ -194,6 +196,13 @@ def import_batch(
             raise InputError("series need a service (--service)", file=source, field="service")
         if data.timestamps.size == 0:
             raise InputError(f"series {data.name!r} has no points", file=source)
+        if len(data.name) > SERIES_NAME_LIMIT:
+            raise InputError(
+                f"series name {data.name[:40]!r}... is {len(data.name)} characters; the limit is "
+                f"{SERIES_NAME_LIMIT} (give a shorter --name)",
+                file=source,
+                field="name",
+            )
         summary.record(
             "series",
             series.put(
@@ -202,7 +211,7 @@ def import_batch(
                 data.timestamps,
                 data.values,
                 session=session,
-                source=source,
+                source=clip(source, SERIES_NAME_LIMIT),
             ),
         )
         summary.record("series point", "read", int(data.timestamps.size))
@@ -324,4 +333,5 @@ def import_prometheus_series(
     except _DryRun:
         pass
     summary.files = 1
+    summary.warnings.extend(batch.warnings)
     return summary

@@ -7,7 +7,25 @@ explicit ``save`` / ``load`` of model artifacts. The sentence-embedding backend 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what type checkers and editors see; at run time, `__getattr__` below
+    from lessonloop.text.classifier import FailureModeClassifier
+    from lessonloop.text.evidence import FailureModeSuggestion
+    from lessonloop.text.frontmatter import (
+        PostmortemDocument,
+        parse_front_matter,
+        parse_postmortem,
+    )
+    from lessonloop.text.precedents import Precedent, PrecedentDocument, PrecedentRetriever
+    from lessonloop.text.remediation import (
+        ActionItemRecord,
+        IncidentRemediation,
+        RemediationRecommender,
+        RemediationSuggestion,
+        rank_remediations,
+    )
+    from lessonloop.text.taxonomy import FailureMode, Taxonomy, default_failure_taxonomy
 
 # Public names and the modules that define them, imported on first use: a light submodule
 # (``text.tokens``) must not pull scikit-learn in through this package.
@@ -56,3 +74,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -100,3 +100,35 @@ def test_a_lazy_group_runs_its_subcommands(tmp_path, monkeypatch) -> None:
     assert [(row["action"], row["entity_id"]) for row in json.loads(audit.output)] == [
         ("service.create", "checkout")
     ]
+
+
+def test_loading_keeps_the_order_and_a_broken_module_is_not_a_missing_command(
+    monkeypatch,
+) -> None:
+    root = typer.main.get_command(app)
+    before = list(root.commands)  # type: ignore[attr-defined]
+    root.commands["demo"]  # type: ignore[attr-defined]
+    assert list(root.commands) == before  # type: ignore[attr-defined]
+
+    def broken(name: str, module: str):
+        raise KeyError("SOME_SETTING")
+
+    monkeypatch.setattr("lessonloop.cli.load_command", broken)
+    fresh = typer.main.get_command(app)
+    with pytest.raises(RuntimeError, match="loading the command 'bench' failed"):
+        fresh.get_command(None, "bench")  # type: ignore[attr-defined,arg-type]
+    assert "bench" in fresh.list_commands(None)  # type: ignore[attr-defined,arg-type]
+
+
+def test_running_a_light_command_imports_no_model_library(tmp_path) -> None:
+    code = (
+        "import os, sys\n"
+        f"os.environ['LESSONLOOP_HOME'] = {str(tmp_path / 'ws')!r}\n"
+        "from lessonloop.cli.app import app\n"
+        "for args in (['init'], ['incidents', 'list'], ['audit']):\n"
+        "    try:\n"
+        "        app(args)\n"
+        "    except SystemExit as done:\n"
+        "        assert done.code in (0, None), (args, done.code)"
+    )
+    assert _loaded_after(code) == []

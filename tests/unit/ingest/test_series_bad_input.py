@@ -120,12 +120,78 @@ def test_a_carriage_return_in_a_field_names_the_line() -> None:
     assert "malformed CSV" in error.message
 
 
-def test_duplicates_keep_the_last_value_and_rows_are_sorted() -> None:
+def test_duplicates_keep_the_last_value_are_counted_and_rows_are_sorted() -> None:
     for header, label in ((HEADER, ""), (LABELLED, ",a")):
         rows = "".join(f"{t},{v}{label}\n" for t, v in [(50, 1), (30, 2), (50, 3), (90, 4)])
-        (data,) = parse_series_csv((header + rows).encode(), "ok.csv", name="s").series
+        batch = parse_series_csv((header + rows).encode(), "ok.csv", name="s")
+        (data,) = batch.series
         assert data.timestamps.tolist() == [30, 50, 90]
         assert data.values.tolist() == [2.0, 3.0, 4.0]
+        (warning,) = batch.warnings
+        assert "1 row repeats an earlier timestamp" in warning
+        assert "first at ok.csv:4" in warning
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["1735689600.1", "1735689600.5", "1735689600.9", "1735689601.3"],
+        ["2025-01-01T00:00:00.100Z", "2025-01-01T00:00:00.500Z", "2025-01-01T00:00:01Z"],
+    ],
+)
+def test_sub_second_times_that_share_a_second_are_reported(cells: list[str]) -> None:
+    text = HEADER + "".join(f"{cell},{n}\n" for n, cell in enumerate(cells))
+    batch = parse_series_csv(text.encode(), "frac.csv", name="s")
+    (data,) = batch.series
+    assert data.timestamps.size == 2
+    (warning,) = batch.warnings
+    assert f"{len(cells) - 2} row" in warning and "frac.csv:3" in warning
+
+
+def test_labels_that_make_the_same_series_name_are_refused() -> None:
+    error = _csv(LABELLED + "2025-01-01T00:00:00Z,1,Web 1\n2025-01-01T00:01:00Z,2,web-1\n")
+    assert (error.line, error.field) == (3, "label")
+    assert "'Web 1' (line 2) and 'web-1'" in error.message
+
+
+def test_long_labels_keep_apart_and_names_stay_within_the_limit() -> None:
+    pods = [f"namespace=shop,pod=checkout-api-{'x' * 120}-{suffix}" for suffix in "abc"]
+    text = LABELLED + "".join(f'2025-01-01T00:00:00Z,{n},"{pod}"\n' for n, pod in enumerate(pods))
+    names = [s.name for s in parse_series_csv(text.encode(), "long.csv", name="m").series]
+    assert len(set(names)) == 3
+    assert all(len(name) <= len("m:") + 120 for name in names)
+    short = parse_series_csv((LABELLED + "2025-01-01T00:00:00Z,1,Web 1\n").encode(), "x", name="m")
+    assert short.series[0].name == "m:web-1"  # short labels are named as before
+
+
+def test_values_too_large_to_score_are_refused() -> None:
+    error = _csv(HEADER + "2025-01-01T00:00:00Z,1e308\n")
+    assert (error.line, error.field) == (2, "value")
+    assert "1e100" in error.message
+
+
+def test_query_range_results_are_told_apart_by_metric_name_or_refused() -> None:
+    result = [
+        {"metric": {"__name__": "a", "job": "x"}, "values": [[1735689600, "1"]]},
+        {"metric": {"__name__": "b", "job": "x"}, "values": [[1735689600, "2"]]},
+    ]
+    body = {"status": "success", "data": {"resultType": "matrix", "result": result}}
+    batch = parse_query_range(json.dumps(body).encode(), "q.json", name="q")
+    assert [s.name for s in batch.series] == ["q:name-a-job-x", "q:name-b-job-x"]
+    result.append({"metric": {"__name__": "A", "job": "X"}, "values": [[1735689600, "3"]]})
+    with pytest.raises(InputError) as caught:
+        parse_query_range(json.dumps(body).encode(), "q.json", name="q")
+    assert "results 0 and 2" in caught.value.message
+
+
+def test_query_range_repeated_times_are_reported() -> None:
+    batch = parse_query_range(
+        _query_range([[1735689600.1, "1"], [1735689600.6, "2"], [1735689601, "3"]]),
+        "q.json",
+        name="q",
+    )
+    assert batch.series[0].timestamps.size == 2
+    assert "1 row repeats" in batch.warnings[0]
 
 
 @pytest.fixture
@@ -166,3 +232,20 @@ def test_a_bad_file_is_rejected_and_the_others_import(sqlite_workspace, tmp_path
         stored = series.list_for_service("svc", session=session)
     assert [s.name for s in stored] == ["a1", "a2"]
     assert all(np.isfinite(s.values).all() for s in stored)
+
+
+def test_json_with_a_byte_order_mark_and_long_names(sqlite_workspace, tmp_path: Path) -> None:
+    from lessonloop.services.importing import ImportOptions, import_files
+
+    (tmp_path / "bom.json").write_bytes(
+        b"\xef\xbb\xbf" + _query_range([[1735689600, "1"], [1735689660, "2"]])
+    )
+    summary = import_files(
+        sqlite_workspace, "series", [tmp_path / "bom.json"], options=ImportOptions(service="svc")
+    )
+    assert summary.outcomes["file"] == {"imported": 1}
+    too_long = ImportOptions(service="svc", series_name="n" * 201)
+    (tmp_path / "ok.csv").write_text(HEADER + "2025-01-01T00:00:00Z,1\n")
+    refused = import_files(sqlite_workspace, "series", [tmp_path / "ok.csv"], options=too_long)
+    assert refused.outcomes["file"] == {"rejected": 1}
+    assert refused.errors[0].field == "name" and "201 characters" in refused.errors[0].message
