@@ -53,6 +53,41 @@ def test_non_utf8_byte_is_rejected_with_file_and_line(corpus: Path) -> None:
     assert (caught.value.file, caught.value.line) == ("beta/c.csv", 9)
 
 
+@pytest.mark.parametrize(
+    ("cell", "says"),
+    [
+        (b"1392330000", "looks like epoch seconds"),
+        (b"now", "is not a timestamp"),
+        (b"2024-01-01 00:56:00+02:00", "without an offset"),
+    ],
+)
+def test_timestamps_numpy_would_misread_are_refused(corpus: Path, cell: bytes, says: str) -> None:
+    _set_line(corpus, "alpha/b.csv", 57, cell + b",11.07")
+    with pytest.raises(InputError, match=says) as caught:
+        load_corpus(corpus)
+    assert (caught.value.file, caught.value.line, caught.value.field) == (
+        "alpha/b.csv",
+        57,
+        "timestamp",
+    )
+
+
+def test_a_byte_order_mark_before_the_header_is_read(corpus: Path) -> None:
+    path = corpus / "data" / "alpha" / "b.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert len(load_corpus(corpus)) == len(list((corpus / "data").rglob("*.csv")))
+
+
+def test_epoch_label_windows_are_refused_as_such(corpus: Path) -> None:
+    labels = json.loads((corpus / LABELS).read_text())
+    name = next(n for n, windows in labels.items() if windows)
+    labels[name] = [["1393237020", "1393297020"]]
+    _set_labels(corpus, labels)
+    with pytest.raises(InputError, match="looks like epoch seconds") as caught:
+        load_corpus(corpus)
+    assert caught.value.field == name
+
+
 # 7. labels file shape and windows
 
 

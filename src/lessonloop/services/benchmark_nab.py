@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import resource
 import sys
 import time
@@ -67,6 +68,19 @@ __all__ = [
 ]
 
 DEFAULT_LEARNER = "record_aware_ensemble"
+# NAB's timestamps: a date, then optionally a time; no offset (a corpus is in one clock). NumPy
+# would read epoch seconds as a year and "now" as the clock, so anything else is refused.
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?")
+TIMESTAMP_FORM = "'YYYY-MM-DD HH:MM:SS' without an offset, as NAB writes them"
+
+
+def _timestamp_problem(stamp: str) -> str | None:
+    """Why a cell is not a NAB timestamp, or None."""
+    if _TIMESTAMP.fullmatch(stamp.strip()):
+        return None
+    if stamp.strip().replace(".", "", 1).isdigit():
+        return f"{stamp!r} looks like epoch seconds; write {TIMESTAMP_FORM}"
+    return f"{stamp!r} is not a timestamp: write {TIMESTAMP_FORM}"
 B1_LEARNERS = (
     "record_aware_ensemble",
     "sequence_aware_ensemble",
@@ -101,7 +115,7 @@ def _utf8_text(path: Path, name: str) -> str:
     """The file's text; a byte that is not UTF-8 raises InputError naming file and line."""
     data = path.read_bytes()
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise InputError(f"not UTF-8 text ({error.reason})", file=name, line=line) from None
@@ -127,6 +141,9 @@ def _read_series(path: Path, name: str) -> tuple[tuple[str, ...], np.ndarray, np
                 ) from None
             if not np.isfinite(value):
                 raise InputError("value is NaN or infinite", file=name, line=line, field="value")
+            problem = _timestamp_problem(row[0]) if row[0].strip() else None
+            if problem:
+                raise InputError(problem, file=name, line=line, field="timestamp")
             stamps.append(row[0])
             values.append(value)
     if len(stamps) < 2:
@@ -193,6 +210,10 @@ def _label_rows(
     first, last = parsed.min(), parsed.max()
     for start, end in windows:
         where = f"label window [{start!r}, {end!r}] of {name}"
+        problems = [_timestamp_problem(t) for t in (start, end) if t.strip()]
+        problem = next((p for p in problems if p), None)
+        if problem:
+            raise InputError(f"{where}: {problem}", file=str(labels_path), field=name)
         try:
             left, right = np.datetime64(start, "ns"), np.datetime64(end, "ns")
         except ValueError:
