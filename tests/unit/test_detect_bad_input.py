@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -206,3 +207,47 @@ def test_nan_series_is_named_with_its_first_bad_timestamp(ws) -> None:
     with pytest.raises(InputError) as caught:
         train_on_signal_set(ws, None)
     assert "checkout/nanny" in str(caught.value) and bad_at in str(caught.value)
+
+
+# 7. a service name may hold '/'
+
+
+def test_a_service_with_a_slash_in_its_name_is_scored(ws) -> None:
+    with ws.transaction() as session:
+        service_store.create(ServiceCreate(name="team/api", tier=3), session=session, actor="t")
+        stamps = T0 + STEP * np.arange(N, dtype=np.int64)
+        series_store.put("team/api", "cpu", stamps, np.ones(N), session=session)
+    scored = score_series(ws, "team/api/cpu")
+    assert (scored.service, scored.name) == ("team/api", "cpu")
+    with pytest.raises(NotFound, match="no series 'nope' for service 'checkout'"):
+        score_series(ws, "checkout/nope")
+
+
+# 8. the training end: the newest point, named; a stray future point is flagged; --until
+
+
+def test_a_stray_future_point_is_flagged_and_until_ends_the_training_data(tmp_path) -> None:
+    from lessonloop.services.workspace import init_workspace
+    from lessonloop.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'stray.db'}"
+    ws = init_workspace(Settings(home=tmp_path / "stray", database_url=url), actor="t")
+    with ws.transaction() as session:
+        service_store.create(ServiceCreate(name="checkout", tier=3), session=session, actor="t")
+    stamps = T0 + STEP * np.arange(N, dtype=np.int64)
+    values = 10 + np.random.default_rng(1).normal(0, 0.3, N)
+    _store(ws, "errors", stamps, values)
+    stray = stamps.copy()
+    stray[-1] = T0 + 400 * 86400
+    _store(ws, "stray", stray, values)
+    signals.cut(ws)  # no incident windows: training stops, naming the end it would have used
+    notes: list[str] = []
+    stray_end = dt.datetime.fromtimestamp(int(stray[-1]), dt.UTC)
+    with pytest.raises(InputError, match=re.escape(f"windows before {stray_end.isoformat()}")):
+        train_on_signal_set(ws, None, notes=notes)
+    assert "(checkout/stray)" in notes[0]
+    assert notes[1].startswith("warning: checkout/stray ends") and "--until" in notes[1]
+    until = dt.datetime.fromtimestamp(int(stamps[-1]), dt.UTC)
+    with pytest.raises(InputError, match=re.escape(f"windows before {until.isoformat()}")):
+        train_on_signal_set(ws, None, train_end=until.replace(tzinfo=None))
+    ws.close()

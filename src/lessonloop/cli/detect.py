@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -29,15 +30,24 @@ def train(
     profile: Annotated[
         str, typer.Option(help="standard, reward_low_FP_rate, reward_low_FN_rate")
     ] = "standard",
+    until: Annotated[
+        dt.datetime | None,
+        typer.Option(help="End of the training data (UTC; default: the newest stored point)."),
+    ] = None,
 ) -> None:
     """Train a candidate detector on a signal set and the workspace's series."""
     from lessonloop.services.detection import train_on_signal_set
 
-    version = train_on_signal_set(workspace(), signals, profile=profile)
+    notes: list[str] = []
+    version = train_on_signal_set(
+        workspace(), signals, profile=profile, train_end=until, notes=notes
+    )
     console.print(
         f"[green]registered[/] model version {version.id} (candidate) trained on "
         f"signal set v{version.signal_set_version}"
     )
+    for note in notes:
+        console.print(note, highlight=False, markup=False)
 
 
 def _columns(seconds: np.ndarray, start: int, stop: int, width: int) -> np.ndarray:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy.orm import Session
 
 from lessonloop.detectors.base import load_detector
 from lessonloop.domain.access import Permission
@@ -29,6 +30,7 @@ from lessonloop.services.signals import payloads
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import alerts as alert_store
 from lessonloop.storage import series as series_store
+from lessonloop.storage.series import StoredSeries
 
 __all__ = ["ScoredSeries", "train_on_signal_set", "score_series", "plot_scored"]
 
@@ -57,9 +59,13 @@ def train_on_signal_set(
     *,
     profile: str = "standard",
     train_end: dt.datetime | None = None,
+    notes: list[str] | None = None,
 ) -> ModelVersionRead:
     """Train a candidate on a signal set (default: the newest) and register it.
 
+    The training data end at `train_end`, by default the newest stored point; `notes` gets
+    which series that point belongs to, and a warning when it lies far beyond the others'
+    ends (one stray future timestamp would otherwise move the model's training end).
     Every stored series must be finite (InputError naming the series and timestamp).
     """
     require(ws, Permission.TRAIN, "train detectors")
@@ -69,14 +75,42 @@ def train_on_signal_set(
             raise NotFound("no signal set yet: accept signals, then 'lessonloop signals cut'")
     accepted = signals.signals_of_set(ws, version)
     series = load_all_series(ws)
-    end = train_end or max(
-        (dt.datetime.fromtimestamp(int(s.timestamps[-1]), dt.UTC) for s in series),
-        default=dt.datetime.now(dt.UTC),
-    )
+    if train_end is not None and train_end.tzinfo is None:
+        train_end = train_end.replace(tzinfo=dt.UTC)
+    end = train_end or _newest_point(series, notes if notes is not None else [])
     trained = train_metric_anomaly(ws, accepted, train_end=end, profile=profile, series=series)
     return register_detector(
         ws, trained, signal_set_version=version, series=series, signals=accepted
     )
+
+
+FAR_BEYOND = dt.timedelta(days=30)
+
+
+def _newest_point(series: list[StoredSeries], notes: list[str]) -> dt.datetime:
+    """The newest stored point, with a note of its series (and a warning when it is more than
+    30 days after every other series ends)."""
+    if not series:
+        return dt.datetime.now(dt.UTC)
+    ends = sorted(
+        ((int(s.timestamps[-1]), f"{s.service}/{s.name}") for s in series if s.timestamps.size),
+        reverse=True,
+    )
+    if not ends:
+        return dt.datetime.now(dt.UTC)
+    newest = dt.datetime.fromtimestamp(ends[0][0], dt.UTC)
+    notes.append(
+        f"training data end at {newest:%Y-%m-%dT%H:%M:%SZ}, the newest point ({ends[0][1]})"
+    )
+    if len(ends) > 1:
+        runner_up = dt.datetime.fromtimestamp(ends[1][0], dt.UTC)
+        if newest - runner_up > FAR_BEYOND:
+            notes.append(
+                f"warning: {ends[0][1]} ends {(newest - runner_up).days} days after every other "
+                f"series ({ends[1][1]} ends at {runner_up:%Y-%m-%dT%H:%M:%SZ}); a stray "
+                "timestamp? pass --until to end the training data earlier"
+            )
+    return newest
 
 
 def _requested(ws: Workspace, version_id: int) -> ModelVersionRead:
@@ -113,6 +147,20 @@ def _version(ws: Workspace, version_id: int | None) -> tuple[ModelVersionRead, s
     raise NotFound("no metric-anomaly model yet: run 'lessonloop detect train'")
 
 
+def _stored(ref: str, session: Session) -> StoredSeries:
+    """The series SERVICE/SERIES names; a service name may itself hold '/' ('team/api/cpu'),
+    so each split is tried from the left and the first stored series wins."""
+    cuts = [i for i, char in enumerate(ref) if char == "/"]
+    first_error: NotFound | None = None
+    for cut in cuts:
+        try:
+            return series_store.get(ref[:cut], ref[cut + 1 :], session=session)
+        except NotFound as error:
+            first_error = first_error or error
+    assert first_error is not None  # the caller checked that ref holds a '/'
+    raise first_error
+
+
 def score_series(ws: Workspace, ref: str, *, version_id: int | None = None) -> ScoredSeries:
     """Score SERVICE/SERIES with a model version.
 
@@ -121,7 +169,6 @@ def score_series(ws: Workspace, ref: str, *, version_id: int | None = None) -> S
     """
     if "/" not in ref:
         raise InputError("name the series as SERVICE/SERIES", field="SERIES")
-    service, name = ref.split("/", 1)
     version, chosen_as = _version(ws, version_id)
     if not version.artifact_path or not version.artifact_hash:
         raise NotFound(f"model version {version.id} has no artifact")
@@ -129,8 +176,9 @@ def score_series(ws: Workspace, ref: str, *, version_id: int | None = None) -> S
     verify_artifact(path, version.artifact_hash)
     detector = load_detector(path)
     with ws.transaction() as session:
-        stored = series_store.get(service, name, session=session)
+        stored = _stored(ref, session)
         alerts = alert_store.list_alerts(session=session)
+    service, name = stored.service, stored.name
     require_finite(stored)
     accepted = (
         signals.signals_of_set(ws, version.signal_set_version) if version.signal_set_version else {}
