@@ -251,3 +251,19 @@ def test_a_stray_future_point_is_flagged_and_until_ends_the_training_data(tmp_pa
     with pytest.raises(InputError, match=re.escape(f"windows before {until.isoformat()}")):
         train_on_signal_set(ws, None, train_end=until.replace(tzinfo=None))
     ws.close()
+
+
+def test_detect_series_lists_what_detect_score_takes(ws) -> None:
+    listed = _invoke(ws, "detect", "series", "--json")
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.output)
+    assert [r["ref"] for r in rows] == [
+        "checkout/errors",
+        "checkout/flat",
+        "checkout/gappy",
+        "checkout/nanny",
+        "checkout/one",
+    ]
+    assert rows[0]["points"] == N
+    assert _invoke(ws, "detect", "score", rows[0]["ref"]).exit_code == 0
+    assert _invoke(ws, "detect", "series", "--service", "nope").exit_code == NotFound.exit_code

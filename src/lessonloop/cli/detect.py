@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from lessonloop.cli.common import console, handle_errors, print_json, workspace
+from lessonloop.cli.common import console, handle_errors, print_json, print_table, workspace
 
 if TYPE_CHECKING:
     import numpy as np
@@ -48,6 +48,26 @@ def train(
     )
     for note in notes:
         console.print(note, highlight=False, markup=False)
+
+
+@app.command("series")
+@handle_errors
+def series(
+    service: Annotated[str | None, typer.Option(help="Only this service's series.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List the stored series, named as 'detect score' takes them."""
+    from lessonloop.services.detection import list_stored_series
+
+    found = list_stored_series(workspace(), service=service)
+    if as_json:
+        print_json([vars(s) for s in found])
+        return
+    print_table(
+        "Stored series",
+        ["series", "points", "from (UTC)", "to (UTC)"],
+        [(s.ref, s.points, f"{s.start:%Y-%m-%d %H:%M}", f"{s.end:%Y-%m-%d %H:%M}") for s in found],
+    )
 
 
 def _columns(seconds: np.ndarray, start: int, stop: int, width: int) -> np.ndarray:

@@ -31,8 +31,16 @@ from lessonloop.services.workspace import Workspace
 from lessonloop.storage import alerts as alert_store
 from lessonloop.storage import series as series_store
 from lessonloop.storage.series import StoredSeries
+from lessonloop.storage.services import get_row as get_service_row
 
-__all__ = ["ScoredSeries", "train_on_signal_set", "score_series", "plot_scored"]
+__all__ = [
+    "ScoredSeries",
+    "StoredSeriesInfo",
+    "list_stored_series",
+    "train_on_signal_set",
+    "score_series",
+    "plot_scored",
+]
 
 UNUSABLE = (ModelStatus.REJECTED, ModelStatus.RETIRED)
 
@@ -82,6 +90,30 @@ def train_on_signal_set(
     return register_detector(
         ws, trained, signal_set_version=version, series=series, signals=accepted
     )
+
+
+@dataclass(frozen=True)
+class StoredSeriesInfo:
+    """One stored series as `detect series` lists it (its points are not loaded)."""
+
+    ref: str  # SERVICE/SERIES, as `detect score` takes it
+    points: int
+    start: dt.datetime
+    end: dt.datetime
+
+
+def list_stored_series(ws: Workspace, *, service: str | None = None) -> list[StoredSeriesInfo]:
+    """Every stored series (of one service), by service and name."""
+    with ws.transaction() as session:
+        listed = series_store.list_series(session=session)
+    if service is not None and not any(s == service for s, *_ in listed):
+        with ws.transaction() as session:
+            get_service_row(service, session=session)  # NotFound for an unknown service
+    return [
+        StoredSeriesInfo(f"{s}/{name}", points, start, end)
+        for s, name, points, start, end in listed
+        if service is None or s == service
+    ]
 
 
 FAR_BEYOND = dt.timedelta(days=30)
