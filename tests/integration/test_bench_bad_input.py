@@ -72,6 +72,13 @@ def test_timestamps_numpy_would_misread_are_refused(corpus: Path, cell: bytes, s
     )
 
 
+def test_a_row_with_an_extra_cell_is_refused(corpus: Path) -> None:
+    _set_line(corpus, "alpha/b.csv", 57, b"2024-01-01 04:40:00,11.07,extra")
+    with pytest.raises(InputError, match="expected 2 cells") as caught:
+        load_corpus(corpus)
+    assert (caught.value.file, caught.value.line) == ("alpha/b.csv", 57)
+
+
 def test_a_byte_order_mark_before_the_header_is_read(corpus: Path) -> None:
     path = corpus / "data" / "alpha" / "b.csv"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())

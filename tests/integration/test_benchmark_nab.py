@@ -130,7 +130,7 @@ def _corrupt(corpus: Path, name: str, line: int, text: str) -> None:
     [
         ("2024-01-01 08:20:00,nan", "NaN"),
         ("2024-01-01 08:20:00,high", "not a number"),
-        ("yesterday,1.0", "bad timestamp"),
+        ("yesterday,1.0", "is not a timestamp"),
     ],
 )
 def test_bad_values_are_rejected_with_file_and_line(

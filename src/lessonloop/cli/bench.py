@@ -14,6 +14,7 @@ from lessonloop.cli.common import (
     console,
     handle_errors,
     print_table,
+    say_warning,
     settings,
     write_atomically,
 )
@@ -97,6 +98,11 @@ def nab(
         ],
         rows,
     )
+    for name, steps in result["results"].get("timestamp_warnings", {}).items():
+        say_warning(
+            f"{name}: {steps} timestamp(s) repeat or go back in time; rows are scored in file "
+            "order, as NAB does (timestamp_warnings in the JSON)"
+        )
     if out:
         write_result(out, result)
 

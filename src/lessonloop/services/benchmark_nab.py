@@ -131,8 +131,10 @@ def _read_series(path: Path, name: str) -> tuple[tuple[str, ...], np.ndarray, np
         if header is None or [h.strip() for h in header[:2]] != ["timestamp", "value"]:
             raise InputError("header must be 'timestamp,value'", file=name, line=1)
         for line, row in enumerate(reader, start=2):
-            if len(row) < 2:
-                raise InputError("expected two columns", file=name, line=line)
+            if len(row) != 2:
+                raise InputError(
+                    f"expected 2 cells (timestamp,value), got {len(row)}", file=name, line=line
+                )
             try:
                 value = float(row[1])
             except ValueError:
