@@ -41,7 +41,7 @@ def test_non_utf8_and_oversize_files_give_clear_errors(workspace, tmp_path):
     summary = import_files(workspace, "alertmanager", [latin, huge])
     first, second = summary.errors
     assert "not UTF-8" in first.message and first.line == 2
-    assert "52.4 MB" in second.message and "limit" in second.message
+    assert "50.0 MiB" in second.message and "limit is 25 MiB" in second.message
     assert _rows(workspace) == 0
 
 

@@ -52,7 +52,8 @@ def decode_text(data: bytes, source: str) -> str:
     """UTF-8 text of a file within the size limit, or an InputError saying why not."""
     if len(data) > MAX_BYTES:
         raise InputError(
-            f"file is {len(data) / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB", file=source
+            f"file is {len(data) / 2**20:.1f} MiB; the limit is {MAX_BYTES / 2**20:.0f} MiB",
+            file=source,
         )
     try:
         text = data.decode("utf-8")

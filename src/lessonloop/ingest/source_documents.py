@@ -87,7 +87,7 @@ def read_source_bytes(path: Path, *, max_bytes: int = MAX_SOURCE_BYTES) -> bytes
         raise InputError("is a folder, not a file", file=str(path))
     if size > max_bytes:
         raise InputError(
-            f"file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB "
+            f"file is {size / 2**20:.1f} MiB; the limit is {max_bytes / 2**20:.0f} MiB "
             "(split the export into smaller files)",
             file=str(path),
         )

@@ -211,5 +211,5 @@ def test_non_utf8_and_huge_files_are_rejected_with_the_file_named() -> None:
     with pytest.raises(InputError, match="not UTF-8") as info:
         parse_review(GOOD.encode() + b"\xff\xfe", "latin.md", TEMPLATE)
     assert info.value.file == "latin.md" and info.value.line == 32
-    with pytest.raises(InputError, match="limit is 5 MB"):
+    with pytest.raises(InputError, match="limit is 5 MiB"):
         parse_review(b"x" * (50 * 1024 * 1024), "huge.md", TEMPLATE)
