@@ -165,6 +165,28 @@ def test_peers_of_the_wrong_shape_name_the_file_and_key(
 
 
 @pytest.mark.parametrize("command", ["nab", "text"])
+def test_a_failed_run_leaves_no_out_folder(tmp_path: Path, command: str) -> None:
+    out = tmp_path / "new" / "sub" / "r.json"
+    done = CliRunner().invoke(
+        app, ["bench", command, "--corpus", str(tmp_path / "missing"), "--out", str(out)]
+    )
+    assert done.exit_code == InputError.exit_code
+    assert not (tmp_path / "new").exists()
+
+
+def test_out_through_a_symbolic_link_writes_its_target(tmp_path: Path) -> None:
+    from lessonloop.cli.common import write_atomically
+
+    target = tmp_path / "results" / "b2.json"
+    target.parent.mkdir()
+    target.write_text("old")
+    link = tmp_path / "latest.json"
+    link.symlink_to(target)
+    write_atomically(link, "new")
+    assert link.is_symlink() and target.read_text() == "new"
+
+
+@pytest.mark.parametrize("command", ["nab", "text"])
 @pytest.mark.parametrize("target", ["a-folder", "a-file/r.json"])
 def test_bad_out_is_refused_before_the_run(tmp_path: Path, command: str, target: str) -> None:
     (tmp_path / "a-folder").mkdir()

@@ -182,30 +182,34 @@ def progress_bar(quiet: bool = False) -> Iterator[ProgressCallback]:
 def check_out(out: Path) -> Path:
     """Validate an --out path before any work: a file (not a folder) in a writable folder.
 
-    A missing parent folder is created; problems raise InputError on the field ``--out``.
+    A missing parent folder is created only when the result is written (`write_atomically`),
+    so a run that fails leaves no empty folders; problems raise InputError on ``--out``.
     """
     if out.is_dir():
         raise InputError(f"{out} is a folder; give a file name", field="--out")
     existing = next((p for p in (out.parent, *out.parent.parents) if p.exists()), None)
     if existing is not None and not existing.is_dir():
         raise InputError(f"{existing} is not a folder", field="--out")
+    folder = existing if existing is not None else Path.cwd()
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out.parent):
+        with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as error:
         raise InputError(
-            f"cannot write in folder {out.parent}: {error.strerror or error}", field="--out"
+            f"cannot write in folder {folder}: {error.strerror or error}", field="--out"
         ) from None
     return out
 
 
 def write_atomically(out: Path, text: str) -> None:
-    """Write text whole or not at all (a temporary file renamed into place)."""
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    """Write text whole or not at all (a temporary file renamed into place); a symbolic link
+    is followed, so its target is what changes."""
+    target = out.resolve() if out.is_symlink() else out
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, out)
+        os.replace(temporary, target)
     except OSError as error:
         temporary.unlink(missing_ok=True)
         raise InputError(f"cannot write {out}: {error.strerror or error}", field="--out") from None
