@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from lessonloop.cli.app import app
 
-TITLE = "[red]fire[/] at :100: [/x] [bold]"
+TITLE = "[b]x[/] :100: [/x]"
 
 
 @pytest.fixture
