@@ -1,10 +1,11 @@
 """Postmortem Markdown with YAML front matter: a strict reader for the subset such files use.
 
-Supported in the front matter: ``key: scalar`` (plain, 'single' or "double" quoted), flow
-lists ``key: [a, "b"]``, block lists (``key:`` then ``- item`` lines), literal and folded
-block scalars (``|`` / ``>``), plain scalars continued on indented lines, comments and blank
-lines. Anything else (nested mappings, anchors, tabs for indentation) raises ``InputError``
-naming the file and line, so a broken file is reported instead of half-read.
+Supported in the front matter: ``key: scalar`` (plain, 'single' or "double" quoted; a plain
+``null`` or ``~`` is no value), flow lists ``key: [a, "b"]``, block lists (``key:`` then
+``- item`` lines), literal and folded block scalars (``|`` / ``>``), plain scalars continued on
+indented lines, comments and blank lines. Only an unindented ``---`` closes the front matter.
+Anything else (nested mappings, anchors, tabs for indentation) raises ``InputError`` naming the
+file and line, so a broken file is reported instead of half-read.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ DOCUMENT_TEXT_MODES = ("title+summary", "all-fields")
 
 _KEY_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_\-]*)\s*:(?:\s+(.*))?$")
 _FENCE = "---"
+_NULLS = ("null", "Null", "NULL", "~")
 
 FrontMatterValue = str | list[str] | None
 
@@ -107,7 +109,7 @@ def parse_front_matter(text: str, name: str) -> tuple[dict[str, FrontMatterValue
     if not lines or lines[0].strip() != _FENCE:
         raise InputError("file does not start with '---' front matter", file=name, line=1)
     try:
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() == _FENCE)
+        end = next(i for i in range(1, len(lines)) if lines[i].rstrip() == _FENCE)
     except StopIteration:
         raise InputError("front matter is not closed by '---'", file=name, line=1) from None
     mapping: dict[str, FrontMatterValue] = {}
@@ -162,6 +164,8 @@ def parse_front_matter(text: str, name: str) -> tuple[dict[str, FrontMatterValue
         elif raw[0] in "|>":
             block_style, block_lines = raw[0], []
             mapping[key] = ""
+        elif re.sub(r"\s+#.*$", "", raw) in _NULLS:
+            mapping[key] = None
         else:
             mapping[key] = _unquote(raw, name, line_no)
     if block_style and key is not None:
@@ -185,13 +189,39 @@ def _as_text(value: FrontMatterValue) -> str:
     return value
 
 
-def _as_tuple(value: FrontMatterValue, name: str, key: str) -> tuple[str, ...]:
+def _as_tuple(value: FrontMatterValue) -> tuple[str, ...]:
     """A front-matter value that must be a list (a lone scalar becomes a one-item list)."""
     if value is None or value == "":
         return ()
     if isinstance(value, str):
         return (value.strip(),)
     return tuple(item.strip() for item in value if item.strip())
+
+
+def _key_line(text: str, key: str) -> int | None:
+    """The 1-based line where ``key:`` is written in the front matter."""
+    for number, line in enumerate(text.lstrip("\ufeff").splitlines()[1:], start=2):
+        match = _KEY_LINE.match(line)
+        if match is not None and match.group(1) == key:
+            return number
+    return None
+
+
+def _categories(mapping: dict[str, FrontMatterValue], text: str, name: str) -> tuple[str, ...]:
+    """The reviewer's categories, lower case; ``a, b`` written as one plain value is refused.
+
+    Labels are matched without regard to case everywhere in Lessonloop, so ``Cloud`` is
+    ``cloud``. A comma in a lone value is almost always a list written without brackets.
+    """
+    value = mapping.get("categories")
+    if isinstance(value, str) and "," in value:
+        raise InputError(
+            f"{value!r} is one category with commas in it; write a list: [{value}]",
+            file=name,
+            line=_key_line(text, "categories"),
+            field="categories",
+        )
+    return tuple(dict.fromkeys(c.lower() for c in _as_tuple(value)))
 
 
 def _first_paragraph(body: str) -> str:
@@ -218,11 +248,11 @@ def parse_postmortem(text: str, name: str) -> PostmortemDocument:
         title=title,
         summary=summary,
         text=document_text,
-        categories=_as_tuple(mapping.get("categories"), name, "categories"),
+        categories=_categories(mapping, text, name),
         lead=lead,
         company=_as_text(mapping.get("company")).strip(),
         url=_as_text(mapping.get("url")).strip(),
-        keywords=_as_tuple(mapping.get("keywords"), name, "keywords"),
+        keywords=_as_tuple(mapping.get("keywords")),
         body=body,
         metadata=mapping,
     )

@@ -91,3 +91,35 @@ def test_a_quoted_list_item_may_contain_a_colon() -> None:
     text = '---\ntitle: x\nkeywords:\n  - "db: primary"\n---\n\nBody.\n'
     document = parse_postmortem(text, "x.md")
     assert document.title == "x"
+
+
+def test_an_indented_fence_inside_a_block_value_does_not_close_the_front_matter() -> None:
+    text = "---\ntitle: t\nsummary: |\n  before\n  ---\n  after\ncategories: [cloud]\n---\nbody"
+    document = parse_postmortem(text, "x.md")
+    assert document.summary == "before\n---\nafter"
+    assert document.categories == ("cloud",)
+    assert document.body == "body"
+
+
+@pytest.mark.parametrize("value", ["null", "~", "NULL", "null  # not labelled yet"])
+def test_null_categories_are_no_categories(value: str) -> None:
+    document = parse_postmortem(f"---\ntitle: t\ncategories: {value}\n---\n", "x.md")
+    assert document.categories == ()
+    assert not document.is_labeled
+
+
+def test_quoted_null_is_a_string() -> None:
+    mapping, _, _ = parse_front_matter("---\nowner: 'null'\nother: ~\n---\n", "x.md")
+    assert mapping == {"owner": "null", "other": None}
+
+
+def test_categories_written_as_one_value_with_commas_are_refused() -> None:
+    text = "---\ntitle: t\n\ncategories: cloud, config-change\n---\n"
+    with pytest.raises(InputError, match=r"\[cloud, config-change\]") as error:
+        parse_postmortem(text, "x.md")
+    assert (error.value.file, error.value.line, error.value.field) == ("x.md", 4, "categories")
+
+
+def test_categories_are_lower_case_and_unique() -> None:
+    document = parse_postmortem("---\ncategories: [Cloud, cloud, TIME]\n---\n", "x.md")
+    assert document.categories == ("cloud", "time")
