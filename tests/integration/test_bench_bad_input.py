@@ -226,3 +226,118 @@ def test_train_corpus_without_labels_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="the train corpus has no labelled documents") as caught:
         run_b2(None, train_corpus=train, test_corpus=test, seed=0, progress=None)
     assert caught.value.file == str(train)
+
+
+# B2 corpora that would give a meaningless or silently wrong score
+
+QUICK = {"seed": 0, "progress": None, "reveal_repeats": 1, "fractions": (0.0, 1.0)}
+
+
+def _postmortem(path: Path, categories: str, summary: str = "", **fields: str) -> Path:
+    extra = "".join(f"{key}: {value}\n" for key, value in fields.items())
+    path.write_text(
+        f"---\ntitle: {path.stem} incident\n{extra}categories: {categories}\n"
+        f"summary: {summary or 'The ' + path.stem + ' service failed'}\n---\n\nBody.\n"
+    )
+    return path
+
+
+def test_the_same_folder_as_train_and_test_corpus_is_refused(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "pm", ["billing", "search"])
+    with pytest.raises(InputError, match="share documents") as caught:
+        run_b2(None, train_corpus=corpus, test_corpus=tmp_path / "pm" / ".." / "pm", **QUICK)
+    assert caught.value.file is not None and caught.value.file.endswith("hardware-billing.md")
+    assert str(corpus) in caught.value.message
+    result = CliRunner().invoke(
+        app, ["bench", "text", "--train-corpus", str(corpus), "--test-corpus", str(corpus)]
+    )
+    assert result.exit_code == InputError.exit_code, result.output
+    assert "B2 learning" not in result.output
+
+
+@pytest.mark.parametrize("shared_by", ["uuid", "content"])
+def test_a_document_in_both_corpora_is_refused(tmp_path: Path, shared_by: str) -> None:
+    train = write_corpus(tmp_path / "train", ["billing", "search", "login"])
+    test = write_corpus(tmp_path / "test", ["checkout", "api"])
+    if shared_by == "uuid":
+        _postmortem(train / "a.md", "[time]", "Clocks jumped", uuid="42")
+        _postmortem(test / "b.md", "[time]", "Certificates expired", uuid="42")
+        shared = "b.md"
+    else:
+        (test / "zz-copy.md").write_bytes((train / "time-login.md").read_bytes())
+        shared = "zz-copy.md"
+    with pytest.raises(InputError, match="share documents") as caught:
+        run_b2(None, train_corpus=train, test_corpus=test, **QUICK)
+    assert caught.value.file == str(test / shared)
+    assert str(train) in caught.value.message and str(test) in caught.value.message
+
+
+def test_a_folder_named_md_and_a_broken_link_are_input_errors(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "pm", ["billing", "search"])
+    (corpus / "folder.md").mkdir()
+    with pytest.raises(InputError, match="folder") as caught:
+        run_b2(corpus, **QUICK)
+    assert caught.value.file == str(corpus / "folder.md")
+    (corpus / "folder.md").rmdir()
+    (corpus / "x.md").symlink_to(tmp_path / "missing.md")
+    with pytest.raises(InputError, match="does not exist") as caught:
+        run_b2(corpus, **QUICK)
+    assert caught.value.file == str(corpus / "x.md")
+    result = CliRunner().invoke(app, ["bench", "text", "--corpus", str(corpus)])
+    assert result.exit_code == InputError.exit_code
+    assert "Traceback" not in result.output
+
+
+def test_categories_outside_the_taxonomy_are_warned_about_and_case_is_ignored(
+    tmp_path: Path,
+) -> None:
+    corpus = write_corpus(tmp_path / "pm", ["billing", "search", "login"])
+    _postmortem(corpus / "a.md", "[Security, cascading-failures]", "A token leaked")
+    _postmortem(corpus / "b.md", "[Cascading Failures]", "Retries overloaded the queue")
+    result = run_b2(corpus, **QUICK)
+    assert result["data"]["unknown_categories"] == {
+        "cascading-failures": [str(corpus / "a.md"), str(corpus / "b.md")]
+    }
+    assert result["data"]["label_counts"]["security"] == 4
+    assert "Security" not in result["config"]["labels"]
+    assert [w for w in result["warnings"] if "'cascading-failures'" in w]
+    cli = CliRunner().invoke(app, ["bench", "text", "--corpus", str(corpus)])
+    assert cli.exit_code == 0, cli.output
+    assert "'cascading-failures' is not in the default taxonomy" in cli.stderr
+    assert "not in the default taxonomy" not in cli.stdout
+
+
+def test_train_and_test_corpora_without_a_common_category_are_refused(tmp_path: Path) -> None:
+    train, test = tmp_path / "train", tmp_path / "test"
+    train.mkdir()
+    test.mkdir()
+    for name in ("a", "b", "c"):
+        _postmortem(train / f"{name}.md", "[time]", f"Clock {name} jumped")
+        _postmortem(test / f"{name}.md", "[hardware]", f"Disk {name} failed")
+    with pytest.raises(InputError, match="no category of the test corpus") as caught:
+        run_b2(None, train_corpus=train, test_corpus=test, **QUICK)
+    assert caught.value.file == str(test)
+    _postmortem(test / "d.md", "[time]", "The leap second hit")
+    result = run_b2(None, train_corpus=train, test_corpus=test, **QUICK)
+    assert result["data"]["untrained_test_categories"] == ["hardware"]
+    assert any("'hardware' has no training example" in w for w in result["warnings"])
+
+
+def test_documents_without_text_are_left_out_and_reported(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "pm", ["billing", "search"])
+    (corpus / "empty.md").write_text("---\ntitle: ''\ncategories: [time]\n---\n\n# Heading\n")
+    result = run_b2(corpus, **QUICK)
+    assert result["data"]["empty_documents"] == [str(corpus / "empty.md")]
+    assert "empty.md" not in result["raw"]["documents"]
+    assert result["data"]["labeled"] == 6
+    assert any("empty.md: no text to learn from" in w for w in result["warnings"])
+
+
+def test_too_few_labelled_documents_names_the_folder_and_the_count(tmp_path: Path) -> None:
+    corpus = tmp_path / "pm"
+    corpus.mkdir()
+    for name in ("a", "b", "c"):
+        _postmortem(corpus / f"{name}.md", "[time]")
+    with pytest.raises(InputError, match="found 3") as caught:
+        run_b2(corpus, **QUICK)
+    assert caught.value.file == str(corpus)

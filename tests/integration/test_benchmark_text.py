@@ -46,7 +46,11 @@ def test_b2_cross_validation_on_generated_corpus(tmp_path: Path) -> None:
         "documents": 25,
         "labeled": 24,
         "label_counts": result["data"]["label_counts"],
+        "unknown_categories": {},
+        "empty_documents": [],
+        "untrained_test_categories": [],
     }
+    assert result["warnings"] == []
     curve = result["results"]["curve"]
     assert [step["fraction"] for step in curve] == [0.0, 0.1, 0.25, 0.5, 1.0]
     assert set(curve[-1]["per_category_f1"]) >= set(TEMPLATES)

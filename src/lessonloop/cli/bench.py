@@ -12,6 +12,7 @@ from rich.markup import escape
 from lessonloop.cli.common import (
     check_out,
     console,
+    err_console,
     handle_errors,
     print_table,
     say_warning,
@@ -145,5 +146,7 @@ def text(
     console.print(
         f"retrieval: precision@5 {retrieval['precision_at_5']:.3f}, MRR {retrieval['mrr']:.3f}"
     )
+    for warning in result["warnings"]:
+        err_console.print(f"[yellow]warning: {escape(warning)}[/]", highlight=False)
     if out:
         write_result(out, result)

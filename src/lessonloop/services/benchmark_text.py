@@ -15,11 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import KFold
 
 from lessonloop.errors import InputError
+from lessonloop.services.benchmark_text_corpus import (
+    CorpusNotes,
+    corpus_taxonomy,
+    read_postmortem_directory,
+    split_pairs,
+    tidy_corpora,
+)
 from lessonloop.text.classifier import FailureModeClassifier
-from lessonloop.text.frontmatter import PostmortemDocument, parse_postmortem, with_document_text
+from lessonloop.text.frontmatter import PostmortemDocument, with_document_text
 from lessonloop.text.precedents import PrecedentDocument, PrecedentRetriever
 from lessonloop.text.scoring import (
     curve_point,
@@ -27,40 +33,13 @@ from lessonloop.text.scoring import (
     random_retrieval_expectation,
     retrieval_scores,
 )
-from lessonloop.text.taxonomy import Taxonomy, default_failure_taxonomy
+from lessonloop.text.taxonomy import Taxonomy
 
 __all__ = ["read_postmortem_directory", "run_b2", "CURVE_FRACTIONS"]
 
 CURVE_FRACTIONS = (0.0, 0.10, 0.25, 0.50, 1.0)
 ANCHORS = {"RCACopilot": {"macro_f1": 0.53, "accuracy": 0.766, "data": "Microsoft incidents"}}
 Progress = Callable[[str], None]
-
-
-def read_postmortem_directory(directory: Path) -> list[PostmortemDocument]:
-    """Parse every ``*.md`` file of a directory, sorted by name; a broken file raises InputError."""
-    if not directory.is_dir():
-        raise InputError("postmortem directory not found", file=str(directory))
-    documents = []
-    for path in sorted(directory.glob("*.md")):
-        try:
-            content = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as error:
-            raise InputError(f"not UTF-8 text ({error.reason})", file=str(path)) from None
-        documents.append(parse_postmortem(content, str(path)))
-    if not documents:
-        raise InputError("no *.md postmortems in directory", file=str(directory))
-    return documents
-
-
-def _corpus_taxonomy(documents: Sequence[PostmortemDocument]) -> Taxonomy:
-    """The default taxonomy, plus keyword-less entries for categories it does not know."""
-    base = default_failure_taxonomy()
-    extra = sorted({c for d in documents for c in d.categories} - set(base.labels))
-    if not extra:
-        return base
-    return Taxonomy.from_mapping(
-        base.to_mapping() | {c: {"description": "", "keywords": []} for c in extra}
-    )
 
 
 def _curve_predictions(
@@ -118,40 +97,6 @@ def _rank_training(
         found = retriever.search(document.text, k=len(train), label_probabilities=probabilities)
         rankings.append([int(p.incident_id) for p in found])
     return rankings
-
-
-def _folder_of(documents: Sequence[PostmortemDocument]) -> str | None:
-    """The folder the documents were read from (None when there are none)."""
-    return str(Path(documents[0].name).parent) if documents else None
-
-
-def _split_pairs(
-    documents: list[PostmortemDocument] | None,
-    train_documents: list[PostmortemDocument] | None,
-    test_documents: list[PostmortemDocument] | None,
-    seed: int,
-) -> list[tuple[list[PostmortemDocument], list[PostmortemDocument], list[PostmortemDocument]]]:
-    """(labelled train, labelled test, unlabelled) per fold, or one train/test pair."""
-    if documents is not None:
-        labeled = [d for d in documents if d.is_labeled]
-        unlabeled = [d for d in documents if not d.is_labeled]
-        if len(labeled) < 5:
-            raise InputError("B2 cross-validation needs at least 5 labelled documents")
-        folds = KFold(5, shuffle=True, random_state=seed).split(np.arange(len(labeled)))
-        return [([labeled[i] for i in tr], [labeled[i] for i in te], unlabeled) for tr, te in folds]
-    if train_documents is None or test_documents is None:
-        raise InputError("give both --train-corpus and --test-corpus")
-    train = [d for d in train_documents if d.is_labeled]
-    test = [d for d in test_documents if d.is_labeled]
-    if not train:
-        raise InputError(
-            "the train corpus has no labelled documents", file=_folder_of(train_documents)
-        )
-    if not test:
-        raise InputError(
-            "the test corpus has no labelled documents", file=_folder_of(test_documents)
-        )
-    return [(train, test, [d for d in train_documents + test_documents if not d.is_labeled])]
 
 
 def run_b2(
@@ -216,10 +161,14 @@ def _run_b2_quietly(
             [with_document_text(d, document_text) for d in group] if group else group
             for group in (documents, train_documents, test_documents)
         )
+    notes = CorpusNotes()
+    documents, train_documents, test_documents = tidy_corpora(
+        (documents, train_documents, test_documents), notes
+    )
     everything = documents or (train_documents or []) + (test_documents or [])
-    taxonomy = _corpus_taxonomy(everything)
+    taxonomy = corpus_taxonomy(everything)
     labels = taxonomy.labels
-    splits = _split_pairs(documents, train_documents, test_documents, seed)
+    splits = split_pairs(documents, train_documents, test_documents, seed, notes)
     truth: list[tuple[str, ...]] = []
     names: list[str] = []
     variants_params: dict[str, dict[str, Any]] = {"default": classifier_params}
@@ -300,7 +249,11 @@ def _run_b2_quietly(
             "documents": len(everything),
             "labeled": sum(d.is_labeled for d in everything),
             "label_counts": {x: sum(x in d.categories for d in everything) for x in labels},
+            "unknown_categories": notes.unknown_categories,
+            "empty_documents": notes.empty_documents,
+            "untrained_test_categories": notes.untrained_test_categories,
         },
+        "warnings": notes.warnings(),
         "results": {
             "curve": curve,
             "curve_strictly_increasing": all(b > a for a, b in zip(steps, steps[1:], strict=False)),
