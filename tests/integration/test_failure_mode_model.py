@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from tests.factories import accept_failure_mode
 
 from lessonloop.domain import IncidentCreate, ServiceCreate
@@ -13,10 +14,11 @@ from lessonloop.domain.signals import (
     label_key,
     label_words,
 )
+from lessonloop.errors import InputError
 from lessonloop.services import knowledge, signals
 from lessonloop.services.failure_modes import labelled_texts, workspace_classifier
 from lessonloop.services.triage import learn_failure_modes, triage
-from lessonloop.storage import incidents, services
+from lessonloop.storage import audit, incidents, services
 
 T0 = dt.datetime(2025, 3, 3, tzinfo=dt.UTC)
 STORIES = [
@@ -209,3 +211,16 @@ def test_each_learn_run_is_an_experiment(workspace) -> None:
         (experiment,) = registry.list_experiments(workspace, task=task)
         assert experiment.candidate_version_id == version
         assert experiment.decision.value in ("better", "worse", "not distinguishable")
+
+
+def test_a_refused_learn_run_cuts_no_signal_set_and_writes_no_audit_event(workspace) -> None:
+    keys = _build(workspace, n=8)  # 6 incidents with labels naming taxonomy terms
+    with workspace.transaction() as session:
+        accept_failure_mode(session, keys[0], "dns")  # a cut now would store a new set
+        before = len(audit.list_events(session=session, limit=10_000))
+    sets = [s.version for s in signals.list_sets(workspace)]
+    with pytest.raises(InputError, match=r"only 6 incidents .*queue_overflow"):
+        learn_failure_modes(workspace)
+    assert [s.version for s in signals.list_sets(workspace)] == sets
+    with workspace.transaction() as session:
+        assert len(audit.list_events(session=session, limit=10_000)) == before

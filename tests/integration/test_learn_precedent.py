@@ -404,3 +404,10 @@ def test_feedback_raises_and_lowers_negative_model_scores_the_right_way():
         results(), [PrecedentFeedback(incident_key="Q", precedent_key="B", helpful=False)], "Q"
     )
     assert next(p.score for p in hurt.precedents if p.incident_key == "B") < -0.4
+
+
+def test_a_refused_learn_run_cuts_no_signal_set(workspace):
+    _build(workspace, 4)
+    with pytest.raises(InputError, match="only 4 incidents"):
+        learn_precedents(workspace)
+    assert signals.list_sets(workspace) == []

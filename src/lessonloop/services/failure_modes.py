@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from lessonloop.domain.enums import ModelStatus, ModelTask, SignalKind
-from lessonloop.domain.signals import FailureModeLabel, label_words
+from lessonloop.domain.signals import FailureModeLabel, SignalRead, label_words
 from lessonloop.knowledge.taxonomy import list_terms
 from lessonloop.services import registry, signals
 from lessonloop.services.incident_texts import incident_text
@@ -29,6 +30,7 @@ __all__ = [
     "LabelledTexts",
     "models_using_term",
     "canonical_labels",
+    "incident_terms",
     "labelled_texts",
     "workspace_classifier",
     "workspace_taxonomy",
@@ -85,18 +87,33 @@ def labelled_texts(
     taxonomy = taxonomy or workspace_taxonomy(ws)
     version = signal_set or signals.latest_set_version(ws)
     accepted = signals.signals_of_set(ws, version) if version else {}
+    terms, ignored = incident_terms(accepted, taxonomy)
+    out = LabelledTexts([], [], [], version, ignored)
+    for key in sorted(terms):
+        out.keys.append(key)
+        out.texts.append(incident_text(ws, key))
+        out.labels.append(terms[key])
+    return out
+
+
+def incident_terms(
+    accepted: Mapping[SignalKind, list[SignalRead]], taxonomy: Taxonomy
+) -> tuple[dict[str, tuple[str, ...]], Counter[str]]:
+    """Each incident's failure-mode labels as taxonomy terms, and the labels that name none.
+
+    An incident whose labels all lie outside the taxonomy is left out.
+    """
     by_incident: dict[str, set[str]] = {}
     for _, label in payloads(accepted, SignalKind.FAILURE_MODE_LABEL, FailureModeLabel):
         by_incident.setdefault(label.incident_key, set()).add(label.label)
-    out = LabelledTexts([], [], [], version)
-    for key in sorted(by_incident):
-        terms, unknown = canonical_labels(by_incident[key], taxonomy)
-        out.ignored.update(unknown)
+    out: dict[str, tuple[str, ...]] = {}
+    ignored: Counter[str] = Counter()
+    for key, labels in by_incident.items():
+        terms, unknown = canonical_labels(labels, taxonomy)
+        ignored.update(unknown)
         if terms:
-            out.keys.append(key)
-            out.texts.append(incident_text(ws, key))
-            out.labels.append(terms)
-    return out
+            out[key] = terms
+    return out, ignored
 
 
 def workspace_classifier(ws: Workspace) -> tuple[FailureModeClassifier, int | None]:

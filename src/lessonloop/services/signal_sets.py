@@ -39,6 +39,7 @@ __all__ = [
     "used_by",
     "export",
     "signals_of_set",
+    "signals_to_cut",
     "latest_set_version",
 ]
 
@@ -152,14 +153,26 @@ def export(ws: Workspace, version: int, fmt: ExportFormat, directory: Path) -> l
     return export_signals(members, directory, fmt, version=version, set_hash=chosen.content_hash)
 
 
-def signals_of_set(ws: Workspace, version: int) -> dict[SignalKind, list[SignalRead]]:
-    """The accepted signals of a set version (as cut), grouped by kind: training data."""
-    with ws.transaction() as session:
-        members = set_store.set_members(version, session=session)
+def _by_kind(members: list[SignalRead]) -> dict[SignalKind, list[SignalRead]]:
     grouped: dict[SignalKind, list[SignalRead]] = defaultdict(list)
     for signal in members:
         grouped[signal.kind].append(signal)
     return dict(grouped)
+
+
+def signals_of_set(ws: Workspace, version: int) -> dict[SignalKind, list[SignalRead]]:
+    """The accepted signals of a set version (as cut), grouped by kind: training data."""
+    with ws.transaction() as session:
+        members = set_store.set_members(version, session=session)
+    return _by_kind(members)
+
+
+def signals_to_cut(ws: Workspace) -> dict[SignalKind, list[SignalRead]]:
+    """The signals a cut would hold now, grouped by kind: to check a task's data before a cut."""
+    config = load_config(ws)
+    with ws.transaction() as session:
+        members = _quality(session, config)[0]
+    return _by_kind(members)
 
 
 def latest_set_version(ws: Workspace) -> int | None:

@@ -41,6 +41,7 @@ from lessonloop.services.signal_sets import (
     latest_set_version,
     list_sets,
     signals_of_set,
+    signals_to_cut,
     trace,
     used_by,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "used_by",
     "export",
     "signals_of_set",
+    "signals_to_cut",
     "latest_set_version",
     "list_sets",
     "parse_edits",

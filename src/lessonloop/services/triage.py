@@ -30,6 +30,7 @@ from lessonloop.knowledge.precedents import PrecedentResults
 from lessonloop.services import knowledge, registry, signals
 from lessonloop.services.access import require
 from lessonloop.services.failure_modes import (
+    incident_terms,
     labelled_texts,
     workspace_classifier,
     workspace_taxonomy,
@@ -381,23 +382,25 @@ def learn_failure_modes(
     from lessonloop.evaluation.bootstrap import bootstrap_interval, paired_comparison
 
     signals.extract_all(ws)
-    signals.cut(ws)
     taxonomy = workspace_taxonomy(ws)
-    data = labelled_texts(ws, taxonomy)
-    keys, texts, clean, version = data.keys, data.texts, data.labels, data.signal_set_version
-    if len(keys) < 8:
+    # Checked on what the cut would hold, before cutting: a refused run stores no signal set.
+    labelled, unknown = incident_terms(signals.signals_to_cut(ws), taxonomy)
+    if len(labelled) < 8:
         ignored = (
-            f" ({sum(data.ignored.values())} labels name no failure mode of the taxonomy: "
-            + ", ".join(sorted(data.ignored))
+            f" ({sum(unknown.values())} labels name no failure mode of the taxonomy: "
+            + ", ".join(sorted(unknown))
             + ")"
-            if data.ignored
+            if unknown
             else ""
         )
         raise InputError(
-            f"only {len(keys)} incidents have accepted failure-mode labels{ignored}; "
+            f"only {len(labelled)} incidents have accepted failure-mode labels{ignored}; "
             "accept at least 8 to evaluate a classifier",
             field="signals",
         )
+    signals.cut(ws)
+    data = labelled_texts(ws, taxonomy)
+    keys, texts, clean, version = data.keys, data.texts, data.labels, data.signal_set_version
     with ws.transaction() as session:
         starts = {k: incident_store.get(k, session=session).started_at for k in keys}
     order = sorted(range(len(keys)), key=lambda i: starts[keys[i]])
