@@ -13,7 +13,7 @@ from tests.factories import accept_failure_mode
 
 from lessonloop.domain import IncidentCreate, IncidentUpdate, ServiceCreate
 from lessonloop.domain.enums import ModelTask, SignalKind, SignalStatus
-from lessonloop.errors import InputError
+from lessonloop.errors import InputError, NotFound
 from lessonloop.services import registry, signals
 from lessonloop.services.precedent_model import learn_precedents, train_precedent_retriever
 from lessonloop.services.triage import record_precedent_feedback
@@ -288,9 +288,10 @@ def test_a_verdict_needs_an_earlier_precedent_and_a_reversal_replaces_the_first(
         with pytest.raises(InputError) as caught:
             record_precedent_feedback(workspace, keys[2], later, helpful=True)
         assert caught.value.field == "precedent"
-    first = record_precedent_feedback(workspace, keys[4], keys[1], helpful=True)
-    assert record_precedent_feedback(workspace, keys[4], keys[1], helpful=True) == first
-    second = record_precedent_feedback(workspace, keys[4], keys[1], helpful=False)
+    first, created = record_precedent_feedback(workspace, keys[4], keys[1], helpful=True)
+    assert created
+    assert record_precedent_feedback(workspace, keys[4], keys[1], helpful=True) == (first, False)
+    second, _ = record_precedent_feedback(workspace, keys[4], keys[1], helpful=False)
     accepted = {
         s.id
         for s in signals.list_signals(
@@ -301,10 +302,10 @@ def test_a_verdict_needs_an_earlier_precedent_and_a_reversal_replaces_the_first(
     assert signals.get_signal(workspace, first).status == SignalStatus.RETIRED
     # Changing one's mind back stores the verdict again (the retired one is not reused), and
     # another person's identical verdict is a verdict of its own.
-    third = record_precedent_feedback(workspace, keys[4], keys[1], helpful=True)
+    third, _ = record_precedent_feedback(workspace, keys[4], keys[1], helpful=True)
     assert third not in (first, second)
     workspace.actor = "alice"
-    hers = record_precedent_feedback(workspace, keys[4], keys[1], helpful=True)
+    hers, _ = record_precedent_feedback(workspace, keys[4], keys[1], helpful=True)
     accepted_now = {
         s.id: s.author
         for s in signals.list_signals(
@@ -315,6 +316,8 @@ def test_a_verdict_needs_an_earlier_precedent_and_a_reversal_replaces_the_first(
     with pytest.raises(InputError) as caught:
         record_precedent_feedback(workspace, keys[4], "INC-999", helpful=True)
     assert caught.value.field == "precedent"
+    with pytest.raises(NotFound, match="INC-999"):
+        record_precedent_feedback(workspace, "INC-999", keys[1], helpful=True)
 
 
 def test_precedents_command_ranks_like_triage_and_reads_text_from_a_file(workspace, tmp_path):
@@ -411,3 +414,33 @@ def test_a_refused_learn_run_cuts_no_signal_set(workspace):
     with pytest.raises(InputError, match="only 4 incidents"):
         learn_precedents(workspace)
     assert signals.list_sets(workspace) == []
+
+
+def test_precedent_feedback_command_exit_codes_and_repeats(workspace, monkeypatch):
+    from typer.testing import CliRunner
+
+    from lessonloop.cli import common
+    from lessonloop.cli.app import app
+
+    keys = _build(workspace, 6)
+    monkeypatch.setenv("LESSONLOOP_HOME", str(workspace.settings.home))
+    monkeypatch.setenv("LESSONLOOP_DATABASE_URL", workspace.settings.resolved_database_url)
+    for name in ("_settings", "home", "database_url", "actor"):
+        monkeypatch.setattr(common.state, name, None)
+    runner = CliRunner()
+
+    def feedback(*args: str):
+        return runner.invoke(app, ["precedents", *args, "--feedback", "helpful"])
+
+    unknown = feedback("INC-NOPE", "--precedent", keys[1])
+    assert unknown.exit_code == NotFound.exit_code, unknown.output
+    empty_text = feedback(keys[4], "--precedent", keys[1], "--text", "")
+    assert empty_text.exit_code == InputError.exit_code, empty_text.output
+    assert signals.list_signals(workspace, kind=SignalKind.PRECEDENT_FEEDBACK) == []
+    first = feedback(keys[4], "--precedent", keys[1])
+    assert first.exit_code == 0 and "recorded precedent feedback as signal" in first.output
+    again = feedback(keys[4], "--precedent", keys[1], "--json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output)["created"] is False
+    plain = feedback(keys[4], "--precedent", keys[1])
+    assert "already recorded" in plain.output and "nothing changed" in plain.output

@@ -168,24 +168,29 @@ def precedents(
             raise InputError(
                 f"--feedback is helpful or not-helpful, got {feedback!r}", field="feedback"
             )
-        if not incident or not precedent or text:
+        if not incident or not precedent or text is not None:
             raise InputError(
                 "--feedback needs INCIDENT and --precedent KEY (and no --text)", field="feedback"
             )
-        signal_id = record_precedent_feedback(
+        signal_id, created = record_precedent_feedback(
             workspace(), incident, precedent, feedback == "helpful"
         )
         if as_json:
             print_json(
                 {
                     "signal_id": signal_id,
+                    "created": created,
                     "incident": incident,
                     "precedent": precedent,
                     "helpful": feedback == "helpful",
                 }
             )
-        else:
+        elif created:
             console.print(f"recorded precedent feedback as signal {signal_id}")
+        else:
+            console.print(
+                f"the same verdict is already recorded as signal {signal_id}; nothing changed"
+            )
         return
     if precedent:
         raise InputError("--precedent is only used with --feedback", field="precedent")

@@ -25,7 +25,7 @@ from lessonloop.domain.signals import (
     SignalProvenance,
     label_words,
 )
-from lessonloop.errors import InputError
+from lessonloop.errors import InputError, NotFound
 from lessonloop.knowledge.precedents import PrecedentResults
 from lessonloop.services import knowledge, registry, signals
 from lessonloop.services.access import require
@@ -122,18 +122,21 @@ def _feedback(ws: Workspace) -> list[PrecedentFeedback]:
 
 def record_precedent_feedback(
     ws: Workspace, incident_key: str, precedent_key: str, helpful: bool
-) -> int:
+) -> tuple[int, bool]:
     """A person's verdict on a suggested precedent, stored as an accepted signal.
 
-    A precedent must have started before the incident. A verdict that reverses one the same
-    person gave on the same pair retires the earlier one (people change their minds; they do
-    not count twice).
+    Returns the signal's id and whether it was stored now (False: the same person had given
+    the same verdict already, and nothing changed). A precedent must have started before the
+    incident. A verdict that reverses one the same person gave on the same pair retires the
+    earlier one (people change their minds; they do not count twice). An unknown incident is
+    NotFound; an unknown precedent is an InputError on ``precedent``.
     """
     require(ws, Permission.CONTRIBUTE, "record precedent feedback")
     with ws.transaction() as session:
-        for key, name in ((incident_key, "incident"), (precedent_key, "precedent")):
-            if not incident_store.exists(key, session=session):
-                raise InputError(f"unknown incident {key!r}", field=name)
+        if not incident_store.exists(incident_key, session=session):
+            raise NotFound(f"unknown incident {incident_key!r}")
+        if not incident_store.exists(precedent_key, session=session):
+            raise InputError(f"unknown incident {precedent_key!r}", field="precedent")
         incident = incident_store.get(incident_key, session=session)
         precedent = incident_store.get(precedent_key, session=session)
         if precedent_key == incident_key or precedent.started_at >= incident.started_at:
@@ -152,7 +155,7 @@ def record_precedent_feedback(
                 and earlier.author == ws.actor
             ):
                 if verdict.helpful == helpful:
-                    return earlier.id  # the same verdict again changes nothing
+                    return earlier.id, False  # the same verdict again changes nothing
                 signal_store.retire(
                     earlier.id, "replaced by a later verdict", session=session, actor=ws.actor
                 )
@@ -176,7 +179,7 @@ def record_precedent_feedback(
         signal_store.accept(
             created.id, session=session, actor=ws.actor, note="given directly by the reviewer"
         )
-        return created.id
+        return created.id, True
 
 
 MIN_RELATIVE_SCORE = 0.25
