@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
 
 from lessonloop.cli.common import console, handle_errors, print_json, print_table, workspace
+
+
+def evidence(keyword_hits: Sequence[str], top_terms: Sequence[str], limit: int = 5) -> str:
+    """The first ``limit`` keyword hits and top terms, each shown once."""
+    return ", ".join(list(dict.fromkeys([*keyword_hits, *top_terms]))[:limit])
 
 
 def register(app: typer.Typer) -> None:
@@ -40,7 +46,7 @@ def triage(
                 ["label", "probability", "suggested", "reviewers", "evidence"],
                 [(s.label, f"{s.probability:.2f}", "yes" if s.suggested else "",
                   report.decided.get(s.label, ""),
-                  ", ".join([*s.keyword_hits, *s.top_terms][:5])) for s in report.suggestions
+                  evidence(s.keyword_hits, s.top_terms)) for s in report.suggestions
                  if s.suggested or s.probability >= 0.2 or s.label in report.decided])
     shown = {s.label for s in report.suggestions}
     outside = {label: status for label, status in report.decided.items() if label not in shown}
