@@ -54,6 +54,9 @@ def test_taxonomy_commands_end_to_end(database_url: str, tmp_path: Path) -> None
     again = _run(env, "taxonomy", "add", "failure_mode", "thundering herd")
     assert again.returncode != 0 and "already has" in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1
+    for alike in ("thundering_herd", "Thundering-Herd", "data_corruption"):
+        same = _run(env, "taxonomy", "add", "failure_mode", alike)
+        assert same.returncode == 5 and "already has the term" in same.stderr, alike
     unknown = _run(env, "taxonomy", "add", "colours", "red")
     assert unknown.returncode != 0 and "unknown taxonomy" in unknown.stderr
     assert _run(env, "taxonomy", "remove", "failure_mode", "dns").returncode == 0

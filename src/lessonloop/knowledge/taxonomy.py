@@ -17,6 +17,7 @@ import yaml
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from lessonloop.domain.signals import label_words
 from lessonloop.errors import Conflict, InputError, NotFound
 from lessonloop.storage.tables import TaxonomyTermRow
 
@@ -138,27 +139,29 @@ def add_term(
     description: str = "",
     keywords: tuple[str, ...] = (),
 ) -> TaxonomyTerm:
-    """Add a term; Conflict if the taxonomy already has it."""
+    """Add a term; Conflict if the taxonomy already has it, spelt alike (see `label_words`)."""
     ensure_seeded(session)
     _check_taxonomy(taxonomy)
     cleaned = " ".join(value.split()).lower()
     if not cleaned or len(cleaned) > 120:
         raise InputError("a term must have 1 to 120 characters", field="value")
-    if session.scalar(
-        select(TaxonomyTermRow.id).where(
-            TaxonomyTermRow.taxonomy == taxonomy, TaxonomyTermRow.value == cleaned
-        )
-    ):
-        raise Conflict(f"{taxonomy} already has the term {cleaned!r}")
-    words = tuple(k.strip() for k in keywords if k.strip())
+    words = label_words(cleaned)
+    existing = session.scalars(
+        select(TaxonomyTermRow.value).where(TaxonomyTermRow.taxonomy == taxonomy)
+    )
+    same = next((v for v in existing if label_words(v) == words), None)
+    if same is not None:
+        alike = "" if same == cleaned else " (labels are matched ignoring '-', '_' and spaces)"
+        raise Conflict(f"{taxonomy} already has the term {same!r}{alike}")
+    kept = tuple(k.strip() for k in keywords if k.strip())
     session.add(
         TaxonomyTermRow(
-            taxonomy=taxonomy, value=cleaned, description=description, keywords=list(words)
+            taxonomy=taxonomy, value=cleaned, description=description, keywords=list(kept)
         )
     )
     session.flush()
     session.info.pop(_CACHE, None)
-    return TaxonomyTerm(taxonomy, cleaned, description, words)
+    return TaxonomyTerm(taxonomy, cleaned, description, kept)
 
 
 def remove_term(session: Session, taxonomy: str, value: str) -> None:
