@@ -51,8 +51,9 @@ def triage(
     shown = {s.label for s in report.suggestions}
     outside = {label: status for label, status in report.decided.items() if label not in shown}
     if outside:
-        console.print("reviewers' labels that name no term of the taxonomy: " + ", ".join(
-            f"{label} ({status})" for label, status in sorted(outside.items())), highlight=False)
+        named = ", ".join(f"{label} ({status})" for label, status in sorted(outside.items()))
+        console.print(f"reviewers' labels that name no term of the taxonomy: {named}",
+                      highlight=False, markup=False)
     ranked_by = (f"precedent model version {report.precedent_model_version}"
                  if report.precedent_model_version else "knowledge base + reviewer verdicts")
     print_table(f"Precedents ({ranked_by})", ["incident", "score", "why", "what was done"],
