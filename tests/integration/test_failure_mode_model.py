@@ -157,6 +157,8 @@ def test_removing_a_term_a_model_learned_names_the_model(workspace, tmp_path) ->
     _build(workspace)
     version = train_failure_mode_classifier(workspace)
     assert models_using_term(workspace, "retry_storm") == [version.id]
+    assert "time" in version.config["labels"] and "time" not in version.config["learned_labels"]
+    assert models_using_term(workspace, "time") == []  # a term with no labels: keywords only
     env = dict(
         os.environ,
         LESSONLOOP_HOME=str(workspace.settings.home),

@@ -339,6 +339,8 @@ def test_precedents_command_ranks_like_triage_and_reads_text_from_a_file(workspa
     assert by_text.precedents[0].incident_key in {k for k in keys if int(k[-3:]) % 4 == 1}
     with pytest.raises(InputError):
         find_precedents(workspace, text="   ")
+    with pytest.raises(InputError, match="at most 2,000,000"):
+        find_precedents(workspace, text="dns " * 500_001)
 
     query = tmp_path / "query.txt"
     query.write_text("Expired TLS certificate broke api handshakes\n" * 20000)  # ~0.9 MB

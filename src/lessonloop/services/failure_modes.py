@@ -134,12 +134,18 @@ def workspace_classifier(ws: Workspace) -> tuple[FailureModeClassifier, int | No
 
 
 def models_using_term(ws: Workspace, term: str) -> list[int]:
-    """Failure-mode model versions not retired or rejected whose training labels include
-    ``term``: once the term is removed from the taxonomy they no longer suggest it."""
+    """Failure-mode model versions not retired or rejected that learned ``term`` from
+    reviewers' labels: once the term is removed from the taxonomy they no longer suggest it.
+    (Versions registered before ``learned_labels`` was recorded count every taxonomy term.)"""
     dead = {ModelStatus.RETIRED, ModelStatus.REJECTED}
     words = label_words(term)
+
+    def learned(config: dict[str, object]) -> set[str]:
+        terms = config.get("learned_labels", config.get("labels", []))
+        return {label_words(str(x)) for x in terms} if isinstance(terms, list) else set()
+
     return [
         v.id
         for v in registry.list_versions(ws, task=ModelTask.FAILURE_MODE)
-        if v.status not in dead and words in {label_words(x) for x in v.config.get("labels", [])}
+        if v.status not in dead and words in learned(v.config)
     ]

@@ -105,6 +105,8 @@ def train_failure_mode_classifier(ws: Workspace) -> ModelVersionRead:
                 config={
                     "labelled_incidents": len(data.keys),
                     "labels": list(taxonomy.labels),
+                    # the terms reviewers' labels taught it (the others: keywords only)
+                    "learned_labels": sorted({t for terms in data.labels for t in terms}),
                     "ignored_labels": dict(sorted(data.ignored.items())),
                 },
             ),
@@ -258,6 +260,9 @@ def _decided_labels(ws: Workspace, incident_key: str, terms: list[str]) -> dict[
     return decided
 
 
+MAX_QUERY_CHARS = 2_000_000  # a 1 MB write-up answers in seconds; 20 MB took over a minute
+
+
 def find_precedents(
     ws: Workspace, *, incident_key: str | None = None, text: str | None = None, limit: int = 5
 ) -> tuple[PrecedentResults, int | None]:
@@ -268,6 +273,12 @@ def find_precedents(
     """
     if not incident_key and not (text or "").strip():
         raise InputError("give an incident key or a non-empty text", field="text")
+    if text and len(text) > MAX_QUERY_CHARS:
+        raise InputError(
+            f"the text is {len(text):,} characters; precedents reads at most "
+            f"{MAX_QUERY_CHARS:,} (give the part that describes the incident)",
+            field="text",
+        )
     text = redact_query(ws.settings, text) if text else text
     query = "\n".join(
         part for part in (incident_text(ws, incident_key) if incident_key else "", text) if part
