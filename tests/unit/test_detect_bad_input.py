@@ -267,3 +267,16 @@ def test_detect_series_lists_what_detect_score_takes(ws) -> None:
     assert rows[0]["points"] == N
     assert _invoke(ws, "detect", "score", rows[0]["ref"]).exit_code == 0
     assert _invoke(ws, "detect", "series", "--service", "nope").exit_code == NotFound.exit_code
+
+
+def test_a_wrong_series_name_is_named_before_a_missing_model(tmp_path) -> None:
+    from lessonloop.services.workspace import init_workspace
+    from lessonloop.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'nomodel.db'}"
+    ws = init_workspace(Settings(home=tmp_path / "nomodel", database_url=url), actor="t")
+    with ws.transaction() as session:
+        service_store.create(ServiceCreate(name="checkout", tier=3), session=session, actor="t")
+    with pytest.raises(NotFound, match="no series 'nope' for service 'checkout'"):
+        score_series(ws, "checkout/nope")
+    ws.close()

@@ -201,17 +201,17 @@ def score_series(ws: Workspace, ref: str, *, version_id: int | None = None) -> S
     """
     if "/" not in ref:
         raise InputError("name the series as SERVICE/SERIES", field="SERIES")
+    with ws.transaction() as session:  # the series first: a wrong name is the likelier slip
+        stored = _stored(ref, session)
+        alerts = alert_store.list_alerts(session=session)
+    service, name = stored.service, stored.name
+    require_finite(stored)
     version, chosen_as = _version(ws, version_id)
     if not version.artifact_path or not version.artifact_hash:
         raise NotFound(f"model version {version.id} has no artifact")
     path = Path(version.artifact_path)
     verify_artifact(path, version.artifact_hash)
     detector = load_detector(path)
-    with ws.transaction() as session:
-        stored = _stored(ref, session)
-        alerts = alert_store.list_alerts(session=session)
-    service, name = stored.service, stored.name
-    require_finite(stored)
     accepted = (
         signals.signals_of_set(ws, version.signal_set_version) if version.signal_set_version else {}
     )
