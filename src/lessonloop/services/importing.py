@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from lessonloop.domain.access import Permission
@@ -90,6 +91,20 @@ class ImportSummary:
             "errors": [str(error) for error in self.errors],
             "warnings": list(self.warnings),
         }
+
+
+def _check_service(name: str | None) -> None:
+    """A --service value that could not be stored is refused before any file is read."""
+    if not name:
+        return
+    try:
+        ServiceCreate(name=name)
+    except ValidationError:
+        raise InputError(
+            f"{name!r} is not a service name: letters, digits and . _ : / -, starting with a "
+            "letter or digit, at most 120 characters",
+            field="--service",
+        ) from None
 
 
 def _ensure_services(
@@ -288,6 +303,7 @@ def import_files(
             f"unknown source {source_kind!r}; choose one of {', '.join(SOURCES)}", field="SOURCE"
         )
     options = options or ImportOptions()
+    _check_service(options.service)
     summary = ImportSummary(dry_run=dry_run)
     for number, path in enumerate(paths, start=1):
         _import_one(ws, source_kind, path, options, summary, progress)
@@ -311,6 +327,7 @@ def import_prometheus_series(
 ) -> ImportSummary:
     """Read a range query from a Prometheus server's HTTP API and store it as series."""
     require(ws, Permission.CONTRIBUTE, "import data")
+    _check_service(service)
     if end <= start:
         raise InputError("--end must be after --start", field="end")
     source = query_range_url(base_url, query, start, end, step)

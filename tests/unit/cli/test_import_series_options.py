@@ -43,3 +43,14 @@ def test_no_label_column_keeps_flagged_rows_in_one_series(tmp_path, monkeypatch)
         app, ["import", "series", str(data), "--service", "c", "--label-column", ""]
     )
     assert empty.exit_code == 2 and "--no-label-column" in empty.output
+
+
+def test_a_service_name_that_cannot_be_stored_is_named_as_the_option(tmp_path, monkeypatch):
+    monkeypatch.setenv("LESSONLOOP_HOME", str(tmp_path / "ws"))
+    runner = CliRunner()
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    data = tmp_path / "ok.csv"
+    data.write_text("timestamp,value\n2026-01-01T00:00:00Z,1\n")
+    done = runner.invoke(app, ["import", "series", str(data), "--service", "bad name!"])
+    assert done.exit_code == 2
+    assert "field '--service': 'bad name!' is not a service name" in " ".join(done.output.split())
