@@ -280,3 +280,15 @@ def test_a_wrong_series_name_is_named_before_a_missing_model(tmp_path) -> None:
     with pytest.raises(NotFound, match="no series 'nope' for service 'checkout'"):
         score_series(ws, "checkout/nope")
     ws.close()
+
+
+def test_the_plot_leaves_a_gap_blank(ws) -> None:
+    from lessonloop.services.detection import _broken_at_gaps
+
+    scored = score_series(ws, "checkout/gappy")
+    times, values, scores = _broken_at_gaps(scored)
+    assert values.size == scored.values.size + 1
+    (hole,) = np.flatnonzero(np.isnan(values))
+    assert np.isnan(scores[hole]) and times[hole - 1] < times[hole] < times[hole + 1]
+    steady = score_series(ws, "checkout/errors")
+    assert not np.isnan(_broken_at_gaps(steady)[1]).any()

@@ -242,6 +242,25 @@ def score_series(ws: Workspace, ref: str, *, version_id: int | None = None) -> S
     )
 
 
+def _broken_at_gaps(scored: ScoredSeries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Times, values and scores with a NaN point inside every gap longer than five usual
+    steps, so the plot leaves the gap blank (as the terminal view does) instead of drawing a
+    straight line across it."""
+    stamps = np.asarray(scored.timestamps, dtype=np.int64)
+    values = np.asarray(scored.values, dtype=np.float64)
+    scores = np.asarray(scored.scores, dtype=np.float64)
+    steps = np.diff(stamps)
+    if steps.size == 0:
+        return stamps.astype("datetime64[s]"), values, scores
+    gaps = np.flatnonzero(steps > 5 * max(float(np.median(steps)), 1.0)) + 1
+    middle = stamps[gaps - 1] + steps[gaps - 1] // 2
+    return (
+        np.insert(stamps, gaps, middle).astype("datetime64[s]"),
+        np.insert(values, gaps, np.nan),
+        np.insert(scores, gaps, np.nan),
+    )
+
+
 def plot_scored(scored: ScoredSeries, out: Path) -> Path:
     """Write a PNG of the series with the incident windows and the detections to `out`.
 
@@ -252,11 +271,12 @@ def plot_scored(scored: ScoredSeries, out: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    times = scored.timestamps.astype("datetime64[s]")
+    times, values, scores = _broken_at_gaps(scored)
     fig, (top, bottom) = plt.subplots(
         2, 1, figsize=(12, 5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
     )
-    top.plot(times, scored.values, lw=0.6, color="#34495e")
+    dots = "o" if scored.timestamps.size <= 50 else None  # a short series is visible as points
+    top.plot(times, values, lw=0.6, color="#34495e", marker=dots, ms=3)
     for start, end in scored.windows:
         top.axvspan(
             np.datetime64(start.replace(tzinfo=None)),
@@ -270,7 +290,7 @@ def plot_scored(scored: ScoredSeries, out: Path) -> Path:
         f"{scored.service}/{scored.name}: incident windows (orange), detections (red)"
         f", model version {scored.version_id}"
     )
-    bottom.plot(times, scored.scores, lw=0.6, color="#2471a3")
+    bottom.plot(times, scores, lw=0.6, color="#2471a3", marker=dots, ms=3)
     bottom.axhline(scored.threshold, color="#c0392b", ls="--", lw=0.8)
     bottom.set_ylabel("score")
     fig.tight_layout()
