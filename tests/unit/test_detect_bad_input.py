@@ -221,6 +221,15 @@ def test_a_service_with_a_slash_in_its_name_is_scored(ws) -> None:
     assert (scored.service, scored.name) == ("team/api", "cpu")
     with pytest.raises(NotFound, match="no series 'nope' for service 'checkout'"):
         score_series(ws, "checkout/nope")
+    with pytest.raises(NotFound, match="no series 'cpuu' for service 'team/api'"):
+        score_series(ws, "team/api/cpuu")  # the longest service that exists is named
+    with pytest.raises(NotFound, match="unknown service 'nobody'"):
+        score_series(ws, "nobody/cpu")
+    with ws.transaction() as session:
+        service_store.create(ServiceCreate(name="team", tier=3), session=session, actor="t")
+        series_store.put("team", "api/cpu", stamps, np.ones(N), session=session)
+    with pytest.raises(InputError, match="names two stored series"):
+        score_series(ws, "team/api/cpu")
 
 
 # 8. the training end: the newest point, named; a stray future point is flagged; --until
@@ -292,3 +301,19 @@ def test_the_plot_leaves_a_gap_blank(ws) -> None:
     assert np.isnan(scores[hole]) and times[hole - 1] < times[hole] < times[hole + 1]
     steady = score_series(ws, "checkout/errors")
     assert not np.isnan(_broken_at_gaps(steady)[1]).any()
+
+
+def test_png_folders_appear_only_when_a_plot_is_written(ws, tmp_path) -> None:
+    from lessonloop.services.outputs import check_target
+
+    target = tmp_path / "new" / "sub" / "p.png"
+    failed = _invoke(ws, "detect", "score", "checkout/nope", "--png", str(target))
+    assert failed.exit_code == NotFound.exit_code
+    assert not (tmp_path / "new").exists()
+    done = _invoke(ws, "detect", "score", "checkout/errors", "--png", str(target))
+    assert done.exit_code == 0, done.output
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    loop = tmp_path / "loop.png"
+    loop.symlink_to(loop)
+    with pytest.raises(InputError, match="cannot be followed"):
+        check_target(loop, "--png")

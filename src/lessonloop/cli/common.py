@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
@@ -29,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lessonloop.errors import InputError, LessonloopError
+from lessonloop.services.outputs import check_target, write_text_atomically
 from lessonloop.services.workspace import Workspace, open_workspace
 from lessonloop.settings import Settings, load_settings
 
@@ -161,7 +160,7 @@ def progress_bar(quiet: bool = False) -> Iterator[ProgressCallback]:
         yield lambda _d, _n, _t: None
         return
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # file names, as they are
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -180,39 +179,13 @@ def progress_bar(quiet: bool = False) -> Iterator[ProgressCallback]:
 
 
 def check_out(out: Path) -> Path:
-    """Validate an --out path before any work: a file (not a folder) in a writable folder.
-
-    A missing parent folder is created only when the result is written (`write_atomically`),
-    so a run that fails leaves no empty folders; problems raise InputError on ``--out``.
-    """
-    if out.is_dir():
-        raise InputError(f"{out} is a folder; give a file name", field="--out")
-    existing = next((p for p in (out.parent, *out.parent.parents) if p.exists()), None)
-    if existing is not None and not existing.is_dir():
-        raise InputError(f"{existing} is not a folder", field="--out")
-    folder = existing if existing is not None else Path.cwd()
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise InputError(
-            f"cannot write in folder {folder}: {error.strerror or error}", field="--out"
-        ) from None
-    return out
+    """Validate an --out path before any work (see `services.outputs.check_target`)."""
+    return check_target(out, "--out")
 
 
 def write_atomically(out: Path, text: str) -> None:
-    """Write text whole or not at all (a temporary file renamed into place); a symbolic link
-    is followed, so its target is what changes."""
-    target = out.resolve() if out.is_symlink() else out
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, target)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise InputError(f"cannot write {out}: {error.strerror or error}", field="--out") from None
+    """Write text whole or not at all; its folder is created now, a link's target written."""
+    write_text_atomically(out, text, "--out")
 
 
 def moment(value: str | None, option: str) -> dt.datetime | None:

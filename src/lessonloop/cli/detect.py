@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from lessonloop.cli.common import console, handle_errors, print_json, print_table, workspace
+from lessonloop.cli.common import (
+    console,
+    handle_errors,
+    print_json,
+    print_table,
+    say_warning,
+    workspace,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -47,7 +54,10 @@ def train(
         f"signal set v{version.signal_set_version}"
     )
     for note in notes:
-        console.print(note, highlight=False, markup=False)
+        if note.startswith("warning: "):
+            say_warning(note.removeprefix("warning: "))
+        else:
+            console.print(note, highlight=False, markup=False)
 
 
 @app.command("series")

@@ -33,9 +33,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripting.
 _MARKED = re.compile(r"\*\*(.+?)\*\*")
 
 
-def _highlight(snippet: str) -> str:
-    """Rich markup for a snippet whose matches are marked ``**like this**``."""
-    return _MARKED.sub(r"[bold yellow]\1[/]", escape(snippet))
+def _highlight(snippet: str) -> Text:
+    """A snippet whose matches are marked ``**like this**``, the matches in bold yellow; the
+    rest is shown as written (no markup, no emoji codes)."""
+    text = Text()
+    for number, part in enumerate(_MARKED.split(snippet)):
+        text.append(part, style="bold yellow" if number % 2 else "")
+    return text
 
 
 def _read_text(path: Path) -> str:
@@ -73,7 +77,7 @@ def _render(results: SearchResults) -> None:
                 hit.incident_key,
                 hit.entity_type,
                 hit.title or hit.incident_title,
-                Text.from_markup(_highlight(hit.snippet)),
+                _highlight(hit.snippet),
                 f"{hit.score:.3f}",
             )
             for hit in results.hits
@@ -288,8 +292,8 @@ def taxonomy_remove(name: str, value: str) -> None:
     if name == "failure_mode" and (versions := models_using_term(ws, value)):
         console.print(
             f"[yellow]failure-mode model version(s) {', '.join(map(str, versions))} learned "
-            f"{escape(value)!r}; they no longer suggest it (labels naming it are ignored by the "
-            "next 'lessonloop learn --task failure-mode')[/]"
+            f"{escape(repr(value))}; they no longer suggest it (labels naming it are ignored by "
+            "the next 'lessonloop learn --task failure-mode')[/]"
         )
 
 

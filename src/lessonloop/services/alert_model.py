@@ -68,6 +68,7 @@ from lessonloop.services import registry, signals
 from lessonloop.services.access import require
 from lessonloop.services.actions import detect_actions, list_action_items
 from lessonloop.services.model_exports import policy_of_version
+from lessonloop.services.outputs import save_figure
 from lessonloop.services.signals import payloads
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import alerts as alert_store
@@ -760,8 +761,10 @@ def plot_alert_noise(report: NoiseReport, out: Path) -> Path:
     ax.legend(loc="upper right", fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    try:
+        save_figure(fig, out)
+    finally:
+        plt.close(fig)
     return out
 
 

@@ -128,7 +128,7 @@ def _read_series(path: Path, name: str) -> tuple[tuple[str, ...], np.ndarray, np
     with io.StringIO(_utf8_text(path, name), newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
-        if header is None or [h.strip() for h in header[:2]] != ["timestamp", "value"]:
+        if header is None or [h.strip() for h in header] != ["timestamp", "value"]:
             raise InputError("header must be 'timestamp,value'", file=name, line=1)
         for line, row in enumerate(reader, start=2):
             if len(row) != 2:

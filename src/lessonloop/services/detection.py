@@ -25,7 +25,7 @@ from lessonloop.services.learning import (
     require_finite,
     train_metric_anomaly,
 )
-from lessonloop.services.outputs import check_png
+from lessonloop.services.outputs import check_png, save_figure
 from lessonloop.services.signals import payloads
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import alerts as alert_store
@@ -180,17 +180,32 @@ def _version(ws: Workspace, version_id: int | None) -> tuple[ModelVersionRead, s
 
 
 def _stored(ref: str, session: Session) -> StoredSeries:
-    """The series SERVICE/SERIES names; a service name may itself hold '/' ('team/api/cpu'),
-    so each split is tried from the left and the first stored series wins."""
-    cuts = [i for i, char in enumerate(ref) if char == "/"]
-    first_error: NotFound | None = None
-    for cut in cuts:
+    """The series SERVICE/SERIES names. A service name may itself hold '/' ('team/api/cpu'),
+    so every split is tried: one stored series must match (two are refused as ambiguous), and
+    when none does, the error names the longest service that exists."""
+    splits = [(ref[:i], ref[i + 1 :]) for i, char in enumerate(ref) if char == "/"]
+    found: list[StoredSeries] = []
+    missing: NotFound | None = None
+    for service, name in reversed(splits):  # the longest service name first
         try:
-            return series_store.get(ref[:cut], ref[cut + 1 :], session=session)
+            get_service_row(service, session=session)
+        except NotFound:
+            continue
+        try:
+            found.append(series_store.get(service, name, session=session))
         except NotFound as error:
-            first_error = first_error or error
-    assert first_error is not None  # the caller checked that ref holds a '/'
-    raise first_error
+            missing = missing or error
+    if len(found) > 1:
+        named = " and ".join(f"service {s.service!r} series {s.name!r}" for s in found)
+        raise InputError(
+            f"{ref!r} names two stored series ({named}); re-import one under another --name",
+            field="SERIES",
+        )
+    if found:
+        return found[0]
+    if missing is not None:
+        raise missing
+    raise NotFound(f"unknown service {splits[0][0]!r} (register it with 'lessonloop services add')")
 
 
 def score_series(ws: Workspace, ref: str, *, version_id: int | None = None) -> ScoredSeries:
@@ -294,14 +309,7 @@ def plot_scored(scored: ScoredSeries, out: Path) -> Path:
     bottom.axhline(scored.threshold, color="#c0392b", ls="--", lw=0.8)
     bottom.set_ylabel("score")
     fig.tight_layout()
-    target = check_png(out)
-    partial = target.with_name(f".{target.name}.partial")
-    try:  # written aside, then renamed: a reader never sees half a PNG
-        fig.savefig(partial, dpi=110, format="png")
-        partial.replace(target)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise InputError(f"cannot write {out}: {error.strerror or error}", field="--png") from None
+    try:
+        return save_figure(fig, check_png(out))
     finally:
         plt.close(fig)
-    return target

@@ -45,7 +45,7 @@ def _series(path: Path, options: ImportOptions) -> ImportBatch:
     data = read_source_bytes(path)
     name = options.series_name or path.stem
     text = data.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark says nothing of the format
-    if text.lstrip()[:1] in (b"{", b"["):  # JSON: a query_range response (anything else is refused)
+    if text.lstrip()[:1] == b"{":  # a query_range response (a CSV header may start with '[')
         return parse_query_range(text, str(path), name=name)
     return parse_series_csv(data, str(path), name=name, columns=options.columns)
 

@@ -14,6 +14,7 @@ from typing import Any
 from lessonloop.domain.common import utc_now
 from lessonloop.errors import InputError
 from lessonloop.services import catalog
+from lessonloop.services.outputs import save_figure
 from lessonloop.services.programme import metrics_of, read_snapshot, window_of
 from lessonloop.services.programme_sections import as_utc
 from lessonloop.services.workspace import Workspace
@@ -171,6 +172,8 @@ def plot_trend(points: list[TrendPoint], out: Path) -> Path:
         )
         axis.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    try:
+        save_figure(fig, out)
+    finally:
+        plt.close(fig)
     return out

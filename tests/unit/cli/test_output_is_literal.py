@@ -55,3 +55,15 @@ def test_a_command_error_keeps_markup_characters(runner: CliRunner) -> None:
     done = runner.invoke(app, ["incidents", "show", "[/b]:100:"])
     assert done.exit_code == 4
     assert "[/b]:100:" in done.output
+
+
+def test_search_snippets_keep_backslashes_and_colons(runner: CliRunner) -> None:
+    title = r"Disk C:\spool filled :100: percent"
+    created = runner.invoke(
+        app, ["incidents", "create", "INC-2", "--title", title, "--started-at", "2026-01-01T00:00Z"]
+    )
+    assert created.exit_code == 0, created.output
+    for word in ("spool", "percent"):
+        found = runner.invoke(app, ["search", word])
+        assert found.exit_code == 0, found.output
+        assert "💯" not in found.output and ":100:" in found.output

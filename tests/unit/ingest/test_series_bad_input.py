@@ -249,3 +249,13 @@ def test_json_with_a_byte_order_mark_and_long_names(sqlite_workspace, tmp_path: 
     refused = import_files(sqlite_workspace, "series", [tmp_path / "ok.csv"], options=too_long)
     assert refused.outcomes["file"] == {"rejected": 1}
     assert refused.errors[0].field == "name" and "201 characters" in refused.errors[0].message
+
+
+def test_a_csv_whose_header_starts_with_a_bracket_is_csv(sqlite_workspace, tmp_path: Path) -> None:
+    from lessonloop.ingest.series_csv import CsvColumns as Columns
+    from lessonloop.services.importing import ImportOptions, import_files
+
+    (tmp_path / "br.csv").write_text("[time],value\n1700000000,1\n")
+    options = ImportOptions(service="svc", columns=Columns(timestamp="[time]"))
+    summary = import_files(sqlite_workspace, "series", [tmp_path / "br.csv"], options=options)
+    assert summary.outcomes["file"] == {"imported": 1}, summary.errors
