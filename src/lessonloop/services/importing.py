@@ -39,8 +39,7 @@ from lessonloop.services.import_timelines import merge_into_review
 from lessonloop.services.reviews import import_parsed_review
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import alerts, incidents, reviews, series, services
-
-SERIES_NAME_LIMIT = 200  # the stored name and source columns hold 200 characters
+from lessonloop.storage.tables import SERIES_TEXT_LENGTH
 
 __all__ = [
     "CsvColumns",
@@ -211,10 +210,10 @@ def import_batch(
             raise InputError("series need a service (--service)", file=source, field="service")
         if data.timestamps.size == 0:
             raise InputError(f"series {data.name!r} has no points", file=source)
-        if len(data.name) > SERIES_NAME_LIMIT:
+        if len(data.name) > SERIES_TEXT_LENGTH:
             raise InputError(
                 f"series name {data.name[:40]!r}... is {len(data.name)} characters; the limit is "
-                f"{SERIES_NAME_LIMIT} (give a shorter --name)",
+                f"{SERIES_TEXT_LENGTH} (give a shorter --name, or shorter label values)",
                 file=source,
                 field="name",
             )
@@ -226,7 +225,7 @@ def import_batch(
                 data.timestamps,
                 data.values,
                 session=session,
-                source=clip(source, SERIES_NAME_LIMIT),
+                source=clip(source, SERIES_TEXT_LENGTH),
             ),
         )
         summary.record("series point", "read", int(data.timestamps.size))

@@ -242,6 +242,9 @@ class SignalSetMemberRow(Base):
     snapshot: Mapped[dict[str, Any]] = mapped_column(JsonType)
 
 
+SERIES_TEXT_LENGTH = 200  # a series' name and source; importers check it before storing
+
+
 class SeriesRow(Base):
     """A metric series stored as two packed arrays (epoch seconds, float64 values)."""
 
@@ -249,8 +252,8 @@ class SeriesRow(Base):
     __table_args__ = (UniqueConstraint("service_id", "name", name="uq_series_identity"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    source: Mapped[str] = mapped_column(String(200), default="")
+    name: Mapped[str] = mapped_column(String(SERIES_TEXT_LENGTH))
+    source: Mapped[str] = mapped_column(String(SERIES_TEXT_LENGTH), default="")
     labels: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     start: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     end: Mapped[dt.datetime] = mapped_column(UtcDateTime)
