@@ -68,6 +68,7 @@ def seed(ws, *, verdicts: bool = True) -> None:
             alert_store.upsert(
                 _alert("DiskSpaceHigh", "batch", T0 + dt.timedelta(days=day, hours=2)),
                 session=session,
+                actor="t",
             )
             if day % 7 != 3:
                 continue
@@ -84,10 +85,14 @@ def seed(ws, *, verdicts: bool = True) -> None:
                 actor="t",
             )
             alert_store.upsert(
-                _alert("HighErrorRate", "api", start + dt.timedelta(minutes=5)), session=session
+                _alert("HighErrorRate", "api", start + dt.timedelta(minutes=5)),
+                session=session,
+                actor="t",
             )
             alert_store.upsert(  # the symptom clears with its cause
-                _alert("HighLatency", "web", start + dt.timedelta(minutes=7), 25), session=session
+                _alert("HighLatency", "web", start + dt.timedelta(minutes=7), 25),
+                session=session,
+                actor="t",
             )
         if verdicts:
             _accept(
@@ -301,6 +306,7 @@ def test_a_holdout_without_incidents_gets_no_verdict(workspace) -> None:
             alert_store.upsert(
                 _alert("DiskSpaceHigh", "batch", T0 + dt.timedelta(days=day, hours=2)),
                 session=session,
+                actor="t",
             )
     result = learn_alert_policy(workspace, holdout_days=25, attribution_top=0)
     assert result.candidate.incidents == []
@@ -373,6 +379,7 @@ def test_pages_count_under_the_policy_in_force_when_each_alert_fired(workspace) 
             alert_store.upsert(
                 _alert("DiskSpaceHigh", "batch", tomorrow + dt.timedelta(days=day, hours=2)),
                 session=session,
+                actor="t",
             )
     with workspace.transaction() as session:
         history = history_in(session)
@@ -437,7 +444,9 @@ def test_a_version_rolled_back_to_is_in_force_in_each_of_its_periods(workspace, 
     registry.rollback_task(workspace, ModelTask.ALERT_CORRELATION, reason="too loud")
     later = utc_now() + dt.timedelta(days=1)
     with workspace.transaction() as session:
-        alert_store.upsert(_alert("DiskSpaceHigh", "batch", later.replace(hour=2)), session=session)
+        alert_store.upsert(
+            _alert("DiskSpaceHigh", "batch", later.replace(hour=2)), session=session, actor="t"
+        )
     with workspace.transaction() as session:
         history = alert_model.history_in(session)
         kept = alert_model.pages_in_force(session, history)

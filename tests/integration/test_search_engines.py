@@ -288,6 +288,7 @@ def test_import_indexes_what_a_reindex_from_the_database_would(workspace) -> Non
                 fingerprint="fp-10", name="ConsumerLagHigh", starts_at=T0, incident_key="INC-10"
             ),
             session=session,
+            actor="t",
         )
     import_parsed_review(workspace, _rich_review("INC-10", "Queue stall."), as_of=T0)
     _nothing_to_reindex(workspace)

@@ -69,7 +69,7 @@ def test_export_import_export_is_identical_for_any_content(data: dict) -> None:
                 import numpy as np
 
                 series.put("svc", f"m{number}", np.array(stamps), np.array(item["values"]),
-                           session=session)
+                           session=session, actor="t")
         first, second = root / "1.jsonl", root / "2.jsonl"
         export_workspace(source, first)
         target = init_workspace(Settings(home=root / "b"), actor="prop")

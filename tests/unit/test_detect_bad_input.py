@@ -32,7 +32,7 @@ N = 600
 
 def _store(ws, name: str, stamps: np.ndarray, values: np.ndarray) -> None:
     with ws.transaction() as session:
-        series_store.put("checkout", name, stamps, values, session=session)
+        series_store.put("checkout", name, stamps, values, session=session, actor="t")
 
 
 def _register(ws, tmp_path: Path, task: ModelTask = ModelTask.METRIC_ANOMALY) -> int:
@@ -216,7 +216,7 @@ def test_a_service_with_a_slash_in_its_name_is_scored(ws) -> None:
     with ws.transaction() as session:
         service_store.create(ServiceCreate(name="team/api", tier=3), session=session, actor="t")
         stamps = T0 + STEP * np.arange(N, dtype=np.int64)
-        series_store.put("team/api", "cpu", stamps, np.ones(N), session=session)
+        series_store.put("team/api", "cpu", stamps, np.ones(N), session=session, actor="t")
     scored = score_series(ws, "team/api/cpu")
     assert (scored.service, scored.name) == ("team/api", "cpu")
     with pytest.raises(NotFound, match="no series 'nope' for service 'checkout'"):
@@ -227,7 +227,7 @@ def test_a_service_with_a_slash_in_its_name_is_scored(ws) -> None:
         score_series(ws, "nobody/cpu")
     with ws.transaction() as session:
         service_store.create(ServiceCreate(name="team", tier=3), session=session, actor="t")
-        series_store.put("team", "api/cpu", stamps, np.ones(N), session=session)
+        series_store.put("team", "api/cpu", stamps, np.ones(N), session=session, actor="t")
     with pytest.raises(InputError, match="names two stored series"):
         score_series(ws, "team/api/cpu")
 

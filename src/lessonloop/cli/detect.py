@@ -80,6 +80,24 @@ def series(
     )
 
 
+@app.command("delete-series")
+@handle_errors
+def delete_series(
+    series: Annotated[str, typer.Argument(help="SERVICE/SERIES, as 'detect series' lists it.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Really delete (without it, only say what would go).")
+    ] = False,
+) -> None:
+    """Delete a stored series (recorded in the audit trail; trained models keep their artifacts)."""
+    from lessonloop.services.detection import delete_series as delete
+
+    removed = delete(workspace(), series, confirmed=yes)
+    console.print(
+        f"[green]deleted[/] {escape(removed.ref)}: {removed.points} points from "
+        f"{removed.start:%Y-%m-%d %H:%M} to {removed.end:%Y-%m-%d %H:%M} UTC"
+    )
+
+
 def _columns(seconds: np.ndarray, start: int, stop: int, width: int) -> np.ndarray:
     """Column of each epoch second on a time axis of `width` columns from start to stop."""
     import numpy as np

@@ -17,11 +17,15 @@ MAX_EVENTS = 100_000
 ENTITY_TYPES = frozenset(
     {
         "action_item",
+        "alert",
+        "evaluation",
+        "experiment",
         "incident",
         "insight",
         "model_version",
         "person",
         "review",
+        "series",
         "service",
         "signal",
         "signal_set",

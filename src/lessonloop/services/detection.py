@@ -36,6 +36,7 @@ from lessonloop.storage.services import get_row as get_service_row
 __all__ = [
     "ScoredSeries",
     "StoredSeriesInfo",
+    "delete_series",
     "list_stored_series",
     "train_on_signal_set",
     "score_series",
@@ -114,6 +115,29 @@ def list_stored_series(ws: Workspace, *, service: str | None = None) -> list[Sto
         for s, name, points, start, end in listed
         if service is None or s == service
     ]
+
+
+def delete_series(ws: Workspace, ref: str, *, confirmed: bool) -> StoredSeriesInfo:
+    """Remove the stored series SERVICE/SERIES (audited); model versions trained on it keep
+    their artifacts. Unless ``confirmed``, nothing is deleted and the error says what would be.
+    Returns what was removed."""
+    require(ws, Permission.CONTRIBUTE, "delete series")
+    with ws.transaction() as session:
+        stored = _stored(ref, session)
+        info = StoredSeriesInfo(
+            stored.key,
+            int(stored.timestamps.size),
+            dt.datetime.fromtimestamp(int(stored.timestamps[0]), dt.UTC),
+            dt.datetime.fromtimestamp(int(stored.timestamps[-1]), dt.UTC),
+        )
+        if not confirmed:
+            raise InputError(
+                f"{info.ref} holds {info.points} points from {info.start:%Y-%m-%d %H:%M} to "
+                f"{info.end:%Y-%m-%d %H:%M} UTC; nothing deleted: pass --yes to delete it",
+                field="--yes",
+            )
+        series_store.delete(stored.service, stored.name, session=session, actor=ws.actor)
+    return info
 
 
 FAR_BEYOND = dt.timedelta(days=30)

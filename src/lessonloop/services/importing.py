@@ -176,7 +176,7 @@ def import_batch(
         clean_alert = redactor.model(alert)
         if options.incident and clean_alert.incident_key is None:
             clean_alert = clean_alert.model_copy(update={"incident_key": options.incident})
-        summary.record("alert", alerts.upsert(clean_alert, session=session))
+        summary.record("alert", alerts.upsert(clean_alert, session=session, actor=actor))
         step()
     for key in dict.fromkeys([*batch.timelines, *batch.candidate_insights]):
         events = [redactor.model(event) for event in batch.timelines.get(key, [])]
@@ -225,6 +225,7 @@ def import_batch(
                 data.timestamps,
                 data.values,
                 session=session,
+                actor=actor,
                 source=clip(source, SERIES_TEXT_LENGTH),
             ),
         )

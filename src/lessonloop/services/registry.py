@@ -243,13 +243,13 @@ def rollback_task(ws: Workspace, task: ModelTask, *, reason: str) -> ModelVersio
 def record_evaluation(ws: Workspace, data: EvaluationCreate) -> EvaluationRead:
     require(ws, Permission.TRAIN, "record evaluations")
     with ws.transaction() as session:
-        return store.create_evaluation(data, session=session)
+        return store.create_evaluation(data, session=session, actor=ws.actor)
 
 
 def record_experiment(ws: Workspace, data: ExperimentCreate) -> ExperimentRead:
     require(ws, Permission.TRAIN, "record experiments")
     with ws.transaction() as session:
-        return store.create_experiment(data, session=session)
+        return store.create_experiment(data, session=session, actor=ws.actor)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from lessonloop.domain.alerts import AlertCreate, AlertRead
 from lessonloop.domain.common import content_hash
+from lessonloop.storage import audit
 from lessonloop.storage.tables import AlertRow, IncidentRow
 
 __all__ = ["upsert", "list_alerts", "to_read"]
@@ -29,8 +30,25 @@ def to_read(row: AlertRow, incident_key: str | None = None) -> AlertRead:
     )
 
 
-def upsert(data: AlertCreate, *, session: Session) -> Literal["created", "updated", "unchanged"]:
-    """Merge an alert into the store: firing and resolved notifications become one alert."""
+def _fingerprint(row: AlertRow) -> str:
+    return content_hash(
+        [
+            row.fingerprint,
+            row.starts_at,
+            row.name,
+            row.labels,
+            row.annotations,
+            row.ends_at,
+            row.incident_id,
+        ]
+    )
+
+
+def upsert(
+    data: AlertCreate, *, session: Session, actor: str
+) -> Literal["created", "updated", "unchanged"]:
+    """Merge an alert into the store: firing and resolved notifications become one alert.
+    A new alert and a changed one each write an audit event (``alert:ID``)."""
     incident_id = None
     if data.incident_key:
         incident_id = session.scalar(
@@ -42,20 +60,43 @@ def upsert(data: AlertCreate, *, session: Session) -> Literal["created", "update
         )
     )
     values = data.model_dump(exclude={"incident_key"})
+    details = {"fingerprint": data.fingerprint, "source": data.source}
     if row is None:
-        session.add(AlertRow(**values, incident_id=incident_id))
+        row = AlertRow(**values, incident_id=incident_id)
+        session.add(row)
         session.flush()
+        audit.record(
+            session=session,
+            actor=actor,
+            action="alert.create",
+            entity_type="alert",
+            entity_id=row.id,
+            after_hash=_fingerprint(row),
+            details=details,
+        )
         return "created"
-    before = content_hash([row.name, row.labels, row.annotations, row.ends_at, row.incident_id])
+    before = _fingerprint(row)
     if data.ends_at is not None:
         row.ends_at = data.ends_at
     row.labels = {**row.labels, **data.labels}
     row.annotations = {**row.annotations, **data.annotations}
     row.name = data.name or row.name
     row.incident_id = incident_id or row.incident_id
-    after = content_hash([row.name, row.labels, row.annotations, row.ends_at, row.incident_id])
+    after = _fingerprint(row)
     session.flush()
-    return "unchanged" if before == after else "updated"
+    if before == after:
+        return "unchanged"
+    audit.record(
+        session=session,
+        actor=actor,
+        action="alert.update",
+        entity_type="alert",
+        entity_id=row.id,
+        before_hash=before,
+        after_hash=after,
+        details=details,
+    )
+    return "updated"
 
 
 def list_alerts(

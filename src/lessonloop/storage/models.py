@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lessonloop.domain.audit import ApprovalCreate, ApprovalRead
-from lessonloop.domain.common import utc_now
+from lessonloop.domain.common import content_hash, utc_now
 from lessonloop.domain.enums import ModelStatus, ModelTask
 from lessonloop.domain.models import (
     EvaluationCreate,
@@ -160,12 +160,25 @@ def _evaluation_read(row: EvaluationRow) -> EvaluationRead:
     )
 
 
-def create_evaluation(data: EvaluationCreate, *, session: Session) -> EvaluationRead:
+def create_evaluation(data: EvaluationCreate, *, session: Session, actor: str) -> EvaluationRead:
+    """Record an evaluation (audited as ``evaluation:ID`` with the hash of what it measured)."""
     get_version(data.model_version_id, session=session)
     fields: dict[str, Any] = data.model_dump(mode="json")
     row = EvaluationRow(**fields, created_at=utc_now())
     session.add(row)
     session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="evaluation.record",
+        entity_type="evaluation",
+        entity_id=row.id,
+        after_hash=content_hash(fields),
+        details={
+            "model_version_id": data.model_version_id,
+            "baseline_version_id": data.baseline_version_id,
+        },
+    )
     return _evaluation_read(row)
 
 
@@ -202,16 +215,27 @@ def _experiment_read(row: ExperimentRow) -> ExperimentRead:
     )
 
 
-def create_experiment(data: ExperimentCreate, *, session: Session) -> ExperimentRead:
-    """Record an experiment; misses and regressions are kept like successes."""
+def create_experiment(data: ExperimentCreate, *, session: Session, actor: str) -> ExperimentRead:
+    """Record an experiment; misses and regressions are kept like successes (audited as
+    ``experiment:ID``)."""
     for version_id in (data.baseline_version_id, data.candidate_version_id):
         if version_id is not None:
             get_version(version_id, session=session)
     if data.evaluation_id is not None:
         get_evaluation(data.evaluation_id, session=session)
-    row = ExperimentRow(**data.model_dump(mode="json"), created_at=utc_now())
+    fields: dict[str, Any] = data.model_dump(mode="json")
+    row = ExperimentRow(**fields, created_at=utc_now())
     session.add(row)
     session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="experiment.record",
+        entity_type="experiment",
+        entity_id=row.id,
+        after_hash=content_hash(fields),
+        details={"task": fields["task"], "decision": fields["decision"]},
+    )
     return _experiment_read(row)
 
 

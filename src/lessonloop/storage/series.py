@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lessonloop.errors import NotFound
+from lessonloop.storage import audit
 from lessonloop.storage.services import get_row as get_service_row
 from lessonloop.storage.tables import SeriesRow, ServiceRow
 
-__all__ = ["StoredSeries", "put", "get", "list_series", "list_for_service"]
+__all__ = ["StoredSeries", "delete", "get", "list_for_service", "list_series", "put"]
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,13 @@ def put(
     values: np.ndarray,
     *,
     session: Session,
+    actor: str,
     source: str = "",
     merge: bool = True,
 ) -> Literal["created", "updated", "unchanged"]:
-    """Store a series; with ``merge`` new points are merged into the stored ones by timestamp."""
+    """Store a series; with ``merge`` new points are merged into the stored ones by timestamp.
+    A new series and a changed one each write an audit event (``series:SERVICE/NAME``, the
+    points' content hash before and after)."""
     service_row = get_service_row(service, session=session)
     ts = np.asarray(timestamps, dtype="<i8")
     vals = np.asarray(values, dtype="<f8")
@@ -82,17 +86,64 @@ def put(
         values=vals.tobytes(),
         content_hash=digest,
     )
+    details = {"points": int(ts.size), "source": source}
     if row is None:
         session.add(
             SeriesRow(service_id=service_row.id, name=name, source=source, labels={}, **fields)
         )
+        _audit("series.create", service, name, None, digest, details, session, actor)
         session.flush()
         return "created"
+    before = row.content_hash
     for key, value in fields.items():
         setattr(row, key, value)
     row.source = source or row.source
+    _audit("series.update", service, name, before, digest, details, session, actor)
     session.flush()
     return "updated"
+
+
+def _audit(
+    action: str,
+    service: str,
+    name: str,
+    before: str | None,
+    after: str | None,
+    details: dict[str, object],
+    session: Session,
+    actor: str,
+) -> None:
+    audit.record(
+        session=session,
+        actor=actor,
+        action=action,
+        entity_type="series",
+        entity_id=f"{service}/{name}",
+        before_hash=before,
+        after_hash=after,
+        details=details,
+    )
+
+
+def delete(service: str, name: str, *, session: Session, actor: str) -> StoredSeries:
+    """Remove a stored series (audited with its content hash); returns what was removed."""
+    service_row = get_service_row(service, session=session)
+    row = session.scalar(
+        select(SeriesRow).where(SeriesRow.service_id == service_row.id, SeriesRow.name == name)
+    )
+    if row is None:
+        raise NotFound(f"no series {name!r} for service {service!r}")
+    removed = _load(row, service)
+    details: dict[str, object] = {
+        "points": row.n_points,
+        "start": row.start.isoformat(),
+        "end": row.end.isoformat(),
+        "source": row.source,
+    }
+    _audit("series.delete", service, name, row.content_hash, None, details, session, actor)
+    session.delete(row)
+    session.flush()
+    return removed
 
 
 def _load(row: SeriesRow, service: str) -> StoredSeries:

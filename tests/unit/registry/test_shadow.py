@@ -50,7 +50,7 @@ def test_disagreements_name_the_version_that_fires() -> None:
 def test_compare_decisions_on_stored_series(workspace, tmp_path: Path) -> None:
     with workspace.transaction() as session:
         services.create(ServiceCreate(name="api"), session=session, actor="t")
-        series.put("api", "lat", TS, VALUES, session=session)
+        series.put("api", "lat", TS, VALUES, session=session, actor="t")
     ids = []
     for name, rule in (("a", _rule(2.0, 0)), ("b", _rule(2.0, 4))):
         save_artifact(

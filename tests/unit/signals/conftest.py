@@ -26,6 +26,6 @@ def demo_ws(workspace):
         for name in ("checkout", "payments"):
             services.create(ServiceCreate(name=name), session=session, actor="tester")
         ts = np.arange(1772445600, 1772445600 + 3600 * 4, 60)
-        series.put("checkout", "latency_p99", ts, np.ones(ts.size), session=session)
+        series.put("checkout", "latency_p99", ts, np.ones(ts.size), session=session, actor="t")
     import_review(workspace, REVIEW_FILE, create_incident=True)
     return workspace

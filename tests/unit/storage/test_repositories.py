@@ -146,10 +146,17 @@ def test_action_item_progress_survives_reimport(session) -> None:
 def test_series_stored_packed_and_merged(session) -> None:
     _seed(session)
     ts = np.arange(0, 600, 60, dtype=np.int64) + 1_700_000_000
-    assert series.put("api", "latency", ts, np.arange(10.0), session=session) == "created"
-    assert series.put("api", "latency", ts, np.arange(10.0), session=session) == "unchanged"
+    assert (
+        series.put("api", "latency", ts, np.arange(10.0), session=session, actor="t") == "created"
+    )
+    assert (
+        series.put("api", "latency", ts, np.arange(10.0), session=session, actor="t") == "unchanged"
+    )
     more = ts + 300
-    assert series.put("api", "latency", more, np.full(10, 7.0), session=session) == "updated"
+    assert (
+        series.put("api", "latency", more, np.full(10, 7.0), session=session, actor="t")
+        == "updated"
+    )
     stored = series.get("api", "latency", session=session)
     assert stored.timestamps.size == 15
     assert np.all(np.diff(stored.timestamps) > 0)
