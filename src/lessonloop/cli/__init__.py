@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 from typer.core import TyperGroup
 
+from lessonloop.cli.common import say_interrupted
+
 if TYPE_CHECKING:  # Typer ships its own copy of Click; this is its command class
     from typer._click import Command
 
@@ -106,3 +108,11 @@ class LazyGroup(TyperGroup):
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)
+
+    def invoke(self, ctx: Any) -> Any:
+        """Run the command; Ctrl-C prints one line on stderr before Typer exits with 130."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            say_interrupted()
+            raise

@@ -43,6 +43,7 @@ __all__ = [
     "print_table",
     "say_error",
     "say_warning",
+    "say_interrupted",
     "progress_bar",
     "ProgressCallback",
 ]
@@ -99,6 +100,17 @@ def say_warning(message: str) -> None:
     """One yellow line on stderr, the message shown as written."""
     err_console.print(
         f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True
+    )
+
+
+def say_interrupted() -> None:
+    """What Ctrl-C left behind: each unit of work (`Workspace.transaction`) is committed whole
+    or rolled back whole, so only the one in progress is undone."""
+    err_console.print(
+        "[bold red]interrupted:[/] the database transaction in progress was rolled back; "
+        "work the command had already committed (such as files an import finished) is kept",
+        highlight=False,
+        soft_wrap=True,
     )
 
 
