@@ -79,6 +79,26 @@ def test_a_row_with_an_extra_cell_is_refused(corpus: Path) -> None:
     assert (caught.value.file, caught.value.line) == ("alpha/b.csv", 57)
 
 
+def test_lines_are_where_rows_start_after_a_quoted_line_break(corpus: Path) -> None:
+    stamp, value = (corpus / "data" / "alpha" / "b.csv").read_bytes().splitlines()[2].split(b",")
+    _set_line(corpus, "alpha/b.csv", 3, stamp + b',"' + value + b'\n"')  # one row on lines 3-4
+    _set_line(corpus, "alpha/b.csv", 57, b"2024-01-01 04:40:00,x")
+    with pytest.raises(InputError, match="not a number") as caught:
+        load_corpus(corpus)
+    assert (caught.value.file, caught.value.line) == ("alpha/b.csv", 57)
+    _set_line(corpus, "alpha/b.csv", 57, b",11.07")
+    with pytest.raises(InputError, match="empty or missing timestamp") as caught:
+        load_corpus(corpus)
+    assert caught.value.line == 57
+
+
+def test_a_malformed_csv_record_is_an_input_error_at_its_line(corpus: Path) -> None:
+    _set_line(corpus, "alpha/b.csv", 57, b"2024-01-01 04:40:00," + b"1" * 200_000)
+    with pytest.raises(InputError, match="malformed CSV: field larger") as caught:
+        load_corpus(corpus)
+    assert (caught.value.file, caught.value.line) == ("alpha/b.csv", 57)
+
+
 def test_a_byte_order_mark_before_the_header_is_read(corpus: Path) -> None:
     path = corpus / "data" / "alpha" / "b.csv"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())

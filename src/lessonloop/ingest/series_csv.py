@@ -14,6 +14,7 @@ import hashlib
 import io
 import math
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,7 @@ from lessonloop.ingest.source_documents import (
 
 __all__ = [
     "CsvColumns",
+    "csv_records",
     "parse_series_csv",
     "series_from_points",
     "series_label",
@@ -182,14 +184,32 @@ def _vectorised(
     return SeriesData(name=name, timestamps=times.astype("<i8"), values=values.astype("<f8"))
 
 
-def _read_rows(text: str, source: str) -> list[list[str]]:
-    """The CSV rows; a malformed line is an InputError naming it."""
-    reader = csv.reader(io.StringIO(text))
-    try:
-        return list(reader)
-    except csv.Error as exc:
-        detail = str(exc).split(" - ")[0]
-        raise InputError(f"malformed CSV: {detail}", file=source, line=reader.line_num) from None
+def csv_records(lines: Iterable[str], source: str) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record with the line it starts on; a malformed record is an InputError there.
+
+    A quoted cell may hold line breaks, so records are not lines: the reader's ``line_num``
+    counts the lines read so far, which makes a record start one line after the last one ended.
+    """
+    reader = csv.reader(lines)
+    start = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            detail = str(exc).split(" - ")[0]
+            if reader.line_num > start:
+                detail += f" (in the record on lines {start}-{reader.line_num})"
+            raise InputError(f"malformed CSV: {detail}", file=source, line=start) from None
+        yield start, row
+        start = reader.line_num + 1
+
+
+def _read_rows(text: str, source: str) -> tuple[list[list[str]], list[int]]:
+    """The CSV rows and the line each starts on; a malformed record is an InputError."""
+    records = list(csv_records(io.StringIO(text), source))
+    return [row for _, row in records], [line for line, _ in records]
 
 
 def _row_seconds(cell: str, where: Located) -> int:
@@ -206,7 +226,7 @@ def parse_series_csv(
     data: bytes, source: str, *, name: str, columns: CsvColumns = CsvColumns()
 ) -> ImportBatch:
     """Series from a CSV file; every bad cell is an InputError naming line and column."""
-    rows = _read_rows(decode_utf8(data, source), source)
+    rows, lines = _read_rows(decode_utf8(data, source), source)
     if not rows:
         raise InputError("empty file: expected a header line", file=source, line=1)
     header = rows[0]
@@ -229,7 +249,7 @@ def parse_series_csv(
     grouped: dict[str, dict[int, float]] = {}
     labels: dict[str, tuple[str, int]] = {}  # series name -> the label that made it, its line
     repeats: dict[str, tuple[int, int]] = {}  # series name -> rows repeating a time, first line
-    for line, row in enumerate(rows[1:], start=2):
+    for line, row in zip(lines[1:], rows[1:], strict=True):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):

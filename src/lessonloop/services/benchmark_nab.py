@@ -3,7 +3,8 @@
 Corpus layout: ``DIR/data/<category>/<file>.csv`` (``timestamp,value``) and
 ``DIR/labels/combined_windows.json``. Input rules, checked before anything runs:
 
-- rejected with InputError naming file and line: a byte that is not UTF-8, an unparsable or
+- rejected with InputError naming file and line (where the row starts; a quoted cell may hold
+  line breaks): a malformed CSV record, a byte that is not UTF-8, an unparsable or
   empty timestamp, a value that is not a number, NaN or infinite, a file with fewer than 2
   rows, a data file without an entry in the labels, a labelled file without data, overlapping
   windows, a missing labels file, a labels file that is not an object of file -> list of
@@ -19,7 +20,6 @@ Corpus layout: ``DIR/data/<category>/<file>.csv`` (``timestamp,value``) and
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -56,6 +56,7 @@ from lessonloop.evaluation import (
     timestamps_to_rows,
     window_rows,
 )
+from lessonloop.ingest.series_csv import csv_records
 
 __all__ = [
     "B1_LEARNERS",
@@ -81,6 +82,8 @@ def _timestamp_problem(stamp: str) -> str | None:
     if stamp.strip().replace(".", "", 1).isdigit():
         return f"{stamp!r} looks like epoch seconds; write {TIMESTAMP_FORM}"
     return f"{stamp!r} is not a timestamp: write {TIMESTAMP_FORM}"
+
+
 B1_LEARNERS = (
     "record_aware_ensemble",
     "sequence_aware_ensemble",
@@ -125,12 +128,13 @@ def _read_series(path: Path, name: str) -> tuple[tuple[str, ...], np.ndarray, np
     """Parse one CSV; every problem names the file and the 1-based line."""
     stamps: list[str] = []
     values: list[float] = []
+    lines: list[int] = []  # where each row starts: a quoted cell may span lines
     with io.StringIO(_utf8_text(path, name), newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
+        records = csv_records(handle, name)
+        _, header = next(records, (1, None))
         if header is None or [h.strip() for h in header] != ["timestamp", "value"]:
             raise InputError("header must be 'timestamp,value'", file=name, line=1)
-        for line, row in enumerate(reader, start=2):
+        for line, row in records:
             if len(row) != 2:
                 raise InputError(
                     f"expected 2 cells (timestamp,value), got {len(row)}", file=name, line=line
@@ -148,12 +152,13 @@ def _read_series(path: Path, name: str) -> tuple[tuple[str, ...], np.ndarray, np
                 raise InputError(problem, file=name, line=line, field="timestamp")
             stamps.append(row[0])
             values.append(value)
+            lines.append(line)
     if len(stamps) < 2:
         raise InputError("a series needs at least 2 rows", file=name)
     try:
         parsed = np.array(stamps, dtype="datetime64[ns]")
     except ValueError:
-        for line, stamp in enumerate(stamps, start=2):
+        for line, stamp in zip(lines, stamps, strict=True):
             try:
                 np.datetime64(stamp, "ns")
             except ValueError:
@@ -166,7 +171,7 @@ def _read_series(path: Path, name: str) -> tuple[tuple[str, ...], np.ndarray, np
         raise InputError(
             f"empty or missing timestamp {stamps[missing[0]]!r}",
             file=name,
-            line=int(missing[0]) + 2,
+            line=lines[int(missing[0])],
             field="timestamp",
         )
     return tuple(stamps), np.asarray(values, dtype=np.float64), parsed

@@ -120,6 +120,18 @@ def test_a_carriage_return_in_a_field_names_the_line() -> None:
     assert "malformed CSV" in error.message
 
 
+def test_lines_are_where_records_start_after_a_quoted_line_break() -> None:
+    quoted = LABELLED + '2025-01-01T00:00:00Z,1,"a\nb"\n2025-01-01T00:01:00Z,2,c\n'
+    error = _csv(quoted + "2025-01-01T00:02:00Z,x,c\n")  # records 3, physical lines 2-3, 4, 5
+    assert (error.line, error.field) == (5, "value")
+    repeated = quoted + "2025-01-01T00:01:00Z,3,c\n"
+    (warning,) = parse_series_csv(repeated.encode(), "ok.csv", name="s").warnings
+    assert "first at ok.csv:5" in warning
+    broken = _csv(quoted + '2025-01-01T00:02:00Z,"1\nx"y\r,c\n')
+    assert broken.line == 5 and "malformed CSV" in broken.message
+    assert "(in the record on lines 5-6)" in broken.message
+
+
 def test_duplicates_keep_the_last_value_are_counted_and_rows_are_sorted() -> None:
     for header, label in ((HEADER, ""), (LABELLED, ",a")):
         rows = "".join(f"{t},{v}{label}\n" for t, v in [(50, 1), (30, 2), (50, 3), (90, 4)])
