@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from lessonloop.services.benchmark_nab import B1_LEARNERS, DEFAULT_LEARNER, run_b1
@@ -53,6 +54,8 @@ def main() -> None:
         f"runtime {results['runtime_seconds']:.1f} s, peak RSS {results['peak_rss_mib']:.0f} MiB, "
         f"backend {results['backend']}; written to {args.out}"
     )
+    for warning in document["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -105,6 +105,43 @@ def test_a_byte_order_mark_before_the_header_is_read(corpus: Path) -> None:
     assert len(load_corpus(corpus)) == len(list((corpus / "data").rglob("*.csv")))
 
 
+def test_csv_files_that_are_not_read_are_warned_about_and_cannot_be_labelled(
+    corpus: Path,
+) -> None:
+    data = corpus / "data"
+    (data / "alpha" / "old").mkdir()
+    (data / "alpha" / "old" / "a.csv").write_bytes((data / "alpha" / "a.csv").read_bytes())
+    (data / "top.csv").write_text("timestamp,value\n")
+    (data / "README.md").write_text("not data")
+    warnings: list[str] = []
+    assert len(load_corpus(corpus, warnings)) == 3
+    assert warnings == [
+        "alpha/old/a.csv: not read (too deep: only data/<category>/<file>.csv files are read)",
+        "top.csv: not read (not in a category folder: only data/<category>/<file>.csv files are "
+        "read)",
+    ]
+    peers = str(corpus / "peers.json")
+    done = CliRunner().invoke(app, ["bench", "nab", "--corpus", str(corpus), "--peers", peers])
+    assert done.exit_code == 0, done.output
+    assert "warning: alpha/old/a.csv: not read (too deep" in done.output
+    labels = json.loads((corpus / LABELS).read_text())
+    _set_labels(corpus, {**labels, "alpha/old/a.csv": []})
+    with pytest.raises(InputError, match=r"labelled file is not read \(too deep") as caught:
+        load_corpus(corpus)
+    assert caught.value.file == "alpha/old/a.csv"
+
+
+def test_an_upper_case_suffix_is_read_and_keyed_by_its_exact_name(corpus: Path) -> None:
+    (corpus / "data" / "beta" / "c.csv").rename(corpus / "data" / "beta" / "c.CSV")
+    with pytest.raises(InputError, match="labels have 'beta/c.csv'.*case included") as caught:
+        load_corpus(corpus)
+    assert caught.value.file == "beta/c.CSV"
+    labels = json.loads((corpus / LABELS).read_text())
+    labels["beta/c.CSV"] = labels.pop("beta/c.csv")
+    _set_labels(corpus, labels)
+    assert [f.name for f in load_corpus(corpus)] == ["alpha/a.csv", "alpha/b.csv", "beta/c.CSV"]
+
+
 def test_epoch_label_windows_are_refused_as_such(corpus: Path) -> None:
     labels = json.loads((corpus / LABELS).read_text())
     name = next(n for n, windows in labels.items() if windows)

@@ -104,6 +104,8 @@ def nab(
             f"{name}: {steps} timestamp(s) repeat or go back in time; rows are scored in file "
             "order, as NAB does (timestamp_warnings in the JSON)"
         )
+    for warning in result.get("warnings", []):
+        say_warning(warning)
     if out:
         write_result(out, result)
 

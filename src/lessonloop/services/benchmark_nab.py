@@ -1,7 +1,9 @@
 """B1: NAB feedback protocol runner (BENCHMARKS.md): detectors with and without feedback vs peers.
 
-Corpus layout: ``DIR/data/<category>/<file>.csv`` (``timestamp,value``) and
-``DIR/labels/combined_windows.json``. Input rules, checked before anything runs:
+Corpus layout: ``DIR/data/<category>/<file>.csv`` (``timestamp,value``; ``.CSV`` too) and
+``DIR/labels/combined_windows.json``, whose keys are the paths below data/ exactly as written.
+CSV files elsewhere under data/ are not read and are named in the result's ``warnings`` (a
+labels entry naming one is refused, saying why). Input rules, checked before anything runs:
 
 - rejected with InputError naming file and line (where the row starts; a quoted cell may hold
   line breaks): a malformed CSV record, a byte that is not UTF-8, an unparsable or
@@ -242,22 +244,58 @@ def _label_rows(
     return window_rows(parsed, windows)
 
 
-def load_corpus(corpus: Path) -> list[CorpusFile]:
-    """Read and validate a NAB-layout corpus (see the module docstring for the rules)."""
+def _data_files(data_dir: Path) -> tuple[list[str], dict[str, str]]:
+    """The data files (``CATEGORY/FILE.csv``, the suffix in any case) as the labels name them,
+    and the other CSV files under data/ with why they are not read."""
+    names: list[str] = []
+    ignored: dict[str, str] = {}
+    for path in sorted(data_dir.rglob("*")):
+        if path.suffix.lower() != ".csv" or not path.is_file():
+            continue
+        relative = path.relative_to(data_dir)
+        if len(relative.parts) == 2:
+            names.append(relative.as_posix())
+        else:
+            where = "not in a category folder" if len(relative.parts) == 1 else "too deep"
+            ignored[relative.as_posix()] = (
+                f"{where}: only data/<category>/<file>.csv files are read"
+            )
+    return names, ignored
+
+
+def load_corpus(corpus: Path, warnings: list[str] | None = None) -> list[CorpusFile]:
+    """Read and validate a NAB-layout corpus (see the module docstring for the rules).
+
+    CSV files under data/ that are not read (not one folder deep) are named in ``warnings``.
+    """
     labels_path = corpus / "labels" / "combined_windows.json"
     if not labels_path.is_file():
         raise InputError("labels/combined_windows.json not found", file=str(corpus))
     labels = _read_labels(labels_path)
     data_dir = corpus / "data"
-    names = sorted(p.relative_to(data_dir).as_posix() for p in data_dir.glob("*/*.csv"))
+    names, ignored = _data_files(data_dir)
     if not names:
-        raise InputError("no data/<category>/<file>.csv files", file=str(corpus))
+        skipped = f"; {len(ignored)} other CSV file(s) not read, e.g. {min(ignored)}"
+        raise InputError(
+            "no data/<category>/<file>.csv files" + (skipped if ignored else ""), file=str(corpus)
+        )
     unlabelled = sorted(set(names) - set(labels))
     if unlabelled:
-        raise InputError("data file has no entry in the labels", file=unlabelled[0])
+        spelt = [
+            f" (the labels have {n!r}: names match exactly, case included)"
+            for n in labels
+            if n.lower() == unlabelled[0].lower()
+        ]
+        raise InputError(
+            "data file has no entry in the labels" + "".join(spelt[:1]), file=unlabelled[0]
+        )
     orphans = sorted(set(labels) - set(names))
     if orphans:
-        raise InputError("labelled file has no data", file=orphans[0])
+        why = ignored.get(orphans[0])
+        problem = f"labelled file is not read ({why})" if why else "labelled file has no data"
+        raise InputError(problem, file=orphans[0])
+    if warnings is not None:
+        warnings += [f"{name}: not read ({why})" for name, why in ignored.items()]
     files = []
     for name in names:
         stamps, values, parsed = _read_series(data_dir / name, name)
@@ -432,7 +470,8 @@ def run_b1(
         )
     say = progress or (lambda message: None)
     started = time.perf_counter()
-    files = load_corpus(corpus)
+    warnings: list[str] = []
+    files = load_corpus(corpus, warnings)
     say(f"loaded {len(files)} files, {sum(f.truth.n_rows for f in files)} rows")
     peer_rows = load_peers(peers, files) if peers else {}
     truths = [f.truth for f in files]
@@ -510,6 +549,7 @@ def run_b1(
     return {
         "protocol": "B1",
         "corpus": str(corpus),
+        "warnings": warnings,
         "results": results,
         "detections": {
             "without_feedback": {name: stamps(baseline) for name in nab_profiles()},
