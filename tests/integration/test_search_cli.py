@@ -135,3 +135,25 @@ def test_reindex_option_and_taxonomy_change_reindexes(cli) -> None:
     found = runner.invoke(root, ["search", "", "--failure-mode", "resolver flap", "--json"])
     assert found.exit_code == 0, found.output
     assert {h["incident_key"] for h in json.loads(found.output)["hits"]} == {"INC-5"}
+
+
+def test_taxonomy_remove_finds_the_term_as_add_does(cli, workspace) -> None:
+    from lessonloop.services.audit_trail import audit_trail
+    from lessonloop.storage.tables import TaxonomyTermRow
+
+    runner, root = cli
+    removed = runner.invoke(root, ["taxonomy", "remove", "failure_mode", "Data-Corruption"])
+    assert removed.exit_code == 0, removed.output
+    assert removed.output.strip() == "removed failure_mode: data corruption"
+    with workspace.transaction() as session:  # as an older workspace may hold them
+        session.add(TaxonomyTermRow(taxonomy="failure_mode", value="retry-storm", keywords=[]))
+    both = runner.invoke(root, ["taxonomy", "remove", "failure_mode", "Retry_Storm"])
+    assert both.exit_code == 5
+    assert "has the terms 'retry storm' and 'retry-storm'" in both.output
+    exact = runner.invoke(root, ["taxonomy", "remove", "failure_mode", "retry-storm"])
+    assert exact.exit_code == 0 and exact.output.strip() == "removed failure_mode: retry-storm"
+    events = audit_trail(workspace, entity="taxonomy")
+    assert [e.entity_id for e in events] == [
+        "failure_mode:retry-storm",
+        "failure_mode:data corruption",
+    ]

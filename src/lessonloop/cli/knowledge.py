@@ -255,10 +255,7 @@ def taxonomy_list(
     print_table(
         "Taxonomy",
         ["taxonomy", "value", "description", "keywords"],
-        [
-            (t.taxonomy, t.value, t.description, ", ".join(t.keywords))
-            for t in terms
-        ],
+        [(t.taxonomy, t.value, t.description, ", ".join(t.keywords)) for t in terms],
     )
 
 
@@ -283,16 +280,16 @@ def taxonomy_add(
 @app.command("remove")
 @handle_errors
 def taxonomy_remove(name: str, value: str) -> None:
-    """Remove a term from a taxonomy (and re-index)."""
+    """Remove a term from a taxonomy (and re-index); VALUE is matched as labels are."""
     from lessonloop.services.failure_modes import models_using_term
 
     ws = workspace()
-    knowledge.remove_taxonomy_term(ws, name, value)
-    console.print(f"removed {name}: {escape(value)}", highlight=False)
-    if name == "failure_mode" and (versions := models_using_term(ws, value)):
+    removed = knowledge.remove_taxonomy_term(ws, name, value)
+    console.print(f"removed {name}: {escape(removed)}", highlight=False)
+    if name == "failure_mode" and (versions := models_using_term(ws, removed)):
         console.print(
             f"[yellow]failure-mode model version(s) {', '.join(map(str, versions))} learned "
-            f"{escape(repr(value))}; they no longer suggest it (labels naming it are ignored by "
+            f"{escape(repr(removed))}; they no longer suggest it (labels naming it are ignored by "
             "the next 'lessonloop learn --task failure-mode')[/]"
         )
 

@@ -164,19 +164,34 @@ def add_term(
     return TaxonomyTerm(taxonomy, cleaned, description, kept)
 
 
-def remove_term(session: Session, taxonomy: str, value: str) -> None:
-    """Remove a term; NotFound if the taxonomy does not have it."""
+def remove_term(session: Session, taxonomy: str, value: str) -> str:
+    """Remove the term spelt like ``value`` (as `add_term` matches, see `label_words`) and
+    return it as stored; NotFound if there is none, Conflict if several match and none is
+    ``value`` exactly."""
     ensure_seeded(session)
     _check_taxonomy(taxonomy)
     cleaned = " ".join(value.split()).lower()
-    result = session.execute(
+    words = label_words(cleaned)
+    existing = session.scalars(
+        select(TaxonomyTermRow.value).where(TaxonomyTermRow.taxonomy == taxonomy)
+    )
+    alike = sorted(v for v in existing if v == cleaned or label_words(v) == words)
+    if not alike:
+        raise NotFound(f"{taxonomy} has no term {cleaned!r}")
+    if cleaned not in alike and len(alike) > 1:
+        raise Conflict(
+            f"{taxonomy} has the terms {' and '.join(map(repr, alike))}, all spelt like "
+            f"{cleaned!r} (labels are matched ignoring '-', '_' and spaces); give the one to "
+            "remove exactly as stored"
+        )
+    stored = cleaned if cleaned in alike else alike[0]
+    session.execute(
         delete(TaxonomyTermRow).where(
-            TaxonomyTermRow.taxonomy == taxonomy, TaxonomyTermRow.value == cleaned
+            TaxonomyTermRow.taxonomy == taxonomy, TaxonomyTermRow.value == stored
         )
     )
-    if not getattr(result, "rowcount", 0):
-        raise NotFound(f"{taxonomy} has no term {cleaned!r}")
     session.info.pop(_CACHE, None)
+    return stored
 
 
 def matching_terms(terms: list[TaxonomyTerm], taxonomy: str, text: str) -> list[str]:

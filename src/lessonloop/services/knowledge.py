@@ -102,10 +102,12 @@ def add_taxonomy_term(
         return term
 
 
-def remove_taxonomy_term(ws: Workspace, name: str, value: str) -> None:
-    """Remove a term and re-index, since keyword-inferred facets may change."""
+def remove_taxonomy_term(ws: Workspace, name: str, value: str) -> str:
+    """Remove the term spelt like ``value`` and re-index, since keyword-inferred facets may
+    change; returns the term as it was stored."""
     require(ws, Permission.ADMINISTER, "edit taxonomies")
     with ws.transaction() as session:
-        taxonomy.remove_term(session, name, value)
-        _record_edit(session, ws.actor, "taxonomy.remove", f"{name}:{value}", {})
+        removed = taxonomy.remove_term(session, name, value)
+        _record_edit(session, ws.actor, "taxonomy.remove", f"{name}:{removed}", {})
         index.reindex_all(session)
+        return removed
