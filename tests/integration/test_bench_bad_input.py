@@ -364,6 +364,27 @@ def test_categories_outside_the_taxonomy_are_warned_about_and_case_is_ignored(
     assert "not in the default taxonomy" not in cli.stdout
 
 
+def test_copies_inside_a_cross_validation_corpus_are_warned_about(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "pm", ["billing", "search", "login"])
+    copied = (corpus / "time-login.md").read_text().replace("login incident", "LOGIN   Incident")
+    (corpus / "zz-copy.md").write_text(copied)
+    _postmortem(corpus / "a.md", "[time]", "Clocks jumped", uuid="42")
+    _postmortem(corpus / "b.md", "[hardware]", "Disks failed", uuid="42")
+    result = run_b2(corpus, **QUICK)
+    assert result["data"]["duplicate_documents"] == [
+        {"files": [str(corpus / "a.md"), str(corpus / "b.md")], "same": "the same uuid 42"},
+        {
+            "files": [str(corpus / "time-login.md"), str(corpus / "zz-copy.md")],
+            "same": "the same text",
+        },
+    ]
+    said = f"{corpus / 'a.md'} and {corpus / 'b.md'} look like one document (the same uuid 42)"
+    assert any(w.startswith(said) for w in result["warnings"])
+    cli = CliRunner().invoke(app, ["bench", "text", "--corpus", str(corpus)])
+    assert cli.exit_code == 0, cli.output
+    assert f"{corpus / 'zz-copy.md'} look like one document (the same text)" in cli.stderr
+
+
 def test_train_and_test_corpora_without_a_common_category_are_refused(tmp_path: Path) -> None:
     train, test = tmp_path / "train", tmp_path / "test"
     train.mkdir()

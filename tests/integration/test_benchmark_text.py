@@ -49,6 +49,7 @@ def test_b2_cross_validation_on_generated_corpus(tmp_path: Path) -> None:
         "unknown_categories": {},
         "empty_documents": [],
         "untrained_test_categories": [],
+        "duplicate_documents": [],
     }
     assert result["warnings"] == []
     curve = result["results"]["curve"]

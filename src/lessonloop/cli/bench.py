@@ -12,7 +12,6 @@ from rich.markup import escape
 from lessonloop.cli.common import (
     check_out,
     console,
-    err_console,
     handle_errors,
     print_table,
     say_warning,
@@ -149,6 +148,6 @@ def text(
         f"retrieval: precision@5 {retrieval['precision_at_5']:.3f}, MRR {retrieval['mrr']:.3f}"
     )
     for warning in result["warnings"]:
-        err_console.print(f"[yellow]warning: {escape(warning)}[/]", highlight=False)
+        say_warning(warning)  # one line each, however long the file names
     if out:
         write_result(out, result)

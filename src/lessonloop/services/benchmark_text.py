@@ -252,6 +252,7 @@ def _run_b2_quietly(
             "unknown_categories": notes.unknown_categories,
             "empty_documents": notes.empty_documents,
             "untrained_test_categories": notes.untrained_test_categories,
+            "duplicate_documents": notes.duplicate_documents,
         },
         "warnings": notes.warnings(),
         "results": {

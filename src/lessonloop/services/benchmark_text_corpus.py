@@ -4,7 +4,8 @@ A corpus that would give a meaningless score is refused (a test document that is
 training document; test categories no training document has). What is odd but scorable is
 reported in ``CorpusNotes`` and left to the reader: categories outside the default taxonomy
 (another taxonomy is allowed), documents without text (left out), test categories without a
-training example.
+training example, and two documents of one cross-validation corpus that are one document (the
+same ``uuid``, or the same text as scored), whose copies in different folds inflate the score.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.model_selection import KFold
@@ -68,6 +70,7 @@ class CorpusNotes:
     unknown_categories: dict[str, list[str]] = field(default_factory=dict)  # label -> files
     empty_documents: list[str] = field(default_factory=list)  # left out
     untrained_test_categories: list[str] = field(default_factory=list)
+    duplicate_documents: list[dict[str, Any]] = field(default_factory=list)  # files, same
 
     def warnings(self) -> list[str]:
         """One sentence per finding, for people."""
@@ -80,6 +83,11 @@ class CorpusNotes:
         out += [
             f"test category {label!r} has no training example; it cannot be predicted"
             for label in self.untrained_test_categories
+        ]
+        out += [
+            f"{first} and {second} look like one document ({same}); cross-validation may "
+            "train on one and test on the other, which inflates the scores"
+            for (first, second), same in ((d["files"], d["same"]) for d in self.duplicate_documents)
         ]
         return out
 
@@ -146,6 +154,23 @@ def _identities(document: PostmortemDocument) -> Iterator[tuple[str, str]]:
     yield "the same title, summary and body", hashlib.sha256(content.encode()).hexdigest()
 
 
+def _note_copies(documents: Documents, notes: CorpusNotes) -> None:
+    """Note documents that repeat an earlier one of the corpus: the same ``uuid``, or the same
+    text as scored once case and spacing are ignored."""
+    seen: dict[tuple[str, str], str] = {}
+    for document in documents:
+        uuid = document.metadata.get("uuid")
+        keys = [("text", " ".join(document.text.split()).casefold())]
+        if isinstance(uuid, str) and uuid.strip():
+            keys.insert(0, ("uuid", uuid.strip()))
+        for kind, key in keys:
+            first = seen.setdefault((kind, key), document.name)
+            if first != document.name:
+                same = f"the same uuid {key}" if kind == "uuid" else "the same text"
+                notes.duplicate_documents.append({"files": [first, document.name], "same": same})
+                break
+
+
 def _refuse_shared_documents(train: Documents, test: Documents) -> None:
     """InputError naming both folders and the first scored test document also in ``train``."""
     seen: dict[tuple[str, str], PostmortemDocument] = {}
@@ -172,6 +197,7 @@ def split_pairs(
 ) -> list[Split]:
     """(labelled train, labelled test, unlabelled) per fold, or one train/test pair."""
     if documents is not None:
+        _note_copies(documents, notes)
         labeled = [d for d in documents if d.is_labeled]
         unlabeled = [d for d in documents if not d.is_labeled]
         if len(labeled) < 5:
