@@ -74,7 +74,20 @@ def _unquote(raw: str, name: str, line: int) -> str:
     return re.sub(r"\s+#.*$", "", value)
 
 
-def _split_flow_list(raw: str, name: str, line: int) -> list[str]:
+def _list_item(raw: str, name: str, line: int, key: str) -> str:
+    """One list item's string; an unquoted null (``null``, ``~``) is refused, since a list of
+    strings cannot hold it and reading it as the word "null" would make it a value."""
+    if re.sub(r"\s+#.*$", "", raw.strip()) in _NULLS:
+        raise InputError(
+            f"a null item in the list of {key!r}: leave it out (no values is [])",
+            file=name,
+            line=line,
+            field=key,
+        )
+    return _unquote(raw, name, line)
+
+
+def _split_flow_list(raw: str, name: str, line: int, key: str) -> list[str]:
     """Parse ``[a, 'b, c', "d"]`` into its items."""
     inner = raw.strip()
     if not inner.endswith("]"):
@@ -100,7 +113,7 @@ def _split_flow_list(raw: str, name: str, line: int) -> list[str]:
         raise InputError("unterminated string in flow list", file=name, line=line)
     if current.strip():
         items.append(current)
-    return [_unquote(item, name, line) for item in items if item.strip()]
+    return [_list_item(item, name, line, key) for item in items if item.strip()]
 
 
 def parse_front_matter(text: str, name: str) -> tuple[dict[str, FrontMatterValue], str, int]:
@@ -142,7 +155,7 @@ def parse_front_matter(text: str, name: str) -> tuple[dict[str, FrontMatterValue
                     line=line_no,
                     field=key,
                 )
-            current.append(_unquote(stripped[1:], name, line_no))
+            current.append(_list_item(stripped[1:], name, line_no, key))
             continue
         match = _KEY_LINE.match(line)
         if match is None:
@@ -160,7 +173,7 @@ def parse_front_matter(text: str, name: str) -> tuple[dict[str, FrontMatterValue
         if raw == "":
             mapping[key] = []
         elif raw.startswith("["):
-            mapping[key] = _split_flow_list(raw, name, line_no)
+            mapping[key] = _split_flow_list(raw, name, line_no, key)
         elif raw[0] in "|>":
             block_style, block_lines = raw[0], []
             mapping[key] = ""

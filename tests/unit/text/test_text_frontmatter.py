@@ -113,6 +113,26 @@ def test_quoted_null_is_a_string() -> None:
     assert mapping == {"owner": "null", "other": None}
 
 
+@pytest.mark.parametrize(
+    ("lines", "line"),
+    [
+        ("categories: [null]", 3),
+        ("categories: [cloud, ~]", 3),
+        ("categories:\n- cloud\n- ~", 5),
+        ("categories:\n- NULL  # not labelled yet", 4),
+    ],
+)
+def test_a_null_list_item_is_refused_naming_file_line_and_field(lines: str, line: int) -> None:
+    with pytest.raises(InputError, match="null") as error:
+        parse_postmortem(f"---\ntitle: t\n{lines}\n---\n", "x.md")
+    assert (error.value.file, error.value.line, error.value.field) == ("x.md", line, "categories")
+
+
+def test_a_quoted_null_list_item_is_a_string() -> None:
+    document = parse_postmortem("---\ncategories: ['null']\nkeywords:\n- \"~\"\n---\n", "x.md")
+    assert (document.categories, document.keywords) == (("null",), ("~",))
+
+
 def test_categories_written_as_one_value_with_commas_are_refused() -> None:
     text = "---\ntitle: t\n\ncategories: cloud, config-change\n---\n"
     with pytest.raises(InputError, match=r"\[cloud, config-change\]") as error:
