@@ -49,7 +49,8 @@ __all__ = [
 ]
 
 # Emoji codes are off: ':100:' in a file name or an error is text, not a picture. Anything a
-# user wrote goes into markup through `escape` (or into tables as plain text), never raw.
+# user wrote goes into markup through `escape` (or into tables and say_* lines as plain `Text`),
+# never raw. `escape` doubles a trailing backslash, right only when a markup tag follows.
 console = Console(emoji=False)
 err_console = Console(stderr=True, emoji=False)
 P = ParamSpec("P")
@@ -92,14 +93,20 @@ def _describe_validation(exc: ValidationError) -> str:
 
 
 def say_error(message: str) -> None:
-    """One red line on stderr; the message is shown as written (no markup, no emoji)."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    """One red line on stderr; the message is shown as written (no markup, no emoji).
+
+    A `Text`, not escaped markup: `escape` doubles a trailing backslash, which only a tag
+    that follows would undo.
+    """
+    err_console.print(
+        Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True
+    )
 
 
 def say_warning(message: str) -> None:
-    """One yellow line on stderr, the message shown as written."""
+    """One yellow line on stderr, the message shown as written (a `Text`, as in `say_error`)."""
     err_console.print(
-        f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True
+        Text.assemble(("warning:", "bold yellow"), " ", message), highlight=False, soft_wrap=True
     )
 
 

@@ -67,3 +67,20 @@ def test_search_snippets_keep_backslashes_and_colons(runner: CliRunner) -> None:
         found = runner.invoke(app, ["search", word])
         assert found.exit_code == 0, found.output
         assert "💯" not in found.output and ":100:" in found.output
+
+
+@pytest.mark.parametrize("text", ["C:\\", "[red]x", "a\\[b] :100:"])
+def test_errors_and_warnings_print_a_message_as_written(
+    text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lessonloop.cli.common import say_error, say_warning
+
+    say_error(f"no file at {text}")
+    say_warning(f"odd name {text}")
+    assert capsys.readouterr().err == f"error: no file at {text}\nwarning: odd name {text}\n"
+
+
+def test_a_path_ending_in_a_backslash_ends_the_error_as_written(tmp_path) -> None:
+    done = CliRunner().invoke(app, ["bench", "nab", "--corpus", str(tmp_path), "--peers", "C:\\"])
+    assert done.exit_code == 2
+    assert done.output.strip() == "error: field 'peers': no peers file at C:\\"
