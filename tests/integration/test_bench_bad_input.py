@@ -131,6 +131,22 @@ def test_csv_files_that_are_not_read_are_warned_about_and_cannot_be_labelled(
     assert caught.value.file == "alpha/old/a.csv"
 
 
+def test_a_corpus_without_category_files_says_which_csv_files_are_not_read(
+    corpus: Path,
+) -> None:
+    data = corpus / "data"
+    for path in sorted(data.rglob("*.csv")):
+        path.rename(data / path.name)
+    for folder in ("alpha", "beta"):
+        (data / folder).rmdir()
+    with pytest.raises(InputError, match=r"3 other CSV file\(s\) not read, e\.g\. a\.csv"):
+        load_corpus(corpus)
+    for path in data.iterdir():
+        path.unlink()
+    with pytest.raises(InputError, match="no data/<category>/<file>.csv files$"):
+        load_corpus(corpus)
+
+
 def test_an_upper_case_suffix_is_read_and_keyed_by_its_exact_name(corpus: Path) -> None:
     (corpus / "data" / "beta" / "c.csv").rename(corpus / "data" / "beta" / "c.CSV")
     with pytest.raises(InputError, match="labels have 'beta/c.csv'.*case included") as caught:

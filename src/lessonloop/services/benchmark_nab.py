@@ -275,20 +275,17 @@ def load_corpus(corpus: Path, warnings: list[str] | None = None) -> list[CorpusF
     data_dir = corpus / "data"
     names, ignored = _data_files(data_dir)
     if not names:
-        skipped = f"; {len(ignored)} other CSV file(s) not read, e.g. {min(ignored)}"
-        raise InputError(
-            "no data/<category>/<file>.csv files" + (skipped if ignored else ""), file=str(corpus)
-        )
+        problem = "no data/<category>/<file>.csv files"
+        if ignored:
+            problem += f"; {len(ignored)} other CSV file(s) not read, e.g. {min(ignored)}"
+        raise InputError(problem, file=str(corpus))
     unlabelled = sorted(set(names) - set(labels))
     if unlabelled:
-        spelt = [
-            f" (the labels have {n!r}: names match exactly, case included)"
-            for n in labels
-            if n.lower() == unlabelled[0].lower()
-        ]
-        raise InputError(
-            "data file has no entry in the labels" + "".join(spelt[:1]), file=unlabelled[0]
-        )
+        problem = "data file has no entry in the labels"
+        spelt = [n for n in labels if n.lower() == unlabelled[0].lower()]
+        if spelt:
+            problem += f" (the labels have {spelt[0]!r}: names match exactly, case included)"
+        raise InputError(problem, file=unlabelled[0])
     orphans = sorted(set(labels) - set(names))
     if orphans:
         why = ignored.get(orphans[0])
