@@ -7,7 +7,14 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from lessonloop.cli.common import console, handle_errors, print_json, print_table, progress_bar
+from lessonloop.cli.common import (
+    console,
+    handle_errors,
+    print_json,
+    print_table,
+    progress_bar,
+    say_warning,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -132,6 +139,8 @@ def learn(
         ],
     )
     console.print(f"paired test on detection delay: [bold]{result.decision.value}[/]")
+    for line in result.notes:
+        say_warning(line)
     print_table(
         "What taught it (ablation: metric without the insight minus with it)",
         ["insight", "signals", "MTTD effect (min)", "false alerts/day effect"],

@@ -58,6 +58,7 @@ __all__ = [
     "detect_actions",
     "labelled_incidents",
     "attribute_by_insight",
+    "scoped_static_pages",
     "static_pages",
 ]
 
@@ -105,6 +106,33 @@ def static_pages(ws: Workspace) -> dict[str, list[dt.datetime]]:
     for alert in stored:
         pages.setdefault(alert.labels.get("service", ""), []).append(alert.starts_at)
     return {s: merge_episodes(t) for s, t in pages.items()}
+
+
+def scoped_static_pages(
+    ws: Workspace, series: Sequence[StoredSeries], start: dt.datetime, end: dt.datetime
+) -> tuple[dict[str, list[dt.datetime]], str]:
+    """The static alerts on the services a detector scores (those with stored series), and a
+    note counting the alert episodes in [start, end) left out: on a service without series, or
+    without a ``service`` label. A detector cannot page for what it does not watch, so counting
+    those as the static side's false alerts would flatter the detector."""
+    covered = {s.service for s in series}
+    pages = static_pages(ws)
+    outside = {
+        service or "no service label": sum(start <= at < end for at in times)
+        for service, times in pages.items()
+        if service not in covered
+    }
+    outside = {service: n for service, n in outside.items() if n}
+    kept = {service: times for service, times in pages.items() if service in covered}
+    if not outside:
+        return kept, ""
+    named = ", ".join(f"{s} {n}" for s, n in sorted(outside.items(), key=lambda x: -x[1])[:3])
+    more = "" if len(outside) <= 3 else f" and {len(outside) - 3} more"
+    return kept, (
+        f"{sum(outside.values())} static alert episodes in the holdout are outside the "
+        f"detector's scope (no stored series for their service: {named}{more}) and left out "
+        "of the comparison"
+    )
 
 
 def _overlap_note(ws: Workspace, champion_id: int | None, start: dt.datetime) -> str:
@@ -326,7 +354,11 @@ def learn(
     note("evaluate", 3, 5)
     champion = _champion_pages(ws, series, start, end)
     baseline_name = f"champion {champion[0]}" if champion else "static alerts"
-    incumbent_pages = champion[1] if champion else static_pages(ws)
+    scope_note = ""
+    if champion:
+        incumbent_pages = champion[1]
+    else:
+        incumbent_pages, scope_note = scoped_static_pages(ws, series, start, end)
     inc_score = score_period(incumbent_pages, labels, start, end, seed=seed)
     verdict = Decision(compare_mttd(cand_score, inc_score, cap_minutes=240, seed=seed))
     note("attribute", 4, 5)
@@ -371,7 +403,8 @@ def learn(
             decision=verdict,
             attribution=attribution,
             notes=f"{cand_score.incidents} holdout incidents, {cand_score.days:.0f} days"
-            + _overlap_note(ws, champion[0] if champion else None, start),
+            + _overlap_note(ws, champion[0] if champion else None, start)
+            + (f"; {scope_note}" if scope_note else ""),
         ),
     )
     insight_ids = sorted(
@@ -409,4 +442,5 @@ def learn(
         experiment.id,
         cut.signal_set.version,
         attribution,
+        notes=[scope_note] if scope_note else [],
     )

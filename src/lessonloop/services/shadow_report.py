@@ -23,7 +23,7 @@ from lessonloop.services.detection_eval import (
     metric_estimates,
     score_period,
 )
-from lessonloop.services.learn import labelled_incidents, static_pages, version_pages
+from lessonloop.services.learn import labelled_incidents, scoped_static_pages, version_pages
 from lessonloop.services.learning import load_all_series
 from lessonloop.services.workspace import Workspace
 
@@ -86,8 +86,9 @@ def shadow_report(
     baseline = (
         f"champion {champion.id}" if champion and incumbent_pages is not None else ("static alerts")
     )
+    scope_note = ""
     if incumbent_pages is None:
-        incumbent_pages = static_pages(ws)
+        incumbent_pages, scope_note = scoped_static_pages(ws, series, start, end)
     shadow = score_period(pages, labels, start, end, seed=seed)
     incumbent = score_period(incumbent_pages, labels, start, end, seed=seed)
     verdict = Decision(compare_mttd(shadow, incumbent, cap_minutes=240, seed=seed))
@@ -102,6 +103,8 @@ def shadow_report(
             f"champion {champion.id} learned from labels up to "
             f"{champion.training_end:%Y-%m-%d}, inside the replay: the comparison favours it"
         )
+    if scope_note:
+        notes.append(scope_note)
     if not any(start <= incident.start < end for incident in labels):
         notes.append(
             "no accepted incident window falls in the replay: detection delay and recall "
