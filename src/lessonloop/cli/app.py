@@ -14,6 +14,7 @@ from lessonloop.cli import LazyGroup
 from lessonloop.cli.common import (
     console,
     handle_errors,
+    moment,
     print_json,
     print_table,
     progress_bar,
@@ -171,7 +172,9 @@ def incidents_create(
 def incidents_list(
     service: str | None = None,
     severity: Severity | None = None,
-    since: str | None = None,
+    since: Annotated[
+        str | None, typer.Option(help="Started on or after this date or time (UTC).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List incidents, oldest first."""
@@ -179,7 +182,7 @@ def incidents_list(
         workspace(),
         service=service,
         severity=severity.value if severity else None,
-        since=_parse_time(since, "since"),
+        since=moment(since, "--since"),
     )
     if as_json:
         print_json(found)
