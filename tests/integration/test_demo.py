@@ -63,6 +63,16 @@ def test_report_json_has_the_documented_shape(demo_run) -> None:
     assert report["funnel"]["accepted"] <= report["funnel"]["proposed"]
 
 
+def test_attribution_shows_what_the_reviews_bought_together(demo_run) -> None:
+    """Single reviews rarely change the learner's choice; the row without any feedback does."""
+    report, page, _ = demo_run
+    rows = {i["group"]: i for i in report["top_insights"]}
+    together = rows["every signal (no feedback: the detectors' defaults)"]
+    assert together["signals_used"] == max(i["signals_used"] for i in rows.values())
+    assert together["effect_false_alerts_per_day"] > 0  # the defaults page more often
+    assert "all reviews together" in page
+
+
 def test_every_signals_block_the_generator_writes_is_accepted_by_the_extractor(demo_run):
     report, *_ = demo_run
     notes = [row["extraction_notes"] for row in report["quarters"]]

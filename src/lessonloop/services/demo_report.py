@@ -207,8 +207,8 @@ def render_html(report: dict[str, Any]) -> str:
             r["champion"]["mttd_minutes"],
             r["baseline"]["false_alerts_per_day"],
             r["champion"]["false_alerts_per_day"],
-            r["baseline"]["recall"],
-            r["champion"]["recall"],
+            _pct(r["baseline"]["recall"]),
+            _pct(r["champion"]["recall"]),
             r["champion_version"] or "static",
         ]
         for r in rows

@@ -180,7 +180,7 @@ def _top_insights(
 ) -> list[dict[str, Any]]:
     """Ablation on held-out quarters: retrain the champion without each review's or insight's
     signals and measure how detection changes against the ground truth."""
-    from lessonloop.services.learn import attribute_by_insight
+    from lessonloop.services.learn import NO_FEEDBACK, attribute_by_insight
     from lessonloop.services.reviews import get_review
 
     _, trained, accepted = champion
@@ -197,7 +197,10 @@ def _top_insights(
         first = by_id[effect["signals"][0]].provenance
         key, insight_id = first.incident_key or "", first.insight_id
         text = "the review's timeline markers and alert verdicts"
-        if effect["group"].startswith("every "):
+        if effect["group"] == NO_FEEDBACK:
+            key, insight_id = "", None
+            text = "all reviews together: the same detectors with their defaults, learning nothing"
+        elif effect["group"].startswith("every "):
             key, insight_id, text = "", None, f"{effect['group']} across all reviews"
         elif insight_id is not None and key:
             text = next((i.text for i in get_review(ws, key).insights if i.id == insight_id), text)

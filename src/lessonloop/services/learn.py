@@ -18,6 +18,7 @@ from typing import Any
 from joblib import Parallel, delayed
 
 from lessonloop.detectors.base import load_detector
+from lessonloop.detectors.ensemble import SurpriseEnsemble
 from lessonloop.domain.access import Permission
 from lessonloop.domain.enums import Decision, ModelStatus, ModelTask, SignalKind
 from lessonloop.domain.models import (
@@ -58,6 +59,7 @@ __all__ = [
     "detect_actions",
     "labelled_incidents",
     "attribute_by_insight",
+    "NO_FEEDBACK",
     "scoped_static_pages",
     "static_pages",
 ]
@@ -213,6 +215,9 @@ def _ablate(
     return score_period(pages, labels, train_end, end, seed=seed)
 
 
+NO_FEEDBACK = "every signal (no feedback: the detectors' defaults)"
+
+
 def attribute_by_insight(
     ws: Workspace,
     trained: TrainedDetector,
@@ -231,7 +236,10 @@ def attribute_by_insight(
     """Retrain without each top insight's (or review's) signals; the change is its effect.
 
     With ``by_kind`` the signals of each kind other than incident windows (all noise verdicts,
-    all threshold hints, ...) are also removed as a group, which shows what each kind buys.
+    all threshold hints, ...) are also removed as a group, which shows what each kind buys, and
+    a last row (``NO_FEEDBACK``) scores the same detectors with their defaults, learning
+    nothing: what all the reviews bought together. Removing one review rarely changes what the
+    learner chooses, so single-review effects are often zero while that row is not.
     """
     by_id = {s.id: s for group in accepted.values() for s in group}
     groups: dict[str, set[int]] = {}
@@ -251,10 +259,19 @@ def attribute_by_insight(
             ids = {s.id for s in members if s.id in used}
             if ids and kind != SignalKind.INCIDENT_WINDOW:
                 chosen.append((f"every {kind.value} signal", ids))
-    results = Parallel(n_jobs=jobs, prefer="threads")(
-        delayed(_ablate)(ws, accepted, ids, series, trained.train_end, end, labels, profile, seed)
-        for _, ids in chosen
+    results: list[PeriodScore | None] = list(
+        Parallel(n_jobs=jobs, prefer="threads")(
+            delayed(_ablate)(
+                ws, accepted, ids, series, trained.train_end, end, labels, profile, seed
+            )
+            for _, ids in chosen
+        )
     )
+    if by_kind:
+        defaults = SurpriseEnsemble()
+        pages = detections_by_service(defaults, series, trained.train_end, end, trained.feedback)
+        chosen.append((NO_FEEDBACK, set(trained.signal_ids)))
+        results.append(score_period(pages, labels, trained.train_end, end, seed=seed))
     out = []
     for (name, ids), ablated in zip(chosen, results, strict=True):
         entry: dict[str, Any] = {"group": name, "signals": sorted(ids)}
