@@ -308,4 +308,7 @@ def parse_postmortem_markdown(
         review[field_name] = _items(lessons.get(heading, []))
     if lessons.get("") and "\n".join(lessons[""]).strip():
         extra["Lessons Learned"] = "\n".join(lessons[""]).strip()
-    return ImportBatch(incidents=[incident], reviews=[build(ReviewCreate, review, where)])
+    batch = ImportBatch(incidents=[incident], reviews=[build(ReviewCreate, review, where)])
+    for author in review["authors"]:
+        batch.add_person(author)  # the postmortem's people are the roster, as a source's are
+    return batch

@@ -154,8 +154,10 @@ class RosterMatcher:
             between = text[run[position - 1].end() : run[position].start()]
             if _WHITESPACE.sub(" ", between) != phrase.separators[position - 1]:
                 return False
-        first = run[0].group().lstrip("@")
-        return not phrase.capitalised_only or first[:1].isupper()
+        # a name part counts when capitalised, or as an @mention (`@alice`), which is no word
+        mention = run[0].group()
+        first = mention.lstrip("@")
+        return not phrase.capitalised_only or mention.startswith("@") or first[:1].isupper()
 
     def _runs(self, text: str) -> Iterator[list[re.Match[str]]]:
         """Word runs that start with an indexed first word, at most as long as its phrases.
