@@ -115,3 +115,51 @@ def test_changed_reimport_of_an_approved_review_needs_a_new_approval(seeded, tmp
             session=session, entity_type="review", entity_id=str(returned.id)
         )
     assert [e.details["from"] for e in events if e.action == "review.reopened"] == ["approved"]
+
+
+CHAT = Path(__file__).resolve().parents[1] / "fixtures" / "imports" / "chat.jsonl"
+
+
+def test_reimport_that_would_remove_events_and_insights_added_since_is_refused(
+    seeded, tmp_path
+) -> None:
+    """A chat import after the file was written adds events and candidate insights; the old
+    file does not have them, so re-importing it is refused, naming them, until asked for."""
+    from lessonloop.services.importing import ImportOptions, import_files
+
+    path = _write(tmp_path / "r.md")
+    assert review_service.import_review(seeded, path, as_of=AS_OF)[1] == "created"
+    chat = import_files(seeded, "chat", [CHAT], options=ImportOptions(incident="INC-7"))
+    assert chat.ok, chat.errors
+    merged = review_service.get_review(seeded, "INC-7")
+    added_events = len(merged.timeline) - 1
+    added_insights = len(merged.insights) - 1
+    assert added_events > 0 and added_insights > 0
+    before = snapshot(seeded)
+    with pytest.raises(InputError, match="importing it would remove them") as info:
+        review_service.import_review(seeded, path, as_of=AS_OF)
+    message = str(info.value)
+    assert f"{added_events} timeline events" in message
+    assert f"{added_insights} insights" in message
+    assert "lessonloop review new INC-7 --out" in message and "--allow-removals" in message
+    assert info.value.file == str(path) and info.value.field == "Timeline"
+    assert snapshot(seeded) == before
+    # the same file through `lessonloop import markdown` is refused alike
+    again = import_files(seeded, "markdown", [path])
+    assert [e.field for e in again.errors] == ["Timeline"]
+    assert snapshot(seeded) == before
+    # asked for, the removal goes ahead as before
+    review, outcome = review_service.import_review(seeded, path, as_of=AS_OF, allow_removals=True)
+    assert outcome == "updated" and len(review.timeline) == 1 and len(review.insights) == 1
+
+
+def test_reimport_of_the_current_review_written_out_is_not_refused(seeded, tmp_path) -> None:
+    from lessonloop.services.importing import ImportOptions, import_files
+
+    path = _write(tmp_path / "r.md")
+    review_service.import_review(seeded, path, as_of=AS_OF)
+    import_files(seeded, "chat", [CHAT], options=ImportOptions(incident="INC-7"))
+    current = review_service.new_review_file(seeded, "INC-7", tmp_path / "current.md")
+    current.write_text(current.read_text().replace("Checkout was slow.", "Checkout was slower."))
+    review, outcome = review_service.import_review(seeded, current, as_of=AS_OF)
+    assert outcome == "updated" and review.summary == "Checkout was slower."

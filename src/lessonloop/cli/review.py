@@ -47,6 +47,13 @@ def import_(
     create_incident: Annotated[
         bool, typer.Option(help="Create the incident from the front matter when it does not exist.")
     ] = False,
+    allow_removals: Annotated[
+        bool,
+        typer.Option(
+            help="Remove stored timeline events and insights the file does not have "
+            "(without it, such a re-import is refused, naming them)."
+        ),
+    ] = False,
 ) -> None:
     """Import review files (each file all or nothing; re-import updates, never duplicates)."""
     from lessonloop.errors import LessonloopError, PermissionDenied
@@ -55,7 +62,9 @@ def import_(
     rejected = 0
     for path in files:
         try:
-            review, outcome = reviews.import_review(ws, path, create_incident=create_incident)
+            review, outcome = reviews.import_review(
+                ws, path, create_incident=create_incident, allow_removals=allow_removals
+            )
         except PermissionDenied:
             raise  # no file would go in: exit 6 once
         except LessonloopError as exc:  # one bad file does not stop the others

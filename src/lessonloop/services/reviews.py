@@ -20,6 +20,7 @@ from lessonloop.services.access import require
 from lessonloop.services.import_redaction import ImportRedactor, review_redactor
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import audit, incidents, reviews
+from lessonloop.storage.review_children import removed_insights
 from lessonloop.storage.tables import ReviewRow
 
 __all__ = [
@@ -115,6 +116,59 @@ def _check_due_dates(
                 file=source,
                 field="Due",
             )
+
+
+def _text_key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _shown(texts: list[str], limit: int = 3) -> str:
+    """The first few texts, quoted and shortened, and how many more there are."""
+    quoted = [repr(t if len(t) <= 60 else t[:57] + "...") for t in texts[:limit]]
+    more = f" and {len(texts) - limit} more" if len(texts) > limit else ""
+    return ", ".join(quoted) + more
+
+
+def _refuse_removals(
+    parsed: ParsedReview, stored: ReviewRead, *, session: Any, source: str
+) -> None:
+    """Refuse a re-import that would remove timeline events another import added.
+
+    A review file import stores its events with source `review`; an event with another source
+    (`chat`, `pagerduty`, ...) came from a source import since the review was last imported
+    from a file, so a file without it was most likely written before it and removing it would
+    lose it silently. Then the insights the file would remove are named too (chat candidates
+    come with those events). An event is in the file when an event there has its text or its
+    time (an edited event); an insight as `sync_insights` matches it. Removing what people
+    wrote in the file (no source event missing) stays a plain edit.
+    """
+    texts = {_text_key(event.text) for event in parsed.review.timeline}
+    times = {event.at for event in parsed.review.timeline}
+    events = [
+        event.text
+        for event in stored.timeline
+        if event.source != "review" and _text_key(event.text) not in texts and event.at not in times
+    ]
+    if not events:
+        return
+    insights = removed_insights(stored.id, parsed.review, session=session)
+    lost = [
+        f"{count} {noun}{'' if count == 1 else 's'} ({_shown(found)})"
+        for count, noun, found in (
+            (len(events), "timeline event", events),
+            (len(insights), "insight", insights),
+        )
+        if count
+    ]
+    raise InputError(
+        f"the stored review of {stored.incident_key} has {' and '.join(lost)} that this file "
+        "does not; importing it would remove them (they may have been added by another import "
+        f"after the file was written). Write the current review with `lessonloop review new "
+        f"{stored.incident_key} --out NEW.md`, carry your edits over and import that, or, to "
+        "remove them, import with --allow-removals",
+        file=source,
+        field="Timeline",
+    )
 
 
 def _incident_for(
@@ -222,13 +276,16 @@ def import_parsed_review(
     create_incident: bool = False,
     session: Any = None,
     redactor: ImportRedactor | None = None,
+    allow_removals: bool = False,
 ) -> tuple[ReviewRead, ImportOutcome]:
     """Redact and store a parsed review and the incident facts its front matter corrects.
 
     ``redactor`` (default: one with the file's authors and participants as the roster) lets
     an importer count the redactions in its summary.
 
-    All or nothing; a published review whose content changes goes back to draft.
+    All or nothing; a published review whose content changes goes back to draft. A re-import
+    that would remove stored timeline events or insights the file does not have is refused
+    unless ``allow_removals``.
     """
     if session is None:
         require(ws, Permission.CONTRIBUTE, "import reviews")
@@ -240,6 +297,7 @@ def import_parsed_review(
                 create_incident=create_incident,
                 session=own,
                 redactor=redactor,
+                allow_removals=allow_removals,
             )
     clean = (redactor or review_redactor(ws.settings, parsed)).review(parsed)
     key = clean.review.incident_key
@@ -249,6 +307,10 @@ def import_parsed_review(
     # an incident created just now has no review yet: no need to ask the database
     before = None if new_incident else reviews.get_by_incident(key, session=session)
     _check_due_dates(clean, as_of, clean.review.source_file or "<review>", before)
+    if before is not None and not allow_removals:
+        _refuse_removals(
+            clean, before, session=session, source=clean.review.source_file or "<review>"
+        )
     review, saved = reviews.save(
         clean.review, session=session, actor=ws.actor, incident_id=stored.id
     )
@@ -265,12 +327,19 @@ def import_parsed_review(
 
 
 def import_review(
-    ws: Workspace, path: Path, *, as_of: dt.datetime | None = None, create_incident: bool = False
+    ws: Workspace,
+    path: Path,
+    *,
+    as_of: dt.datetime | None = None,
+    create_incident: bool = False,
+    allow_removals: bool = False,
 ) -> tuple[ReviewRead, ImportOutcome]:
     """Parse, redact and store a review file: all of it, or nothing."""
     require(ws, Permission.CONTRIBUTE, "import reviews")  # before reading: a refusal is final
     parsed = read_review_file(ws, path)
-    return import_parsed_review(ws, parsed, as_of=as_of, create_incident=create_incident)
+    return import_parsed_review(
+        ws, parsed, as_of=as_of, create_incident=create_incident, allow_removals=allow_removals
+    )
 
 
 def get_review(ws: Workspace, ref: str) -> ReviewRead:

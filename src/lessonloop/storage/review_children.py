@@ -39,6 +39,7 @@ __all__ = [
     "IMPORT_EVENT",
     "RATING_CLEARED_EVENT",
     "replace_timeline",
+    "removed_insights",
     "sync_actions",
     "sync_insights",
 ]
@@ -192,6 +193,21 @@ def _pair_gap(
             pairs.append((best[1], row))
             slots.remove(best[1])
     return pairs
+
+
+def removed_insights(review_id: int, data: ReviewCreate, *, session: Session) -> list[str]:
+    """The texts of the stored insights saving `data` would delete: those it matches neither by
+    text nor as an edit in place (the rules of `sync_insights`), in stored order."""
+    existing = list(
+        session.scalars(
+            select(InsightRow)
+            .where(InsightRow.review_id == review_id)
+            .order_by(InsightRow.position)
+        )
+    )
+    incoming = [{"text": insight.text} for insight in data.insights]
+    kept = {id(row) for row in _match_insights(existing, incoming) if row is not None}
+    return [row.text for row in existing if id(row) not in kept]
 
 
 def sync_insights(
