@@ -52,3 +52,22 @@ def test_a_good_file_after_a_bad_one_still_imports_once(workspace, tmp_path):
     summary = import_files(workspace, "alertmanager", [bad, good, good])
     assert len(summary.errors) == 1 and summary.errors[0].field == "$.alerts[0].startsAt"
     assert _rows(workspace) == 2
+
+
+def test_a_file_of_another_shape_is_refused_naming_the_expected_one(workspace, tmp_path):
+    query_range = tmp_path / "latency.json"
+    query_range.write_text(
+        json.dumps({"status": "success", "data": {"resultType": "matrix", "result": []}})
+    )
+    foo = tmp_path / "foo.json"
+    foo.write_text(json.dumps({"foo": 1}))
+    summary = import_files(workspace, "alertmanager", [foo, query_range])
+    first, second = summary.errors
+    assert first.file == str(foo) and first.field == "$.alerts"
+    assert "webhook payload" in first.message and "GET /api/v2/alerts" in first.message
+    assert second.file == str(query_range) and "import series" in second.message
+    opsgenie = import_files(workspace, "opsgenie", [foo])
+    (error,) = opsgenie.errors
+    assert error.file == str(foo) and error.field == "$.alerts"
+    assert "'alerts'" in error.message and "'data'" in error.message
+    assert summary.outcomes == {"file": {"rejected": 2}} and _rows(workspace) == 0

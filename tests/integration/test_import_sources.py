@@ -188,3 +188,59 @@ def test_a_page_of_a_paginated_pagerduty_list_warns_that_more_exists(workspace, 
     last = tmp_path / "page2.json"
     last.write_text(json.dumps({**export, "limit": 25, "offset": 25, "more": False}))
     assert import_files(workspace, "pagerduty", [last]).warnings == []
+
+
+def _api_alert(fingerprint: str, starts: str, **labels: str) -> dict:
+    """One alert as `amtool alert query -o json` and GET /api/v2/alerts list it."""
+    return {
+        "annotations": {"summary": "disk /data above 85%"},
+        "endsAt": "2026-11-15T03:10:00Z",
+        "fingerprint": fingerprint,
+        "receivers": [{"name": "pagerduty-infra"}],
+        "startsAt": starts,
+        "status": {"inhibitedBy": [], "silencedBy": [], "state": "active"},
+        "updatedAt": starts,
+        "generatorURL": "http://prometheus-0:9090/graph",
+        "labels": labels,
+    }
+
+
+def test_alertmanager_api_alert_list_imports_as_firing_alerts(workspace, tmp_path):
+    path = tmp_path / "amtool-alerts.json"
+    silenced = _api_alert("0828ae409ba27a0a", "2026-11-15T07:30:00Z", alertname="DNSFailures")
+    silenced["status"] = {"state": "suppressed", "silencedBy": ["s-1"], "inhibitedBy": []}
+    listed = [
+        _api_alert("7ce1ea18628d5f2a", "2026-11-15T02:31:00Z", alertname="DiskSpaceHigh"),
+        silenced,
+    ]
+    path.write_text(json.dumps(listed), encoding="utf-8")
+    summary = import_files(workspace, "alertmanager", [path])
+    assert summary.ok, summary.errors
+    assert summary.outcomes["alert"] == {"created": 2}
+    with workspace.transaction() as session:
+        found = {a.fingerprint: a for a in alerts.list_alerts(session=session)}
+    disk = found["7ce1ea18628d5f2a"]
+    assert disk.name == "DiskSpaceHigh" and disk.annotations["summary"].startswith("disk")
+    assert disk.starts_at.isoformat() == "2026-11-15T02:31:00+00:00"
+    assert disk.ends_at is None  # endsAt of a listed alert is only the resolve timeout
+    again = import_files(workspace, "alertmanager", [path])
+    assert again.outcomes["alert"] == {"unchanged": 2}
+
+
+def test_opsgenie_alert_api_list_imports_its_data(workspace, tmp_path):
+    export = json.loads((FIXTURES / "opsgenie_export.json").read_text(encoding="utf-8"))
+    path = tmp_path / "opsgenie-api-alerts.json"
+    listed = {"data": export["alerts"], "took": 0.05, "requestId": "r-1"}
+    path.write_text(json.dumps(listed), encoding="utf-8")
+    summary = import_files(workspace, "opsgenie", [path])
+    assert summary.ok, summary.errors
+    assert summary.outcomes["alert"] == {"created": 2} and summary.warnings == []
+    with workspace.transaction() as session:
+        found = {a.labels["tinyId"]: a for a in alerts.list_alerts(session=session)}
+    assert found["1791"].ends_at is not None and found["1792"].ends_at is None
+    paged = tmp_path / "page1.json"
+    paged.write_text(
+        json.dumps({**listed, "paging": {"next": "https://api.opsgenie.com/v2/alerts?offset=20"}})
+    )
+    (warning,) = import_files(workspace, "opsgenie", [paged]).warnings
+    assert "$.paging.next" in warning and "next page" in warning

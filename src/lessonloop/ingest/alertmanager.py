@@ -3,6 +3,11 @@
 Firing and resolved notifications of the same alert (fingerprint + startsAt) merge into one
 Alert whose end is the resolved notification's ``endsAt``; a firing notification's ``endsAt``
 is only Alertmanager's resolve timeout, so it is ignored.
+
+Alerts as Alertmanager's API lists them (``GET /api/v2/alerts``, ``amtool alert query -o
+json``: a JSON array of alerts whose ``status`` is an object with ``state``) are accepted too,
+alone or beside payloads: such a list shows alerts still firing, so their ``endsAt`` is ignored
+as well. Anything else (a query_range file, an object without ``alerts``) is refused.
 """
 
 from __future__ import annotations
@@ -42,7 +47,10 @@ def _payloads(data: bytes, source: str) -> list[Located]:
 def _alert(item: Located) -> AlertCreate:
     item.obj()
     labels = item.string_map("labels")
-    status = item.text("status", default="firing")
+    if isinstance(item.value.get("status"), dict):  # listed by the API: firing when listed
+        status = "firing"
+    else:
+        status = item.text("status", default="firing")
     if status not in ("firing", "resolved"):
         raise item.error(f"status must be 'firing' or 'resolved', got {status!r}", "status")
     ends_raw = item.text("endsAt")
@@ -59,6 +67,29 @@ def _alert(item: Located) -> AlertCreate:
             "ends_at": ends,
         },
         item,
+    )
+
+
+def _alert_items(payload: Located) -> list[Located]:
+    """The alerts of a webhook payload, or the payload itself when it is one listed alert."""
+    payload.obj()
+    if "alerts" in payload.value:
+        return payload.get("alerts").items()
+    if "labels" in payload.value and "startsAt" in payload.value:
+        return [payload]
+    data = payload.value.get("data")
+    if isinstance(data, dict) and "resultType" in data:
+        hint = (
+            "; this looks like a Prometheus query_range response: import it with "
+            "`lessonloop import series`"
+        )
+    else:
+        keys = ", ".join(repr(clip(str(key), 40)) for key in list(payload.value)[:5])
+        hint = f"; found {keys}" if keys else "; found an empty object"
+    raise payload.error(
+        "expected an Alertmanager webhook payload (with 'alerts') or an alert as `amtool alert "
+        "query -o json` and GET /api/v2/alerts list them (with 'labels' and 'startsAt')" + hint,
+        "alerts",
     )
 
 
@@ -90,7 +121,7 @@ def parse_alertmanager(data: bytes, source: str) -> ImportBatch:
                 "this notification (truncatedAlerts; raise max_alerts on the webhook "
                 "receiver to keep them)"
             )
-        for item in payload.get("alerts").items():
+        for item in _alert_items(payload):
             alert = _alert(item)
             if not alert.name:
                 nameless.append(_where(item))

@@ -10,6 +10,10 @@ An incident lists its alerts in ``alertIds`` (as gathered from the incident's as
 alerts); logs and notes of those alerts become the incident's timeline, and notes of alerts
 outside any incident are kept on the alert as a ``notes`` annotation (nothing is dropped).
 ``report.ackTime`` / ``report.closeTime`` are milliseconds after ``createdAt``.
+
+The Alert API's own responses are accepted as they come: ``{"data": [...]}`` from ``GET
+/v2/alerts`` (a page: a ``paging.next`` link imports with a warning) or ``{"data": {...}}``
+from ``GET /v2/alerts/{id}``. A file with none of these keys is refused.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ _LOG_KINDS = {
     "AddNote": TimelineKind.COMMUNICATION,
 }
 _MAX_MS = 10 * 365 * 24 * 3600 * 1000
+_TOP_LEVEL = ("alerts", "incidents", "alert_logs", "alert_notes", "data")
 
 
 def _after(start: dt.datetime, report: Located, name: str) -> dt.datetime | None:
@@ -162,9 +167,25 @@ def parse_opsgenie(data: bytes, source: str) -> ImportBatch:
     """Map an Opsgenie export to alerts, incidents and incident timelines."""
     batch = ImportBatch()
     root = Located(load_json(data, source), source).obj()
+    if not any(name in root.value for name in _TOP_LEVEL):
+        keys = ", ".join(repr(clip(str(key), 40)) for key in list(root.value)[:5])
+        raise root.error(
+            "expected an Opsgenie export ('alerts', 'incidents', 'alert_logs', 'alert_notes') "
+            "or an Alert API response ('data', as GET /v2/alerts returns it); "
+            + (f"found {keys}" if keys else "found an empty object"),
+            "alerts",
+        )
+    listed = root.get("data")
+    items = [listed] if isinstance(listed.value, dict) else listed.items()
+    paging = root.get("paging")
+    if isinstance(paging.value, dict) and paging.value.get("next"):
+        batch.warnings.append(
+            f"{source}: $.paging.next: Opsgenie has more alerts than this page; fetch the next "
+            "page (the paging.next link) and import it too, or those alerts are missing"
+        )
     alerts = {
         item.obj().text("id", required=True): _alert(item, batch)
-        for item in root.get("alerts").items()
+        for item in [*root.get("alerts").items(), *items]
     }
     owner_of: dict[str, str] = {}
     for item in root.get("incidents").items():
