@@ -244,3 +244,26 @@ def test_opsgenie_alert_api_list_imports_its_data(workspace, tmp_path):
     )
     (warning,) = import_files(workspace, "opsgenie", [paged]).warnings
     assert "$.paging.next" in warning and "next page" in warning
+
+
+def test_opsgenie_alert_service_and_name_come_from_tags_or_details(workspace, tmp_path):
+    export = json.loads((FIXTURES / "opsgenie_export.json").read_text(encoding="utf-8"))
+    tagged, detailed = export["alerts"]
+    tagged = {
+        **tagged,
+        "message": "[Prometheus]: HighLatencyP99",
+        "tags": ["alertname:HighLatencyP99", "service:checkout", "team:shop"],
+    }
+    detailed = {**detailed, "details": {"service": "payments", "alertname": ""}}
+    path = tmp_path / "opsgenie-alerts.json"
+    path.write_text(json.dumps({"alerts": [tagged, detailed]}), encoding="utf-8")
+    summary = import_files(workspace, "opsgenie", [path])
+    assert summary.ok, summary.errors
+    with workspace.transaction() as session:
+        found = {a.labels["tinyId"]: a for a in alerts.list_alerts(session=session)}
+    first, second = found["1791"], found["1792"]
+    assert first.name == first.labels["alertname"] == "HighLatencyP99"
+    assert first.labels["service"] == "checkout"
+    assert first.annotations["message"] == "[Prometheus]: HighLatencyP99"
+    assert second.name == second.labels["alertname"] == "CPU high on web-3"  # the message
+    assert second.labels["service"] == "payments"

@@ -9,7 +9,10 @@ Accepted shape::
 An incident lists its alerts in ``alertIds`` (as gathered from the incident's associated
 alerts); logs and notes of those alerts become the incident's timeline, and notes of alerts
 outside any incident are kept on the alert as a ``notes`` annotation (nothing is dropped).
-``report.ackTime`` / ``report.closeTime`` are milliseconds after ``createdAt``.
+``report.ackTime`` / ``report.closeTime`` are milliseconds after ``createdAt``. An alert's
+name and ``service`` label come from ``alertname:X`` / ``service:X`` tags, else from the
+``alertname`` / ``service`` of its ``details`` (or ``extraProperties``); without a name the
+``message`` is the name, as it is the only name Opsgenie itself has.
 
 The Alert API's own responses are accepted as they come: ``{"data": [...]}`` from ``GET
 /v2/alerts`` (a page: a ``paging.next`` link imports with a warning) or ``{"data": {...}}``
@@ -44,6 +47,7 @@ _LOG_KINDS = {
     "AddNote": TimelineKind.COMMUNICATION,
 }
 _MAX_MS = 10 * 365 * 24 * 3600 * 1000
+_TAG_LABELS = ("alertname", "service")
 _TOP_LEVEL = ("alerts", "incidents", "alert_logs", "alert_notes", "data")
 
 
@@ -69,6 +73,16 @@ def _responders(item: Located, batch: ImportBatch) -> None:
             )
 
 
+def _tagged(tags: list[str]) -> dict[str, str]:
+    """``alertname`` and ``service`` from ``name:value`` tags (the first of each wins)."""
+    found: dict[str, str] = {}
+    for tag in tags:
+        name, sep, value = tag.partition(":")
+        if sep and name.strip() in _TAG_LABELS and value.strip():
+            found.setdefault(name.strip(), value.strip())
+    return found
+
+
 def _alert(item: Located, batch: ImportBatch) -> AlertCreate:
     item.obj()
     alert_id = item.text("id", required=True)
@@ -76,25 +90,33 @@ def _alert(item: Located, batch: ImportBatch) -> AlertCreate:
     if created is None:
         raise item.error("is required", "createdAt")
     _responders(item, batch)
+    tags = item.string_list("tags")
+    tagged = _tagged(tags)
+    details = {**item.string_map("extraProperties"), **item.string_map("details")}
+    message = item.text("message")
+    name = tagged.get("alertname") or details.get("alertname", "").strip() or message
     labels = {
-        "alertname": item.text("message"),
+        "alertname": name,
+        "service": tagged.get("service") or details.get("service", "").strip(),
         "priority": item.text("priority"),
         "status": item.text("status"),
         "tinyId": item.text("tinyId"),
         "alias": item.text("alias"),
         "source": item.text("source"),
-        "tags": ",".join(item.string_list("tags")),
+        "entity": item.text("entity"),
+        "tags": ",".join(tags),
     }
+    annotations = {"description": item.text("description")}
+    if name != message:
+        annotations["message"] = message
     return build(
         AlertCreate,
         {
             "fingerprint": slug_key(alert_id, prefix="og-"),
             "source": "opsgenie",
-            "name": clip(item.text("message"), 200),
+            "name": clip(name, 200),
             "labels": {k: v for k, v in labels.items() if v},
-            "annotations": {"description": item.text("description")}
-            if item.text("description")
-            else {},
+            "annotations": {k: v for k, v in annotations.items() if v},
             "starts_at": created,
             "ends_at": _after(created, item.get("report"), "closeTime"),
         },
