@@ -267,3 +267,35 @@ def test_opsgenie_alert_service_and_name_come_from_tags_or_details(workspace, tm
     assert first.annotations["message"] == "[Prometheus]: HighLatencyP99"
     assert second.name == second.labels["alertname"] == "CPU high on web-3"  # the message
     assert second.labels["service"] == "payments"
+
+
+def _pagerduty_split(tmp_path: Path) -> tuple[Path, Path]:
+    """The fixture as the REST API serves it: /incidents and /log_entries, one file each."""
+    export = json.loads((FIXTURES / "pagerduty_export.json").read_text(encoding="utf-8"))
+    found = tmp_path / "incidents.json"
+    found.write_text(json.dumps({"incidents": export["incidents"], "more": False}))
+    logs = tmp_path / "log_entries.json"
+    logs.write_text(json.dumps({"log_entries": export["log_entries"], "more": False}))
+    return found, logs
+
+
+def test_pagerduty_log_entries_in_their_own_file_join_the_stored_incident(workspace, tmp_path):
+    found, logs = _pagerduty_split(tmp_path)
+    early = import_files(workspace, "pagerduty", [logs])
+    (error,) = early.errors
+    assert error.file == str(logs) and error.field == "$.log_entries[0].incident.id"
+    assert "'Q2ZPX1TUFSVBOR'" in error.message and "import the incidents first" in error.message
+    assert _count(workspace, ReviewRow) == 0
+    assert import_files(workspace, "pagerduty", [found]).ok
+    assert import_files(workspace, "pagerduty", [logs], dry_run=True).ok
+    assert _count(workspace, ReviewRow) == 0
+    summary = import_files(workspace, "pagerduty", [logs])
+    assert summary.ok, summary.errors
+    assert summary.outcomes["timeline event"] == {"imported": 4}
+    with workspace.transaction() as session:
+        review = reviews.get_by_incident("pd-q2zpx1tufsvbor", session=session)
+    assert [e.source for e in review.timeline] == ["pagerduty"] * 4
+    assert all("ghp_" not in e.text and "Dana" not in (e.actor or "") for e in review.timeline)
+    again = import_files(workspace, "pagerduty", [logs])
+    assert again.outcomes["review"] == {"unchanged": 1} and "incident" not in again.outcomes
+    assert _count(workspace, ReviewRow) == 1 and _count(workspace, IncidentRow) == 2

@@ -2,8 +2,10 @@
 
 Accepted shapes: ``{"incidents": [...], "log_entries": [...]}``, a bare list of incidents, or
 one ``{"incident": {...}}``; an incident may also carry its own ``log_entries`` array. Log
-entries are joined to incidents by ``incident.id``. A page of a paginated list (``"more":
-true``) imports with a warning: the rest is in the next pages.
+entries are joined to incidents by ``incident.id``: to an incident of the file, or else to one
+already stored (the API serves ``/incidents`` and ``/log_entries`` apart, so they may come in
+two files, incidents first). A page of a paginated list (``"more": true``) imports with a
+warning: the rest is in the next pages.
 """
 
 from __future__ import annotations
@@ -173,15 +175,21 @@ def parse_pagerduty(data: bytes, source: str) -> ImportBatch:
     for item in incidents:
         batch.incidents.append(_incident(item, batch))
         entries.extend(item.get("log_entries").items())
+    first_entry: dict[str, Located] = {}
     for entry in entries:
         found = _log_entry(entry, batch)
         if found:
-            batch.timelines.setdefault(found[0], []).append(found[1])
+            key, event = found
+            batch.timelines.setdefault(key, []).append(event)
+            first_entry.setdefault(key, entry)
     known = {incident.key for incident in batch.incidents}
-    for key in batch.timelines:
+    for key, entry in first_entry.items():
         if key not in known:
-            raise Located(None, source, "$.log_entries").error(
-                f"log entries for incident {key!r}, which is not in this export", "incident.id"
+            batch.stored_incidents[key] = entry.error(
+                f"log entries for PagerDuty incident {entry.get('incident').text('id')!r} "
+                f"({key}), which is neither in this file nor in the workspace: import the "
+                "incidents first (`lessonloop import pagerduty incidents.json`), then this file",
+                "incident.id",
             )
     for events in batch.timelines.values():
         events.sort(key=lambda event: event.at)

@@ -67,6 +67,9 @@ class ImportBatch:
     people: Roster = field(default_factory=dict)
     lessonloop_reviews: list[ParsedReview] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # imported, but the user should know
+    # Incidents the file refers to (by timeline) without holding them: each must be stored
+    # already, else the file is refused with its error.
+    stored_incidents: dict[str, InputError] = field(default_factory=dict)
 
     def add_person(self, name: str | None, *handles: str | None) -> None:
         """Put a responder on the roster (merging handles when the name is known)."""

@@ -145,6 +145,9 @@ def import_batch(
     progress: ProgressCallback | None = None,
 ) -> None:
     """Redact and store one parsed file inside the caller's transaction."""
+    for key, refusal in batch.stored_incidents.items():
+        if not incidents.exists(key, session=session):
+            raise refusal
     redactor = ImportRedactor(ws.settings, batch.people)
     actor = ws.actor
     extra_services = [options.service] if options.service else []
