@@ -299,3 +299,37 @@ def test_pagerduty_log_entries_in_their_own_file_join_the_stored_incident(worksp
     again = import_files(workspace, "pagerduty", [logs])
     assert again.outcomes["review"] == {"unchanged": 1} and "incident" not in again.outcomes
     assert _count(workspace, ReviewRow) == 1 and _count(workspace, IncidentRow) == 2
+
+
+def test_pagerduty_acknowledgement_time_comes_from_the_log_when_resolve_cleared_it(
+    workspace, tmp_path
+):
+    export = json.loads((FIXTURES / "pagerduty_export.json").read_text(encoding="utf-8"))
+    export["incidents"][0]["acknowledgements"] = []  # as PagerDuty lists a resolved incident
+    whole = tmp_path / "export.json"
+    whole.write_text(json.dumps(export))
+    assert import_files(workspace, "pagerduty", [whole]).ok
+    with workspace.transaction() as session:
+        refs = incidents.get("pd-q2zpx1tufsvbor", session=session).external_refs
+    assert refs["pagerduty_acknowledged_at"] == "2024-03-05T09:15:40+00:00"
+
+
+def test_pagerduty_acknowledgement_time_from_a_log_file_goes_to_the_stored_incident(
+    workspace, tmp_path
+):
+    found, logs = _pagerduty_split(tmp_path)
+    listed = json.loads(found.read_text(encoding="utf-8"))
+    listed["incidents"][0]["acknowledgements"] = []
+    found.write_text(json.dumps(listed))
+    assert import_files(workspace, "pagerduty", [found]).ok
+    with workspace.transaction() as session:
+        refs = incidents.get("pd-q2zpx1tufsvbor", session=session).external_refs
+    assert "pagerduty_acknowledged_at" not in refs
+    summary = import_files(workspace, "pagerduty", [logs])
+    assert summary.ok, summary.errors
+    assert summary.outcomes["incident"] == {"updated": 1}
+    with workspace.transaction() as session:
+        refs = incidents.get("pd-q2zpx1tufsvbor", session=session).external_refs
+    assert refs["pagerduty_acknowledged_at"] == "2024-03-05T09:15:40+00:00"
+    assert "incident" not in import_files(workspace, "pagerduty", [logs]).outcomes
+    assert import_files(workspace, "pagerduty", [found]).outcomes["incident"] == {"unchanged": 2}

@@ -6,6 +6,10 @@ entries are joined to incidents by ``incident.id``: to an incident of the file, 
 already stored (the API serves ``/incidents`` and ``/log_entries`` apart, so they may come in
 two files, incidents first). A page of a paginated list (``"more": true``) imports with a
 warning: the rest is in the next pages.
+
+The first acknowledgement's time goes to ``external_refs.pagerduty_acknowledged_at``: from the
+incident's ``acknowledgements``, or, when that is empty (PagerDuty clears it on resolve), from
+its first ``acknowledge_log_entry``.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ LOG_ENTRY_KINDS: dict[str, TimelineKind] = {
     "urgency_change_log_entry": TimelineKind.DECISION,
     "priority_change_log_entry": TimelineKind.DECISION,
 }
+_ACKNOWLEDGE = ("acknowledge_log_entry", "acknowledgement_log_entry")
+_ACKNOWLEDGED_AT = "pagerduty_acknowledged_at"
 _STATUS = {
     "triggered": IncidentStatus.TRIGGERED,
     "acknowledged": IncidentStatus.ACKNOWLEDGED,
@@ -88,7 +94,7 @@ def _incident(item: Located, batch: ImportBatch) -> IncidentCreate:
             refs[f"pagerduty_{name}"] = item.text(name)
     acknowledged = _first_time(acknowledgements, "at")
     if acknowledged:
-        refs["pagerduty_acknowledged_at"] = acknowledged.isoformat()
+        refs[_ACKNOWLEDGED_AT] = acknowledged.isoformat()
     teams = [
         slug_key(team.text("summary"))
         for team in item.get("teams").items()
@@ -176,12 +182,22 @@ def parse_pagerduty(data: bytes, source: str) -> ImportBatch:
         batch.incidents.append(_incident(item, batch))
         entries.extend(item.get("log_entries").items())
     first_entry: dict[str, Located] = {}
+    acknowledged: dict[str, dt.datetime] = {}
     for entry in entries:
         found = _log_entry(entry, batch)
         if found:
             key, event = found
             batch.timelines.setdefault(key, []).append(event)
             first_entry.setdefault(key, entry)
+            if entry.text("type") in _ACKNOWLEDGE:
+                acknowledged[key] = min(event.at, acknowledged.get(key, event.at))
+    for index, incident in enumerate(batch.incidents):
+        at = acknowledged.pop(incident.key, None)
+        if at is not None and _ACKNOWLEDGED_AT not in incident.external_refs:
+            refs = {**incident.external_refs, _ACKNOWLEDGED_AT: at.isoformat()}
+            batch.incidents[index] = incident.model_copy(update={"external_refs": refs})
+    for key, at in acknowledged.items():
+        batch.incident_refs[key] = {_ACKNOWLEDGED_AT: at.isoformat()}
     known = {incident.key for incident in batch.incidents}
     for key, entry in first_entry.items():
         if key not in known:

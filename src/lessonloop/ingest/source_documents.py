@@ -70,6 +70,8 @@ class ImportBatch:
     # Incidents the file refers to (by timeline) without holding them: each must be stored
     # already, else the file is refused with its error.
     stored_incidents: dict[str, InputError] = field(default_factory=dict)
+    # External refs for stored incidents, each set only where the incident has none by that name.
+    incident_refs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def add_person(self, name: str | None, *handles: str | None) -> None:
         """Put a responder on the roster (merging handles when the name is known)."""

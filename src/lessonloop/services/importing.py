@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from lessonloop.domain.access import Permission
-from lessonloop.domain.incidents import IncidentCreate
+from lessonloop.domain.incidents import IncidentCreate, IncidentUpdate
 from lessonloop.domain.services import ServiceCreate
 from lessonloop.errors import InputError, NotFound
 from lessonloop.ingest.prometheus import fetch_query_range, parse_query_range, query_range_url
@@ -175,6 +175,13 @@ def import_batch(
         clean = _with_stored_facts(clean, session=session)
         summary.record("incident", incidents.upsert(clean, session=session, actor=actor)[1])
         step()
+    for key, refs in batch.incident_refs.items():
+        stored = incidents.get(key, session=session)
+        missing = {name: value for name, value in refs.items() if name not in stored.external_refs}
+        if missing:
+            update = IncidentUpdate(external_refs={**stored.external_refs, **missing})
+            incidents.update(key, update, session=session, actor=actor)
+            summary.record("incident", "updated")
     for alert in batch.alerts:
         clean_alert = redactor.model(alert)
         if options.incident and clean_alert.incident_key is None:
