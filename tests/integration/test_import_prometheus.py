@@ -108,3 +108,27 @@ def test_query_range_import_stores_the_backfilled_points(workspace, prometheus_u
         name="error_ratio",
     )
     assert again.outcomes["series"] == {"unchanged": 1}
+
+
+def test_a_range_longer_than_prometheus_allows_is_read_in_chunks(workspace, prometheus_url):
+    """4 hours at 1 s is 14,401 steps: Prometheus refuses more than 11,000 in one query, so
+    the import asks for two and joins them without a repeated or missing second."""
+    start = dt.datetime.fromtimestamp(START, dt.UTC)
+    end = start + dt.timedelta(hours=4)
+    summary = import_prometheus_series(
+        workspace,
+        prometheus_url,
+        'http_errors_ratio{service="checkout"}',
+        start,
+        end,
+        "1s",
+        service="checkout",
+        name="error_ratio_1s",
+    )
+    assert summary.outcomes["series"] == {"created": 1}
+    with workspace.transaction() as session:
+        stored = series.get("checkout", "error_ratio_1s", session=session)
+    stamps = stored.timestamps.tolist()
+    # the last sample (minute 29) stays visible for Prometheus' 5-minute look-back
+    assert stamps == list(range(START, START + 29 * 60 + 300 + 1))
+    assert stored.values[stamps.index(START + 60 * 7 + 30)] == pytest.approx(0.07)

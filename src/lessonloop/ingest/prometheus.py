@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -27,7 +28,21 @@ from lessonloop.ingest.source_documents import (
     load_json,
 )
 
-__all__ = ["parse_query_range", "fetch_query_range", "query_range_url"]
+__all__ = [
+    "MAX_POINTS_PER_QUERY",
+    "fetch_query_range",
+    "fetch_query_range_in_chunks",
+    "parse_query_range",
+    "query_range_url",
+    "step_seconds",
+]
+
+# Prometheus refuses a range query of more than 11,000 points per series ("exceeded maximum
+# resolution of 11,000 points per timeseries"); longer ranges are read in chunks of this many.
+MAX_POINTS_PER_QUERY = 11_000
+CHUNK_POINTS = 10_000
+_DURATION = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 
 
 def _series_name(name: str, metric: dict[str, str], single: bool, by_metric: bool) -> str:
@@ -141,3 +156,66 @@ def fetch_query_range(
         raise InputError(
             f"cannot reach Prometheus at {base_url}: {exc}", field="prometheus"
         ) from None
+
+
+def step_seconds(step: str) -> float:
+    """A query_range step in seconds: a number (``15``, ``0.5``) or a Prometheus duration
+    (``30s``, ``5m``, ``1h30m``)."""
+    text = step.strip()
+    with contextlib.suppress(ValueError):
+        seconds = float(text)
+        if seconds > 0 and seconds == seconds and seconds != float("inf"):
+            return seconds
+        raise InputError(f"the step must be positive: {step!r}", field="step")
+    parts = _DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise InputError(
+            f"not a step: {step!r} (seconds, or a duration such as 30s, 5m, 1h30m)", field="step"
+        )
+    seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in parts)
+    if seconds <= 0:
+        raise InputError(f"the step must be positive: {step!r}", field="step")
+    return seconds
+
+
+def fetch_query_range_in_chunks(
+    base_url: str,
+    query: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    step: str,
+    *,
+    timeout: float = 30.0,
+) -> bytes:
+    """Like ``fetch_query_range``, but a range of more than 11,000 steps (which Prometheus
+    refuses) is read as consecutive queries of 10,000 steps whose results are joined, series by
+    series, into one query_range document. A chunk the server answers with anything but a
+    matrix is returned as it is, so the parser reports it."""
+    seconds = step_seconds(step)
+    if (end - start).total_seconds() / seconds + 1 <= MAX_POINTS_PER_QUERY:
+        return fetch_query_range(base_url, query, start, end, step, timeout=timeout)
+    joined: dict[str, dict[str, object]] = {}
+    chunk_start = start
+    while chunk_start <= end:
+        chunk_end = min(end, chunk_start + dt.timedelta(seconds=seconds * (CHUNK_POINTS - 1)))
+        raw = fetch_query_range(base_url, query, chunk_start, chunk_end, step, timeout=timeout)
+        try:
+            body = json.loads(raw)
+            results = body["data"]["result"]
+            usable = body.get("status") == "success" and body["data"].get("resultType") == "matrix"
+        except (ValueError, KeyError, TypeError):
+            return raw
+        if not usable or not isinstance(results, list):
+            return raw
+        for result in results:
+            metric = result.get("metric", {}) if isinstance(result, dict) else {}
+            key = json.dumps(metric, sort_keys=True)
+            entry = joined.setdefault(key, {"metric": metric, "values": []})
+            values = result.get("values", []) if isinstance(result, dict) else []
+            entry["values"].extend(values)  # type: ignore[attr-defined]
+        chunk_start = chunk_end + dt.timedelta(seconds=seconds)
+    document = {
+        "status": "success",
+        "data": {"resultType": "matrix", "result": list(joined.values())},
+    }
+    return json.dumps(document).encode()

@@ -27,7 +27,11 @@ from lessonloop.domain.access import Permission
 from lessonloop.domain.incidents import IncidentCreate, IncidentUpdate
 from lessonloop.domain.services import ServiceCreate
 from lessonloop.errors import InputError, NotFound
-from lessonloop.ingest.prometheus import fetch_query_range, parse_query_range, query_range_url
+from lessonloop.ingest.prometheus import (
+    fetch_query_range_in_chunks,
+    parse_query_range,
+    query_range_url,
+)
 from lessonloop.ingest.series_csv import CsvColumns
 from lessonloop.ingest.source_documents import ImportBatch, clip
 from lessonloop.knowledge.index import index_incident
@@ -342,7 +346,7 @@ def import_prometheus_series(
         raise InputError("--end must be after --start", field="end")
     source = query_range_url(base_url, query, start, end, step)
     batch = parse_query_range(
-        fetch_query_range(base_url, query, start, end, step), source, name=name
+        fetch_query_range_in_chunks(base_url, query, start, end, step), source, name=name
     )
     summary = ImportSummary(dry_run=dry_run)
     try:
