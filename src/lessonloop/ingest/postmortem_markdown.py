@@ -214,11 +214,11 @@ def parse_postmortem_markdown(
             found["extra"][section.title] = section.text
         else:
             found[role] = section
-    started = (
-        _front_time(front, "start_time", source)
-        or _front_time(front, "started_at", source)
-        or _front_time(front, "date", source)
-    )
+    started = _front_time(front, "start_time", source) or _front_time(front, "started_at", source)
+    stated = {"started_at"} if started is not None else set()
+    if started is None and re.search(r"\d:\d\d", str(front.get("date") or "")):
+        stated.add("started_at")  # a date with a time of day
+    started = started or _front_time(front, "date", source)
     if started is None and meta.get("date") and _DATE.search(meta["date"]):
         started = dt.datetime.fromisoformat(
             _DATE.search(meta["date"]).group(1)  # type: ignore[union-attr]
@@ -243,6 +243,10 @@ def parse_postmortem_markdown(
     ended = _front_time(front, "end_time", source) or _front_time(front, "resolved_at", source)
     if ended is not None and ended < started:
         ended = None
+    if ended is not None:
+        stated.add("resolved_at")
+    if front.get("title") or doc.title:
+        stated.add("title")
     title = (
         str(front.get("title") or "")
         or doc.title
@@ -254,6 +258,8 @@ def parse_postmortem_markdown(
         if "summary" in found
         else str(front.get("summary") or "") or doc.preamble.split("\n\n")[0]
     )
+    if "summary" in found and found["summary"].text.strip() or front.get("summary"):
+        stated.add("summary")
     key = (
         incident_key
         or str(front.get("incident") or front.get("uuid") or "")
@@ -264,7 +270,9 @@ def parse_postmortem_markdown(
         for name in ("url", "archive_url", "company", "product", "uuid")
         if front.get(name)
     }
-    severity = str(front.get("severity") or "SEV3").upper()
+    severity = str(front.get("severity") or "").upper()
+    if severity in Severity._value2member_map_:
+        stated.add("severity")
     where = Located(None, source, "front matter", 2)
     incident = build(
         IncidentCreate,
@@ -308,7 +316,12 @@ def parse_postmortem_markdown(
         review[field_name] = _items(lessons.get(heading, []))
     if lessons.get("") and "\n".join(lessons[""]).strip():
         extra["Lessons Learned"] = "\n".join(lessons[""]).strip()
-    batch = ImportBatch(incidents=[incident], reviews=[build(ReviewCreate, review, where)])
+    stated.update(name for name in ("impact", "detection") if review[name].strip())
+    batch = ImportBatch(
+        incidents=[incident],
+        reviews=[build(ReviewCreate, review, where)],
+        stated={incident.key: frozenset(stated)},
+    )
     for author in review["authors"]:
         batch.add_person(author)  # the postmortem's people are the roster, as a source's are
     return batch

@@ -72,6 +72,9 @@ class ImportBatch:
     stored_incidents: dict[str, InputError] = field(default_factory=dict)
     # External refs for stored incidents, each set only where the incident has none by that name.
     incident_refs: dict[str, dict[str, str]] = field(default_factory=dict)
+    # per incident key, the incident and review fields a document states (a postmortem): when
+    # the incident or review is already stored, only these may change it (see services.importing)
+    stated: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def add_person(self, name: str | None, *handles: str | None) -> None:
         """Put a responder on the roster (merging handles when the name is known)."""

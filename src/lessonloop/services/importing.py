@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from lessonloop.domain.access import Permission
 from lessonloop.domain.incidents import IncidentCreate, IncidentUpdate
+from lessonloop.domain.reviews import ReviewCreate
 from lessonloop.domain.services import ServiceCreate
 from lessonloop.errors import InputError, NotFound
 from lessonloop.ingest.prometheus import (
@@ -39,10 +40,14 @@ from lessonloop.redact import RedactionCounts
 from lessonloop.services.access import require
 from lessonloop.services.import_redaction import ImportRedactor, review_redactor
 from lessonloop.services.import_sources import SOURCES, ImportOptions, parse_source
-from lessonloop.services.import_timelines import merge_into_review
+from lessonloop.services.import_timelines import (
+    PostmortemMerge,
+    merge_into_review,
+    merge_postmortem,
+)
 from lessonloop.services.reviews import import_parsed_review
 from lessonloop.services.workspace import Workspace
-from lessonloop.storage import alerts, incidents, reviews, series, services
+from lessonloop.storage import alerts, incidents, series, services
 from lessonloop.storage.tables import SERIES_TEXT_LENGTH
 
 __all__ = [
@@ -58,6 +63,7 @@ __all__ = [
 
 ProgressCallback = Callable[[str, int, int], None]
 _KEEP_FROM_STORED = ("mitigated_at", "detection_method")
+_START_TAGS = ("start-time-estimated", "start-time-unknown")
 
 
 class _DryRun(Exception):
@@ -122,8 +128,19 @@ def _ensure_services(
             summary.record("service", "created")
 
 
-def _with_stored_facts(data: IncidentCreate, *, session: Session) -> IncidentCreate:
-    """Keep facts a person added in Lessonloop that the source does not know about."""
+def _with_stored_facts(
+    data: IncidentCreate,
+    *,
+    session: Session,
+    stated: frozenset[str] | None = None,
+    source: str = "",
+    changed: list[str] | None = None,
+) -> IncidentCreate:
+    """Keep facts a person added in Lessonloop that the source does not know about.
+
+    ``stated`` (a postmortem's): the fields the document states; every other field keeps its
+    stored value. The stated fields that change a stored value are appended to ``changed``.
+    """
     try:
         stored = incidents.get(data.key, session=session)
     except NotFound:
@@ -131,11 +148,57 @@ def _with_stored_facts(data: IncidentCreate, *, session: Session) -> IncidentCre
     update: dict[str, Any] = {
         name: getattr(stored, name) for name in _KEEP_FROM_STORED if getattr(data, name) is None
     }
-    update["tags"] = list(dict.fromkeys([*stored.tags, *data.tags]))
+    tags = data.tags
+    if stated is not None:
+        update.update(
+            {
+                name: getattr(stored, name)
+                for name in IncidentCreate.model_fields
+                if name not in stated and name not in ("key", "tags", "external_refs")
+            }
+        )
+        if "started_at" not in stated:  # the stored start stands, it is not an estimate
+            tags = [t for t in tags if t not in _START_TAGS or t in stored.tags]
+        if changed is not None:
+            changed.extend(
+                name
+                for name in IncidentCreate.model_fields
+                if name in stated and getattr(data, name) != getattr(stored, name)
+            )
+    update["tags"] = list(dict.fromkeys([*stored.tags, *tags]))
     update["external_refs"] = {**stored.external_refs, **data.external_refs}
     if not data.services:
         update["services"] = stored.services
-    return IncidentCreate.model_validate({**data.model_dump(), **update})
+    try:
+        return IncidentCreate.model_validate({**data.model_dump(), **update})
+    except ValidationError as exc:
+        raise InputError(
+            f"incident {data.key} is already stored and the file's times do not fit its other "
+            f"times: {exc.errors()[0]['msg']}",
+            file=source,
+            field="incident",
+        ) from None
+
+
+def _note_merge(
+    summary: ImportSummary, source: str, key: str, incident: list[str], review: PostmortemMerge
+) -> None:
+    """Say what a postmortem changed in an incident and review that were already stored."""
+    if review.status is not None:
+        summary.warnings.append(
+            f"{source}: the review of incident {key} is {review.status.value}, past draft: "
+            "the postmortem's sections and timeline were not added (change the review with "
+            "`lessonloop review import` instead)"
+        )
+    parts = [f"incident {', '.join(incident)}"] if incident else []
+    if review.outcome == "updated":
+        parts += [f"review {', '.join(review.changed)}"] if review.changed else []
+        parts += [f"{review.events} timeline events added"] if review.events else []
+    if parts:
+        summary.warnings.append(
+            f"{source}: incident {key} was already stored; the postmortem changed "
+            f"{'; '.join(parts)}. What it does not state was kept."
+        )
 
 
 def import_batch(
@@ -172,12 +235,24 @@ def import_batch(
         if progress is not None:
             progress(source, done, total)
 
+    changed: dict[str, list[str]] = {}
     for incident in batch.incidents:
         clean = redactor.model(incident)
+        stated = batch.stated.get(incident.key)
         if options.service:
             clean = clean.model_copy(update={"services": [options.service]})
-        clean = _with_stored_facts(clean, session=session)
-        summary.record("incident", incidents.upsert(clean, session=session, actor=actor)[1])
+            stated = stated | {"services"} if stated is not None else None
+        clean = _with_stored_facts(
+            clean,
+            session=session,
+            stated=stated,
+            source=source,
+            changed=changed.setdefault(clean.key, []),
+        )
+        upserted = incidents.upsert(clean, session=session, actor=actor)[1]
+        summary.record("incident", upserted)
+        if upserted != "updated":
+            changed[clean.key].clear()
         step()
     for key, refs in batch.incident_refs.items():
         stored = incidents.get(key, session=session)
@@ -207,9 +282,15 @@ def import_batch(
                 summary.record(kind, "not added", read - added)
         step()
     for review in batch.reviews:
-        summary.record(
-            "review", reviews.save(redactor.model(review), session=session, actor=actor)[1]
+        key = review.incident_key
+        saved = merge_postmortem(
+            redactor.model(review),
+            batch.stated.get(key, frozenset(ReviewCreate.model_fields)),
+            session=session,
+            actor=actor,
         )
+        summary.record("review", saved.outcome)
+        _note_merge(summary, source, key, changed.get(key, []), saved)
         step()
     for parsed in batch.lessonloop_reviews:
         own = review_redactor(ws.settings, parsed)  # the file's people are its roster
@@ -298,6 +379,7 @@ def _import_one(
             summary.record(kind, outcome, count)
     summary.redactions = summary.redactions + file_summary.redactions
     summary.warnings.extend(batch.warnings)
+    summary.warnings.extend(file_summary.warnings)
     summary.record("file", "imported")
 
 

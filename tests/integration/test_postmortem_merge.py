@@ -1,0 +1,137 @@
+"""A postmortem naming a stored incident merges into it: nothing stored is lost (both engines)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from lessonloop.domain.enums import ReviewStatus, TimelineKind, TimelineMarker
+from lessonloop.domain.reviews import TimelineEvent
+from lessonloop.services.import_timelines import review_as_create
+from lessonloop.services.importing import import_files
+from lessonloop.storage import incidents, reviews
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
+KEY = "pd-q2zpx1tufsvbor"
+
+POSTMORTEM = """---
+title: "Checkout API 5xx: bad release"
+incident: pd-q2zpx1tufsvbor
+date: 2024-03-05
+---
+
+## Summary
+
+Release 7.1 threw on a missing flag.
+
+## Timeline
+
+2024-03-05
+
+- 09:05 Deploy of release 7.1
+- 09:40 Rollback to 7.0
+
+## Lessons Learned
+
+### What went well
+
+- Rollback was one command.
+"""
+
+
+def _stored(ws):
+    with ws.transaction() as session:
+        return incidents.get(KEY, session=session), reviews.get_by_incident(KEY, session=session)
+
+
+def _pagerduty_incident_with_edited_draft(ws):
+    """The PagerDuty fixture imported, then a reviewer's impact text, marker and event added."""
+    assert import_files(ws, "pagerduty", [FIXTURES / "pagerduty_export.json"]).ok
+    incident, review = _stored(ws)
+    draft = review_as_create(review)
+    first = draft.timeline[0].model_copy(update={"marker": TimelineMarker.FIRST_SYMPTOM})
+    human = TimelineEvent(
+        at=dt.datetime(2024, 3, 5, 9, 30, tzinfo=dt.UTC),
+        kind=TimelineKind.DECISION,
+        text="Decided to roll back",
+    )
+    edited = draft.model_copy(
+        update={
+            "impact": "About 8% of checkouts failed for 40 minutes.",
+            "timeline": [first, *draft.timeline[1:], human],
+        }
+    )
+    with ws.transaction() as session:
+        reviews.save(edited, session=session, actor="reviewer")
+    return incident
+
+
+def test_postmortem_keeps_what_it_does_not_state(workspace, tmp_path):
+    before = _pagerduty_incident_with_edited_draft(workspace)
+    path = tmp_path / "pm.md"
+    path.write_text(POSTMORTEM, encoding="utf-8")
+    summary = import_files(workspace, "markdown", [path])
+    assert summary.ok, summary.errors
+    assert summary.outcomes["incident"] == {"updated": 1}
+    assert summary.outcomes["review"] == {"updated": 1}
+    incident, review = _stored(workspace)
+    # not stated by the postmortem: stored values stay
+    assert incident.severity == before.severity
+    assert incident.started_at == before.started_at
+    assert incident.detected_at == before.detected_at
+    assert incident.resolved_at == before.resolved_at
+    assert incident.services == before.services
+    assert "start-time-estimated" not in incident.tags
+    assert review.impact == "About 8% of checkouts failed for 40 minutes."
+    # stated: updated, and the summary says which fields changed
+    assert incident.title == "Checkout API 5xx: bad release"
+    assert review.summary == "Release 7.1 threw on a missing flag."
+    assert review.went_well == ["Rollback was one command."]
+    note = next(w for w in summary.warnings if KEY in w)
+    assert str(path) in note and "title" in note and "2 timeline events" in note
+    # the timeline is merged: 4 PagerDuty events, the reviewer's event and marker, 2 new events
+    sources = [e.source for e in review.timeline]
+    assert sources.count("pagerduty") == 4 and sources.count("postmortem") == 2
+    assert any(e.text == "Decided to roll back" for e in review.timeline)
+    assert [e.marker for e in review.timeline if e.marker] == [TimelineMarker.FIRST_SYMPTOM]
+    assert review.timeline == sorted(review.timeline, key=lambda e: e.at)
+    again = import_files(workspace, "markdown", [path])
+    assert again.outcomes["incident"] == {"unchanged": 1}
+    assert again.outcomes["review"] == {"unchanged": 1}
+    assert not any(KEY in w for w in again.warnings)
+
+
+def test_postmortem_values_it_states_update_the_stored_ones(workspace, tmp_path):
+    _pagerduty_incident_with_edited_draft(workspace)
+    path = tmp_path / "pm.md"
+    stated = (
+        POSTMORTEM.replace(
+            "date: 2024-03-05\n",
+            "date: 2024-03-05\nseverity: SEV2\nend_time: 2024-03-05T10:30:00Z\n",
+        )
+        + "\n## Impact\n\nAll checkouts failed.\n"
+    )
+    path.write_text(stated, encoding="utf-8")
+    summary = import_files(workspace, "markdown", [path])
+    assert summary.ok, summary.errors
+    incident, review = _stored(workspace)
+    assert incident.severity.value == "SEV2"
+    assert incident.resolved_at == dt.datetime(2024, 3, 5, 10, 30, tzinfo=dt.UTC)
+    assert review.impact == "All checkouts failed."
+    note = next(w for w in summary.warnings if KEY in w)
+    assert "severity" in note and "resolved_at" in note and "impact" in note
+
+
+def test_postmortem_leaves_a_review_past_draft_alone(workspace, tmp_path):
+    _pagerduty_incident_with_edited_draft(workspace)
+    _, review = _stored(workspace)
+    with workspace.transaction() as session:
+        reviews.transition(review.id, ReviewStatus.IN_REVIEW, session=session, actor="t")
+    path = tmp_path / "pm.md"
+    path.write_text(POSTMORTEM, encoding="utf-8")
+    summary = import_files(workspace, "markdown", [path])
+    assert summary.ok, summary.errors
+    assert summary.outcomes["review"] == {"kept": 1}
+    _, after = _stored(workspace)
+    assert after.timeline == review.timeline and after.summary == review.summary
+    assert any("in review" in w and KEY in w for w in summary.warnings)
