@@ -135,3 +135,21 @@ def test_postmortem_leaves_a_review_past_draft_alone(workspace, tmp_path):
     _, after = _stored(workspace)
     assert after.timeline == review.timeline and after.summary == review.summary
     assert any("in review" in w and KEY in w for w in summary.warnings)
+
+
+def test_postmortem_key_in_capitals_or_as_a_pagerduty_link_is_the_stored_incident(
+    workspace, tmp_path
+):
+    assert import_files(workspace, "pagerduty", [FIXTURES / "pagerduty_export.json"]).ok
+    capitals = tmp_path / "capitals.md"
+    capitals.write_text(POSTMORTEM.replace(KEY, KEY.upper()), encoding="utf-8")
+    link = tmp_path / "link.md"
+    link.write_text(
+        POSTMORTEM.replace(KEY, "https://acme.pagerduty.com/incidents/Q2ZPX1TUFSVBOR"),
+        encoding="utf-8",
+    )
+    summary = import_files(workspace, "markdown", [capitals, link])
+    assert summary.ok, summary.errors
+    assert summary.outcomes["incident"] == {"updated": 1, "unchanged": 1}
+    with workspace.transaction() as session:
+        assert len(incidents.list_incidents(session=session)) == 2

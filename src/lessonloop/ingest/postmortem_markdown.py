@@ -19,6 +19,7 @@ from lessonloop.domain.incidents import IncidentCreate
 from lessonloop.domain.reviews import ReviewCreate, TimelineEvent
 from lessonloop.errors import InputError
 from lessonloop.ingest.markdown_blocks import Section, decode_text, parse_bullets, split_document
+from lessonloop.ingest.pagerduty import incident_key as pagerduty_key
 from lessonloop.ingest.postmortem_dates import find_date
 from lessonloop.ingest.source_documents import (
     ImportBatch,
@@ -36,7 +37,11 @@ _ENTRY = re.compile(
     r"^\s*(?:[-*+]\s+)?(?:\*\*)?(?:(\d{4}-\d{2}-\d{2})[ T,]+)?"
     r"(\d{1,2}:\d{2}(?::\d{2})?)\s*(?:UTC|Z)?(?:\*\*)?\s*[-:–—]?\s*(.+)$"
 )
-_META_LINE = re.compile(r"^\s*(?:\*\*)?(date|authors?|status)(?:\*\*)?\s*:(?:\*\*)?\s*(.+)$", re.I)
+_META_LINE = re.compile(
+    r"^\s*(?:\*\*)?(date|authors?|status|incident|pagerduty)(?:\*\*)?\s*:(?:\*\*)?\s*(.+)$", re.I
+)
+_ONE_WORD = re.compile(r"\S+").fullmatch  # a body line names a key, not a sentence
+_PAGERDUTY_LINK = re.compile(r"^<?https?://[^/\s]*pagerduty\.com/incidents/([A-Za-z0-9]+)", re.I)
 _SECTIONS = {
     "summary": "summary",
     "impact": "impact",
@@ -180,6 +185,13 @@ def _timeline(section: Section, source: str, day: dt.date | None) -> list[dict[s
     return events
 
 
+def _stated_key(value: str) -> str:
+    """A stated incident key as the importers store it: lower-cased, and a PagerDuty incident
+    link is that incident's key (``pd-<id>``, as ``lessonloop import pagerduty`` stores it)."""
+    link = _PAGERDUTY_LINK.match(value.strip())
+    return pagerduty_key(link.group(1)) if link else slug_key(value)
+
+
 def _front_time(front: dict[str, Any], name: str, source: str) -> dt.datetime | None:
     value = front.get(name)
     if value in (None, ""):
@@ -260,10 +272,18 @@ def parse_postmortem_markdown(
     )
     if "summary" in found and found["summary"].text.strip() or front.get("summary"):
         stated.add("summary")
-    key = (
+    stated_key = (
         incident_key
         or str(front.get("incident") or front.get("uuid") or "")
-        or slug_key(f"{title[:60]}-{started.date().isoformat()}", prefix="pm-")
+        or str(front.get("pagerduty") or "")
+        or next(
+            (v for v in (meta.get("incident"), meta.get("pagerduty")) if v and _ONE_WORD(v)), ""
+        )
+    )
+    key = (
+        _stated_key(stated_key)
+        if stated_key and stated_key.strip()
+        else slug_key(f"{title[:60]}-{started.date().isoformat()}", prefix="pm-")
     )
     refs = {
         name: str(front[name])
