@@ -107,7 +107,8 @@ def test_postmortem_values_it_states_update_the_stored_ones(workspace, tmp_path)
     stated = (
         POSTMORTEM.replace(
             "date: 2024-03-05\n",
-            "date: 2024-03-05\nseverity: SEV2\nend_time: 2024-03-05T10:30:00Z\n",
+            "date: 2024-03-05\nseverity: SEV2\nend_time: 2024-03-05T10:30:00Z\n"
+            "services: [payments]\n",
         )
         + "\n## Impact\n\nAll checkouts failed.\n"
     )
@@ -116,6 +117,8 @@ def test_postmortem_values_it_states_update_the_stored_ones(workspace, tmp_path)
     assert summary.ok, summary.errors
     incident, review = _stored(workspace)
     assert incident.severity.value == "SEV2"
+    assert incident.services == ["checkout-api", "payments"]  # a linked service stays linked
+    assert summary.outcomes["service"] == {"created": 1}
     assert incident.resolved_at == dt.datetime(2024, 3, 5, 10, 30, tzinfo=dt.UTC)
     assert review.impact == "All checkouts failed."
     note = next(w for w in summary.warnings if KEY in w)
@@ -153,3 +156,22 @@ def test_postmortem_key_in_capitals_or_as_a_pagerduty_link_is_the_stored_inciden
     assert summary.outcomes["incident"] == {"updated": 1, "unchanged": 1}
     with workspace.transaction() as session:
         assert len(incidents.list_incidents(session=session)) == 2
+
+
+def test_postmortem_services_and_severity_lines_are_stored(workspace, tmp_path):
+    path = tmp_path / "pm.md"
+    path.write_text(
+        "# DB lock\n\n**Date:** 2026-10-14\n**Severity:** SEV2\n"
+        "**Services affected:** checkout, db\n\n## Timeline (all times UTC)\n\n"
+        "* **20:36** Migration starts\n* **21:59** Resolved\n",
+        encoding="utf-8",
+    )
+    summary = import_files(workspace, "markdown", [path])
+    assert summary.ok, summary.errors
+    assert summary.outcomes["service"] == {"created": 2}
+    with workspace.transaction() as session:
+        (incident,) = incidents.list_incidents(session=session)
+        review = reviews.get_by_incident(incident.key, session=session)
+    assert incident.services == ["checkout", "db"] and incident.severity.value == "SEV2"
+    assert incident.started_at == dt.datetime(2026, 10, 14, 20, 36, tzinfo=dt.UTC)
+    assert len(review.timeline) == 2

@@ -117,12 +117,13 @@ def _merge_actions(
     by_title = {item.title.casefold(): n for n, item in enumerate(stored)}
     merged = list(stored)
     defaults = ActionItemCreate(title="x")
+    added = updated = 0
     for item in found:
         at = by_title.get(item.title.casefold())
         if at is None:
             by_title[item.title.casefold()] = len(merged)
             merged.append(item)
-            changed.append(f"action item {item.title!r}")
+            added += 1
             continue
         given = {  # what the postmortem says about the item, over what is stored
             name: getattr(item, name)
@@ -132,7 +133,10 @@ def _merge_actions(
         current = merged[at]
         if any(getattr(current, name) != value for name, value in given.items()):
             merged[at] = ActionItemCreate.model_validate({**current.model_dump(), **given})
-            changed.append(f"action item {item.title!r}")
+            updated += 1
+    changed += [
+        f"{n} action items {verb}" for n, verb in ((added, "added"), (updated, "updated")) if n
+    ]
     return merged
 
 

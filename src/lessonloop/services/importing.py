@@ -157,13 +157,15 @@ def _with_stored_facts(
                 if name not in stated and name not in ("key", "tags", "external_refs")
             }
         )
+        if "services" in stated:  # a service the source linked stays linked
+            update["services"] = list(dict.fromkeys([*stored.services, *data.services]))
         if "started_at" not in stated:  # the stored start stands, it is not an estimate
             tags = [t for t in tags if t not in _START_TAGS or t in stored.tags]
         if changed is not None:
             changed.extend(
                 name
                 for name in IncidentCreate.model_fields
-                if name in stated and getattr(data, name) != getattr(stored, name)
+                if name in stated and {**data.model_dump(), **update}[name] != getattr(stored, name)
             )
     update["tags"] = list(dict.fromkeys([*stored.tags, *tags]))
     update["external_refs"] = {**stored.external_refs, **data.external_refs}
