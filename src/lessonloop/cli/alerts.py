@@ -9,7 +9,11 @@ import typer
 from rich.markup import escape
 
 from lessonloop.cli.common import console, handle_errors, moment, print_json, print_table, workspace
-from lessonloop.services.alert_model import alert_noise_report, plot_alert_noise
+from lessonloop.services.alert_model import (
+    alert_noise_report,
+    parse_incident_severity,
+    plot_alert_noise,
+)
 from lessonloop.services.outputs import check_png
 
 app = typer.Typer(
@@ -30,6 +34,13 @@ def noise(
     since: Annotated[str | None, typer.Option(help="From this date or time (UTC).")] = None,
     until: Annotated[str | None, typer.Option(help="Before this date or time (UTC).")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Families in the table (--json has all).")] = 20,
+    incident_severity: Annotated[
+        str | None,
+        typer.Option(
+            help="Count only incidents this severe or worse (SEV1..SEV5; default: as the "
+            "policy was trained, else every incident)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     png: Annotated[
         Path | None,
@@ -46,6 +57,7 @@ def noise(
         version_id=version,
         since=moment(since, "--since"),
         until=moment(until, "--until"),
+        incident_severity=parse_incident_severity(incident_severity),
     )
     name, rows, score = report.policy, report.families, report.period
     if target is not None and score is not None:
@@ -62,6 +74,9 @@ def noise(
                 "period": score.as_dict() if score else None,
                 "trained_until": report.trained_until.isoformat() if report.trained_until else None,
                 "includes_training_history": learned_here,
+                "incident_severity": (
+                    report.incident_severity.value if report.incident_severity else None
+                ),
             }
         )
         return
@@ -99,6 +114,12 @@ def noise(
         f"pages/day {period['pages_per_day']}, noise pages/day {period['noise_pages_per_day']}, "
         f"incidents paged {period['incidents_covered']} of {period['incidents']}"
         + (f" (showing {limit} of {len(rows)} families)" if len(rows) > limit else "")
+        + (
+            f"; incidents counted: {report.incident_severity.value} or worse"
+            if report.incident_severity
+            else ""
+        ),
+        markup=False,
     )
     if target is not None:
         console.print(f"plot: {escape(str(target))}")

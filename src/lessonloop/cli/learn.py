@@ -28,8 +28,9 @@ def learn(
     ] = None,
     profile: Annotated[
         str | None,
-        typer.Option(help="Operator preference: standard (default), reward_low_FP_rate, "
-                     "reward_low_FN_rate."),
+        typer.Option(
+            help="Operator preference: standard (default), reward_low_FP_rate, reward_low_FN_rate."
+        ),
     ] = None,
     attribution_top: Annotated[
         int | None, typer.Option(min=0, help="Insights to ablate (default 5).")
@@ -46,6 +47,13 @@ def learn(
             "0.1)."
         ),
     ] = None,
+    incident_severity: Annotated[
+        str | None,
+        typer.Option(
+            help="alert-correlation: count only incidents this severe or worse (SEV1..SEV5) "
+            "as what alerts are judged by, e.g. where every PagerDuty page is an incident."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Extract proposals, cut a signal set, train a candidate, evaluate it on held-out history.
@@ -54,12 +62,22 @@ def learn(
     """
     from lessonloop.errors import InputError
 
-    given = {"--holdout-days": holdout_days, "--profile": profile,
-             "--attribution-top": attribution_top, "--folds": folds,
-             "--suppress-below": suppress_below}
+    given = {
+        "--holdout-days": holdout_days,
+        "--profile": profile,
+        "--attribution-top": attribution_top,
+        "--folds": folds,
+        "--suppress-below": suppress_below,
+        "--incident-severity": incident_severity,
+    }
     allowed = {
         "metric-anomaly": {"--holdout-days", "--profile", "--attribution-top", "--folds"},
-        "alert-correlation": {"--holdout-days", "--attribution-top", "--suppress-below"},
+        "alert-correlation": {
+            "--holdout-days",
+            "--attribution-top",
+            "--suppress-below",
+            "--incident-severity",
+        },
         "failure-mode": set(),
         "precedent": set(),
     }
@@ -70,8 +88,11 @@ def learn(
     refused = [k for k, v in given.items() if v is not None and k not in allowed[task]]
     if refused:
         takes = ", ".join(sorted(allowed[task])) or "no options of its own"
-        why = (" (its backtest holds out the newest 25 % of incidents)"
-               if task in ("failure-mode", "precedent") else "")
+        why = (
+            " (its backtest holds out the newest 25 % of incidents)"
+            if task in ("failure-mode", "precedent")
+            else ""
+        )
         raise InputError(
             f"{', '.join(refused)} {'does' if len(refused) == 1 else 'do'} not apply to "
             f"--task {task}; it takes {takes}{why}",
@@ -89,6 +110,7 @@ def learn(
             0.1 if suppress_below is None else suppress_below,
             5 if attribution_top is None else attribution_top,
             as_json,
+            incident_severity,
         )
         return
     from lessonloop.cli.common import workspace
@@ -257,10 +279,16 @@ def _learn_precedents(as_json: bool) -> None:
 
 
 def _learn_alert_policy(
-    holdout_days: float, suppress_below: float, attribution_top: int, as_json: bool
+    holdout_days: float,
+    suppress_below: float,
+    attribution_top: int,
+    as_json: bool,
+    incident_severity: str | None = None,
 ) -> None:
     from lessonloop.cli.common import workspace
-    from lessonloop.services.alert_model import learn_alert_policy
+    from lessonloop.services.alert_model import learn_alert_policy, parse_incident_severity
+
+    severity = parse_incident_severity(incident_severity)
 
     with progress_bar() as update:
         result = learn_alert_policy(
@@ -269,6 +297,7 @@ def _learn_alert_policy(
             suppress_below=suppress_below,
             attribution_top=attribution_top,
             progress=update,
+            incident_severity=severity,
         )
     c, b = result.candidate.as_dict(), result.incumbent.as_dict()
     if as_json:
@@ -317,8 +346,13 @@ def _learn_alert_policy(
     print_table("The policy", ["rule", "alerts", "when", "because"], _policy_rows(result.policy))
     print_table(
         "What taught it (ablation: noise and delay without the statements minus with them)",
-        ["insight", "signals", "noise pages/day", "incidents they kept paging",
-         "added delay (min)"],
+        [
+            "insight",
+            "signals",
+            "noise pages/day",
+            "incidents they kept paging",
+            "added delay (min)",
+        ],
         [
             (
                 a["group"],

@@ -40,7 +40,14 @@ from lessonloop.alerting import (
 )
 from lessonloop.domain.access import Permission
 from lessonloop.domain.common import utc_now
-from lessonloop.domain.enums import AlertVerdict, Decision, ModelStatus, ModelTask, SignalKind
+from lessonloop.domain.enums import (
+    AlertVerdict,
+    Decision,
+    ModelStatus,
+    ModelTask,
+    Severity,
+    SignalKind,
+)
 from lessonloop.domain.models import (
     EvaluationCreate,
     ExperimentCreate,
@@ -82,7 +89,11 @@ __all__ = [
     "FamilyRow",
     "NoiseReport",
     "alert_history",
+    "configured_severity",
     "history_in",
+    "parse_incident_severity",
+    "severity_in_force",
+    "severity_rank",
     "pages_in_force",
     "alert_noise_report",
     "plot_alert_noise",
@@ -109,22 +120,31 @@ class AlertHistory:
         return [f.start for f in self.firings]
 
 
-def alert_history(ws: Workspace) -> AlertHistory:
-    """The workspace's alerts and incidents, linked."""
+def alert_history(ws: Workspace, *, incident_severity: Severity | None = None) -> AlertHistory:
+    """The workspace's alerts and incidents, linked (see `history_in`)."""
     with ws.transaction() as session:
-        return history_in(session)
+        return history_in(session, incident_severity=incident_severity)
 
 
-def history_in(session: Session) -> AlertHistory:
-    """`alert_history` inside a transaction the caller holds."""
+def history_in(session: Session, *, incident_severity: Severity | None = None) -> AlertHistory:
+    """`alert_history` inside a transaction the caller holds. With ``incident_severity`` only
+    incidents of that severity or worse (SEV1 is the worst) count: where every page is an
+    incident (PagerDuty), the low-severity ones are the pages themselves, not what alerts are
+    judged by. An alert its source linked to a left-out incident is then linked to none."""
     alerts = alert_store.list_alerts(session=session)
-    incidents = incident_store.list_incidents(session=session)
+    incidents = [
+        i
+        for i in incident_store.list_incidents(session=session)
+        if incident_severity is None
+        or severity_rank(i.severity) <= severity_rank(incident_severity)
+    ]
+    counted = {i.key for i in incidents}
     firings = [
         Firing(
             a.starts_at,
             a.ends_at,
             {"alertname": a.name, **a.labels},
-            a.incident_key,
+            a.incident_key if a.incident_key in counted else None,
             a.fingerprint,
         )
         for a in alerts
@@ -134,6 +154,38 @@ def history_in(session: Session) -> AlertHistory:
         for i in incidents
     ]
     return AlertHistory(firings, link_alerts(firings, spans), spans)
+
+
+def severity_rank(severity: Severity | str) -> int:
+    """1 for SEV1 (the worst) ... 5 for SEV5."""
+    return int(Severity(severity).value[-1])
+
+
+def parse_incident_severity(value: str | None) -> Severity | None:
+    """``--incident-severity`` as given (``SEV2``, ``sev2``, ``2``), or None."""
+    if value is None:
+        return None
+    text = value.strip().upper().removeprefix("SEV")
+    try:
+        return Severity(f"SEV{text}")
+    except ValueError:
+        raise InputError(
+            f"not a severity: {value!r} (SEV1 ... SEV5; incidents of that severity or worse count)",
+            field="--incident-severity",
+        ) from None
+
+
+def configured_severity(version: ModelVersionRead | None) -> Severity | None:
+    """The incident severity an alert model was trained with (None: every incident)."""
+    value = (version.config or {}).get("incident_severity") if version else None
+    return Severity(value) if value else None
+
+
+def severity_in_force(session: Session) -> Severity | None:
+    """The incident severity the champion alert model counts (None: every incident)."""
+    return configured_severity(
+        model_store.champion_of(ModelTask.ALERT_CORRELATION, session=session)
+    )
 
 
 def said_at(history: AlertHistory) -> dict[str, dt.datetime]:
@@ -404,12 +456,15 @@ def learn_alert_policy(
     attribution_top: int = 5,
     seed: int = 0,
     progress: Progress | None = None,
+    incident_severity: Severity | None = None,
 ) -> AlertLearnResult:
     """Extract, cut a signal set, learn on the alerts before the last ``holdout_days``, score
     the newest alerts against the champion alert model (else: every alert pages), register
     the candidate and record the evaluation. Nothing is approved here.
 
     ``holdout_start`` fixes the cut instead (the holdout runs from it to the newest alert).
+    ``incident_severity`` counts only incidents that severe or worse (see `history_in`); the
+    version records it, and `alerts noise` and outcome checks of its pages use it too.
     """
     require(ws, Permission.TRAIN, "train models")
     if not math.isfinite(holdout_days) or holdout_days < 1:
@@ -422,7 +477,7 @@ def learn_alert_policy(
         raise InputError(str(exc), field="suppress_below") from exc
     note = progress or (lambda _d, _n, _t: None)
     # every check before anything is written: a refused run leaves no signal set behind
-    history = alert_history(ws)
+    history = alert_history(ws, incident_severity=incident_severity)
     if not history.firings:
         raise InputError(
             "the workspace has no alerts; import them first ('lessonloop import alertmanager "
@@ -469,6 +524,11 @@ def learn_alert_policy(
             f"{held_back} reviewers' alert statements about incidents inside the holdout were "
             "held back from training"
         )
+    if incident_severity is not None:
+        notes.append(
+            f"only {incident_severity.value} incidents or worse count: {len(history.incidents)} "
+            "incidents are the ground truth"
+        )
     if champion and champion.training_end and champion.training_end > train_end:
         notes.append(
             f"the champion learned from alerts up to {champion.training_end:%Y-%m-%d}, inside "
@@ -504,6 +564,7 @@ def learn_alert_policy(
                     "signals_used": sorted(i for i in used if i is not None),
                     "learner": policy.learner,
                     "training": policy.training,
+                    "incident_severity": incident_severity.value if incident_severity else None,
                 },
             ),
             artifact_dir=directory,
@@ -627,6 +688,7 @@ class NoiseReport:
     trained_until: dt.datetime | None  # the policy learned from alerts before this
     every_alert: AlertPeriodScore | None = None  # the same period if every alert paged
     start: dt.datetime | None = None  # the period scored (the stored span inside the range)
+    incident_severity: Severity | None = None  # only incidents this severe or worse count
 
 
 def alert_noise_report(
@@ -635,9 +697,12 @@ def alert_noise_report(
     version_id: int | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    incident_severity: Severity | None = None,
 ) -> NoiseReport:
     """Replay the stored alerts under a policy (``version_id``, else the champion alert
     model, else no model): per family, how often it fired, belonged to an incident and paged.
+    Incidents count as the policy's version was trained to count them, unless
+    ``incident_severity`` says otherwise.
     """
     if since and until and until <= since:
         raise InputError("--until must be after --since", field="until")
@@ -645,12 +710,15 @@ def alert_noise_report(
         version = registry.show_version(ws, version_id).version  # NotFound: exit 4
         policy, name = policy_of_version(version), f"model version {version_id}"
         trained_until = version.training_end
+        counted = configured_severity(version)
     else:
         champion = _champion(ws)
         policy = policy_of_version(champion) if champion else AlertPolicy()
         name = f"champion {champion.id}" if champion else NO_MODEL
         trained_until = champion.training_end if champion else None
-    history = alert_history(ws)
+        counted = configured_severity(champion)
+    incident_severity = incident_severity or counted
+    history = alert_history(ws, incident_severity=incident_severity)
     verdicts = policy.decide(history.firings)
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     chosen = []
@@ -691,7 +759,7 @@ def alert_noise_report(
     ]
     out.sort(key=lambda r: (-(r.firings - r.linked), r.alertname, r.service))
     if not chosen:
-        return NoiseReport(name, out, None, trained_until)
+        return NoiseReport(name, out, None, trained_until, incident_severity=incident_severity)
     # the period is the stored history inside [since, until): days without data do not count
     first, last = history.firings[0].start, history.firings[-1].start + dt.timedelta(seconds=1)
     start = max(since, first) if since else first
@@ -711,7 +779,7 @@ def alert_noise_report(
         start,
         end,
     )
-    return NoiseReport(name, out, score, trained_until, every, start)
+    return NoiseReport(name, out, score, trained_until, every, start, incident_severity)
 
 
 def plot_alert_noise(report: NoiseReport, out: Path) -> Path:

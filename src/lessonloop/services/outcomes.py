@@ -33,7 +33,7 @@ from lessonloop.errors import NotFound
 from lessonloop.evaluation.bootstrap import bootstrap_interval
 from lessonloop.registry.lifecycle import promoted_at
 from lessonloop.services.access import require
-from lessonloop.services.alert_model import history_in, pages_in_force
+from lessonloop.services.alert_model import history_in, pages_in_force, severity_in_force
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage import actions, alerts, incidents, series
 from lessonloop.storage import models as store
@@ -98,7 +98,7 @@ def _measure(
         return np.array([v for v in values if v is not None], dtype=float)
     metric = _PER_DAY.get(metric, metric)
     if metric in ("pages", "noise_pages"):
-        history = history_in(session)
+        history = history_in(session, incident_severity=severity_in_force(session))
         kept = pages_in_force(session, history)
         return _daily_counts(
             [
