@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from lessonloop.domain.enums import ReviewStatus
-from lessonloop.services.importing import ImportOptions, import_files
+from lessonloop.errors import InputError
+from lessonloop.services.importing import CsvColumns, ImportOptions, import_files
 from lessonloop.storage import alerts, incidents, reviews, series
 from lessonloop.storage.tables import AlertRow, IncidentRow, ReviewRow
 
@@ -333,3 +335,75 @@ def test_pagerduty_acknowledgement_time_from_a_log_file_goes_to_the_stored_incid
     assert refs["pagerduty_acknowledged_at"] == "2024-03-05T09:15:40+00:00"
     assert "incident" not in import_files(workspace, "pagerduty", [logs]).outcomes
     assert import_files(workspace, "pagerduty", [found]).outcomes["incident"] == {"unchanged": 2}
+
+
+def _query_range(*metrics: dict[str, str]) -> str:
+    return json.dumps(
+        {
+            "status": "success",
+            "data": {
+                "resultType": "matrix",
+                "result": [
+                    {"metric": m, "values": [[1785110400, "1"], [1785110700, "2"]]} for m in metrics
+                ],
+            },
+        }
+    )
+
+
+def test_query_range_series_keep_their_prometheus_labels(workspace, tmp_path):
+    pod = {"__name__": "checkout_request_latency_p99_ms", "job": "checkout"}
+    path = tmp_path / "by_pod.json"
+    path.write_text(_query_range({**pod, "instance": "pod-a:8080"}, {**pod, "instance": "b"}))
+    options = ImportOptions(service="checkout", series_name="latency")
+    assert import_files(workspace, "series", [path], options=options).ok
+    with workspace.transaction() as session:
+        stored = series.list_for_service("checkout", session=session)
+    assert [s.labels for s in stored] == [
+        {**pod, "instance": "b"},
+        {**pod, "instance": "pod-a:8080"},
+    ]
+
+
+def test_csv_series_take_their_selector_from_promql_and_a_named_label_column(workspace, tmp_path):
+    path = tmp_path / "lat.csv"
+    path.write_text("timestamp,value,instance\n1785110400,1,web-1\n1785110400,2,web-2\n")
+    options = ImportOptions(
+        service="checkout",
+        series_name="latency_p99_ms",
+        promql='checkout_request_latency_p99_ms{job="check\\"out"}',
+        columns=CsvColumns(label="instance", label_required=True),
+    )
+    assert import_files(workspace, "series", [path], options=options).ok
+    with workspace.transaction() as session:
+        web1 = series.get("checkout", "latency_p99_ms:web-1", session=session)
+    assert web1.labels == {
+        "__name__": "checkout_request_latency_p99_ms",
+        "job": 'check"out',
+        "instance": "web-1",
+    }
+    # a re-import of the same points that names the series differently updates the selector
+    plain = tmp_path / "plain.csv"
+    plain.write_text("timestamp,value\n1785110400,1\n")
+    first = ImportOptions(service="checkout", series_name="p99")
+    assert import_files(workspace, "series", [plain], options=first).outcomes["series"] == {
+        "created": 1
+    }
+    named = ImportOptions(service="checkout", series_name="p99", promql="real_p99")
+    again = import_files(workspace, "series", [plain], options=named)
+    assert again.outcomes["series"] == {"updated": 1}
+    with workspace.transaction() as session:
+        assert series.get("checkout", "p99", session=session).labels == {"__name__": "real_p99"}
+
+
+def test_a_bad_promql_selector_is_refused_before_any_file_is_read(workspace, tmp_path):
+    options = ImportOptions(service="checkout", promql="latency-p99{job=checkout}")
+    with pytest.raises(InputError, match="not a Prometheus metric name") as caught:
+        import_files(workspace, "series", [tmp_path / "missing.csv"], options=options)
+    assert caught.value.field == "--promql"
+    unsplit = tmp_path / "split.csv"
+    unsplit.write_text("timestamp,value,label\n1785110400,1,a\n1785110400,2,b\n")
+    summary = import_files(
+        workspace, "series", [unsplit], options=ImportOptions(service="checkout", promql="m")
+    )
+    assert "same Prometheus labels" in str(summary.errors[0])

@@ -76,6 +76,26 @@ def test_approve_promote_export_flow(workspace, tmp_path: Path) -> None:
     assert again.exit_code == 5 and "only a candidate or shadow" in again.output
 
 
+def test_export_warns_about_a_series_it_cannot_select(workspace, tmp_path: Path) -> None:
+    # a series split from a CSV label column has no metric name: PromQL would read `-` as minus
+    bad = {**RULE, "series": "latency:web-1", "metric": "latency:web-1"}
+    save_artifact(tmp_path / "trained", {"rules": [RULE, bad]})
+    version = registry.register_version(
+        workspace,
+        ModelVersionCreate(task=ModelTask.METRIC_ANOMALY),
+        artifact_dir=tmp_path / "trained",
+    )
+    registry.approve_version(workspace, version.id, reason="ok", approver="ana")
+    out = tmp_path / "rules.yml"
+    exported = _invoke(workspace, "export-rules", "prometheus", str(version.id), "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+    assert "warning: learned rule on api/latency:web-1 left out" in exported.output
+    assert "--promql" in exported.output
+    text = out.read_text()
+    assert "latency:web-1" not in text.split("groups:")[1]
+    assert "# 1 learned rules, 0 threshold hints" in text
+
+
 def test_tampered_artifact_fails_the_export_with_one_red_line(workspace, tmp_path: Path) -> None:
     save_artifact(tmp_path / "trained", {"rules": [RULE]})
     version = registry.register_version(

@@ -12,6 +12,7 @@ from lessonloop.cli.common import (
     check_out,
     err_console,
     handle_errors,
+    say_warning,
     workspace,
     write_atomically,
 )
@@ -36,8 +37,12 @@ def _emit(text: str, out: Path | None) -> None:
 @app.command("prometheus")
 @handle_errors
 def prometheus(version_id: int, out: Out = None) -> None:
-    """Alerting rules YAML from a metric-anomaly version (approved or champion only)."""
-    _emit(registry.export_prometheus_rules(workspace(), version_id), out)
+    """Alerting rules YAML from a metric-anomaly version (approved or champion only). A rule
+    with no valid PromQL selector is left out, with a warning saying why."""
+    rules = registry.export_prometheus_rules(workspace(), version_id)
+    for note in rules.skipped:
+        say_warning(note)
+    _emit(rules.text, out)
 
 
 @app.command("alertmanager")

@@ -88,6 +88,11 @@ def series(
         help="Never split: every file is one series (a 'label' column of 0/1 anomaly flags "
         "stays out of the way).",
     )] = False,
+    promql: Annotated[str | None, typer.Option(
+        "--promql",
+        help="The Prometheus series this is, for exported rules: metric{label=\"value\",...} "
+        "(query_range results add their own labels; a named --label-column adds its value).",
+    )] = None,
     dry_run: DryRun = False,
     as_json: AsJson = False,
 ) -> None:
@@ -110,6 +115,7 @@ def series(
             service=service,
             name=name,
             dry_run=dry_run,
+            promql=promql,
         )
     else:
         if not files:
@@ -124,6 +130,7 @@ def series(
         options = ImportOptions(
             service=service,
             series_name=name,
+            promql=promql,
             columns=CsvColumns(
                 timestamp_column,
                 value_column,

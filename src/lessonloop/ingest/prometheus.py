@@ -107,7 +107,7 @@ def parse_query_range(data: bytes, source: str, *, name: str) -> ImportBatch:
                 "metric",
             )
         named[series_name] = number
-        found = series_from_points(series_name, points)
+        found = series_from_points(series_name, points, metric)
         if found.timestamps.size < len(points):
             repeats = len(points) - int(found.timestamps.size)
             batch.warnings.append(

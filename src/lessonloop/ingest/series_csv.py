@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lessonloop.domain.promql import LABEL_NAME
 from lessonloop.errors import InputError
 from lessonloop.ingest.source_documents import (
     ImportBatch,
@@ -113,7 +114,9 @@ def repeated_times_warning(name: str, repeats: int, where: str) -> str:
     )
 
 
-def series_from_points(name: str, points: list[tuple[int, float]]) -> SeriesData:
+def series_from_points(
+    name: str, points: list[tuple[int, float]], labels: dict[str, str] | None = None
+) -> SeriesData:
     """A series sorted by time; a repeated timestamp keeps the last value read."""
     by_time = dict(points)
     ordered = sorted(by_time.items())
@@ -121,6 +124,7 @@ def series_from_points(name: str, points: list[tuple[int, float]]) -> SeriesData
         name=name,
         timestamps=np.array([t for t, _ in ordered], dtype="<i8"),
         values=np.array([v for _, v in ordered], dtype="<f8"),
+        labels=dict(labels or {}),
     )
 
 
@@ -289,7 +293,20 @@ def parse_series_csv(
         points[seconds] = value
     if not grouped:
         raise InputError("no data rows after the header", file=source, line=2)
-    batch = ImportBatch(series=[series_from_points(n, list(p.items())) for n, p in grouped.items()])
+    # A label column the user named is a Prometheus label: its value becomes a matcher.
+    as_label = columns.label if columns.label_required and columns.label else None
+    if as_label is not None and not LABEL_NAME.fullmatch(as_label):
+        as_label = None
+    batch = ImportBatch(
+        series=[
+            series_from_points(
+                n,
+                list(p.items()),
+                {as_label: labels[n][0]} if as_label is not None and labels[n][0] else None,
+            )
+            for n, p in grouped.items()
+        ]
+    )
     batch.warnings += [
         repeated_times_warning(n, count, f"{source}:{at}") for n, (count, at) in repeats.items()
     ]

@@ -51,6 +51,8 @@ class SeriesData:
     name: str
     timestamps: np.ndarray
     values: np.ndarray
+    # The Prometheus labels the source gave the series (``__name__`` for the metric name).
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -12,13 +12,17 @@ Each exported rule's annotations name the reviews, insights and evaluation that 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from lessonloop.domain.promql import LABEL_NAME, METRIC_NAME, parse_selector, render_selector
 from lessonloop.domain.signals import ThresholdHint
 from lessonloop.errors import InputError
 
@@ -29,14 +33,18 @@ __all__ = [
     "HintRule",
     "parse_rules_config",
     "promql_expr",
+    "series_selector",
+    "rule_selector",
+    "Selector",
+    "RuleFile",
     "alert_name",
     "for_duration",
     "build_rule_groups",
     "render_rules_yaml",
 ]
 
-_METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
-_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_METRIC_NAME = METRIC_NAME
+_LABEL_NAME = LABEL_NAME
 
 
 class _Strict(BaseModel):
@@ -105,9 +113,53 @@ def parse_rules_config(config: dict[str, Any], *, file: str = "config.json") -> 
         raise InputError(first["msg"], file=file, field=path.lstrip(".")) from exc
 
 
-def _quote(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
+def series_selector(service: str, name: str, labels: Mapping[str, str]) -> str:
+    """The PromQL selector of a stored series: from its Prometheus labels (``__name__`` and the
+    rest) when it has them, else ``name{service="<service>"}`` (series stored before Lessonloop
+    kept labels). ValueError says why there is none."""
+    if labels:
+        return render_selector(labels)
+    if not _METRIC_NAME.fullmatch(name):
+        raise ValueError(f"its name {name!r} is not a Prometheus metric name")
+    return render_selector({"__name__": name, "service": service})
+
+
+def _balanced(expr: str) -> bool:
+    """Brackets nest and quotes close (outside strings): the least a PromQL expression needs."""
+    closing = {"(": ")", "[": "]", "{": "}"}
+    stack: list[str] = []
+    quote: str | None = None
+    escaped = False
+    for char in expr:
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = None
+        elif char in "\"'`":
+            quote = char
+        elif char in closing:
+            stack.append(closing[char])
+        elif char in ")]}" and (not stack or stack.pop() != char):
+            return False
+    return quote is None and not stack
+
+
+def rule_selector(metric: str, service: str) -> str:
+    """What a learned rule compares: a bare metric name selected with ``{service="…"}``, a
+    selector re-written with its values escaped, or an expression in parentheses.
+    ValueError when ``metric`` is none of these."""
+    if _METRIC_NAME.fullmatch(metric):
+        return render_selector({"__name__": metric, "service": service})
+    name, brace, _ = metric.partition("{")
+    if brace and _METRIC_NAME.fullmatch(name.strip()):
+        with contextlib.suppress(ValueError):
+            return render_selector(parse_selector(metric))
+    if not metric.strip() or not _balanced(metric):
+        raise ValueError(f"{metric!r} is neither a metric name, a selector nor an expression")
+    return f"({metric})"
 
 
 def promql_expr(metric: str, service: str, direction: str, threshold: float) -> str:
@@ -115,11 +167,11 @@ def promql_expr(metric: str, service: str, direction: str, threshold: float) -> 
 
     Inclusive, because a learned threshold is the lowest (highest) value the detector fired
     at: a metric that saturates at exactly that value must still page."""
+    return _compare(rule_selector(metric, service), direction, threshold)
+
+
+def _compare(selector: str, direction: str, threshold: float) -> str:
     comparison = ">=" if direction == "above" else "<="
-    if _METRIC_NAME.fullmatch(metric):
-        selector = f"{metric}{{service={_quote(service)}}}"
-    else:
-        selector = f"({metric})"
     return f"{selector} {comparison} {threshold!r}"
 
 
@@ -150,24 +202,52 @@ def _rule(
     return rule
 
 
+Selector = Callable[[str, str, str | None], str]
+"""(service, series, learned metric or None for a hint) -> what the rule compares; ValueError
+with the reason when there is nothing valid to compare."""
+
+
+def _default_selector(service: str, series: str, metric: str | None) -> str:
+    return rule_selector(series if metric is None else metric, service)
+
+
+@dataclass
+class RuleFile:
+    """A rule-file document, how many rules of each kind it holds, and what was left out."""
+
+    document: dict[str, Any]
+    learned: int = 0
+    hints: int = 0
+    covered: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
 def build_rule_groups(
     learned: list[LearnedRule],
     hints: list[HintRule],
     *,
     version_id: int,
     evaluation_id: int | None = None,
-) -> dict[str, Any]:
-    """The rule-file document; a hint on a series that a learned rule covers is left out."""
+    selector: Selector = _default_selector,
+) -> RuleFile:
+    """The rule-file document; a hint on a series that a learned rule covers is left out, and
+    so is a rule whose series has no valid PromQL selector (said in ``skipped``)."""
+    out = RuleFile({})
     rules: list[dict[str, Any]] = []
     covered: set[tuple[str, str, str]] = set()
     base = {"lessonloop_version": str(version_id)}
     for item in learned:
+        try:
+            compared = selector(item.service, item.series, item.metric)
+        except ValueError as exc:
+            out.skipped.append(f"learned rule on {item.service}/{item.series} left out: {exc}")
+            continue
         covered.add((item.service, item.series, item.direction))
         evaluation = item.justification.evaluation_id or evaluation_id
         rules.append(
             _rule(
                 alert_name(item.service, item.series, item.direction),
-                promql_expr(item.metric, item.service, item.direction, item.threshold),
+                _compare(compared, item.direction, item.threshold),
                 item.for_minutes,
                 {"severity": "warning", **item.labels, "service": item.service, **base},
                 {
@@ -180,20 +260,25 @@ def build_rule_groups(
                 },
             )
         )
+        out.learned += 1
     for entry in hints:
         hint = entry.hint
         if (hint.service, hint.series, hint.direction) in covered:
+            out.covered += 1
             continue
-        if not _METRIC_NAME.fullmatch(hint.series):
-            raise InputError(
-                f"threshold hint series {hint.series!r} is not a Prometheus metric name",
-                field=f"signal {entry.signal_id}.payload.series",
+        try:
+            compared = selector(hint.service, hint.series, None)
+        except ValueError as exc:
+            out.skipped.append(
+                f"threshold hint (signal {entry.signal_id}) on {hint.service}/{hint.series} "
+                f"left out: {exc}"
             )
+            continue
         covered.add((hint.service, hint.series, hint.direction))
         rules.append(
             _rule(
                 alert_name(hint.service, hint.series, hint.direction),
-                promql_expr(hint.series, hint.service, hint.direction, hint.value),
+                _compare(compared, hint.direction, hint.value),
                 hint.for_minutes,
                 {"severity": "warning", "service": hint.service, **base},
                 {
@@ -209,7 +294,9 @@ def build_rule_groups(
                 },
             )
         )
-    return {"groups": [{"name": f"lessonloop-model-{version_id}", "rules": rules}]}
+        out.hints += 1
+    out.document = {"groups": [{"name": f"lessonloop-model-{version_id}", "rules": rules}]}
+    return out
 
 
 def render_rules_yaml(document: dict[str, Any], *, header: str = "") -> str:

@@ -32,6 +32,8 @@ class ImportOptions:
     create_incident: bool = False
     series_name: str | None = None
     columns: CsvColumns = CsvColumns()
+    promql: str | None = None
+    """The PromQL selector of the imported series (`metric{label="value"}`), else None."""
 
 
 def _markdown(ws: Workspace, path: Path, options: ImportOptions) -> ImportBatch:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from lessonloop.domain.access import Permission
 from lessonloop.domain.incidents import IncidentCreate, IncidentUpdate
+from lessonloop.domain.promql import parse_selector
 from lessonloop.domain.reviews import ReviewCreate
 from lessonloop.domain.services import ServiceCreate
 from lessonloop.errors import InputError, NotFound
@@ -34,7 +35,7 @@ from lessonloop.ingest.prometheus import (
     query_range_url,
 )
 from lessonloop.ingest.series_csv import CsvColumns
-from lessonloop.ingest.source_documents import ImportBatch, clip
+from lessonloop.ingest.source_documents import ImportBatch, SeriesData, clip
 from lessonloop.knowledge.index import index_incident
 from lessonloop.redact import RedactionCounts
 from lessonloop.services.access import require
@@ -114,6 +115,30 @@ def _check_service(name: str | None) -> None:
             "letter or digit, at most 120 characters",
             field="--service",
         ) from None
+
+
+def _check_promql(text: str | None) -> dict[str, str]:
+    """The labels of a --promql selector; refused before any file is read when malformed."""
+    if text is None:
+        return {}
+    try:
+        return parse_selector(text)
+    except ValueError as exc:
+        raise InputError(str(exc), field="--promql") from None
+
+
+def _identity(data: SeriesData, promql: dict[str, str], source: str) -> dict[str, str]:
+    """The series' Prometheus labels: --promql's plus those the file gave it."""
+    for label, value in data.labels.items():
+        if label in promql and promql[label] != value:
+            shown = "the metric name" if label == "__name__" else f"label {label!r}"
+            raise InputError(
+                f"series {data.name!r}: --promql gives {shown} {promql[label]!r}, the file "
+                f"gives {value!r}",
+                file=source,
+                field="--promql",
+            )
+    return {**promql, **data.labels}
 
 
 def _ensure_services(
@@ -302,6 +327,8 @@ def import_batch(
         summary.redactions = summary.redactions + own.counts
         summary.record("review", outcome[1])
         step()
+    promql = _check_promql(options.promql)
+    selectors: dict[tuple[tuple[str, str], ...], str] = {}
     for data in batch.series:
         if not options.service:
             raise InputError("series need a service (--service)", file=source, field="service")
@@ -314,6 +341,17 @@ def import_batch(
                 file=source,
                 field="name",
             )
+        identity = _identity(data, promql, source)
+        same = tuple(sorted(identity.items()))
+        if identity and same in selectors:
+            raise InputError(
+                f"series {selectors[same]!r} and {data.name!r} would have the same Prometheus "
+                "labels: name the label column (--label-column NAME) so that its values "
+                "become label matchers",
+                file=source,
+                field="--promql",
+            )
+        selectors[same] = data.name
         summary.record(
             "series",
             series.put(
@@ -324,6 +362,7 @@ def import_batch(
                 session=session,
                 actor=actor,
                 source=clip(source, SERIES_TEXT_LENGTH),
+                labels=identity or None,
             ),
         )
         summary.record("series point", "read", int(data.timestamps.size))
@@ -402,6 +441,7 @@ def import_files(
         )
     options = options or ImportOptions()
     _check_service(options.service)
+    _check_promql(options.promql)
     summary = ImportSummary(dry_run=dry_run)
     for number, path in enumerate(paths, start=1):
         _import_one(ws, source_kind, path, options, summary, progress)
@@ -422,10 +462,12 @@ def import_prometheus_series(
     service: str,
     name: str,
     dry_run: bool = False,
+    promql: str | None = None,
 ) -> ImportSummary:
     """Read a range query from a Prometheus server's HTTP API and store it as series."""
     require(ws, Permission.CONTRIBUTE, "import data")
     _check_service(service)
+    _check_promql(promql)
     if end <= start:
         raise InputError("--end must be after --start", field="end")
     source = query_range_url(base_url, query, start, end, step)
@@ -438,7 +480,7 @@ def import_prometheus_series(
             import_batch(
                 ws,
                 batch,
-                ImportOptions(service=service),
+                ImportOptions(service=service, promql=promql),
                 summary,
                 session=session,
                 source=f"prometheus:{query}",

@@ -8,6 +8,7 @@ signals become hints; only labels that end before ``train_end`` are used.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import tempfile
@@ -32,6 +33,7 @@ from lessonloop.domain.models import ModelVersionCreate, ModelVersionRead
 from lessonloop.domain.signals import AlertVerdictPayload, IncidentWindow, SignalRead
 from lessonloop.domain.signals import ThresholdHint as ThresholdHintPayload
 from lessonloop.errors import InputError
+from lessonloop.registry.rules_export import series_selector
 from lessonloop.services.detection_eval import merge_episodes
 from lessonloop.services.signals import payloads
 from lessonloop.services.workspace import Workspace
@@ -217,6 +219,15 @@ def detections_by_service(
     return {service: merge_episodes(times) for service, times in pages.items()}
 
 
+def _metric(stored: StoredSeries) -> str:
+    """The selector of a series stored with its Prometheus labels; else its name, which the
+    export resolves from the stored series (and leaves out, saying why, when it cannot)."""
+    if stored.labels:
+        with contextlib.suppress(ValueError):
+            return series_selector(stored.service, stored.name, stored.labels)
+    return stored.name
+
+
 def derive_rules(
     trained: TrainedDetector,
     series: Sequence[StoredSeries],
@@ -269,7 +280,7 @@ def derive_rules(
             {
                 "service": stored.service,
                 "series": stored.name,
-                "metric": stored.name,
+                "metric": _metric(stored),
                 "direction": "above" if above else "below",
                 "threshold": round(threshold, 6),
                 "for_minutes": round(step, 3),

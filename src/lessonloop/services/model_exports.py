@@ -2,12 +2,14 @@
 
 Example::
 
-    text = export_prometheus_rules(ws, version_id)  # Conflict unless approved or champion
+    rules = export_prometheus_rules(ws, version_id)  # Conflict unless approved or champion
+    rules.text, rules.skipped  # the YAML; the rules left out and why
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +35,12 @@ from lessonloop.registry.artifacts import read_config
 from lessonloop.registry.rules_export import (
     HintRule,
     LearnedRule,
+    Selector,
     build_rule_groups,
     parse_rules_config,
     render_rules_yaml,
+    rule_selector,
+    series_selector,
 )
 from lessonloop.registry.shadow import Disagreement, disagreements
 from lessonloop.services.workspace import Workspace
@@ -44,6 +49,7 @@ from lessonloop.storage import series as series_store
 
 __all__ = [
     "EXPORTABLE",
+    "PrometheusRules",
     "export_prometheus_rules",
     "export_alertmanager_config",
     "compare_decisions",
@@ -91,7 +97,43 @@ def _latest_evaluation(version_id: int, session: Session) -> int | None:
     return evaluations[-1].id if evaluations else None
 
 
-def export_prometheus_rules(ws: Workspace, version_id: int) -> str:
+@dataclass
+class PrometheusRules:
+    """A rule file's text and the rules left out of it, each with why and how to fix it."""
+
+    text: str
+    skipped: list[str] = field(default_factory=list)
+
+
+_FIX = (
+    "re-import the series to say which Prometheus series it is (a query_range file or "
+    "--prometheus keeps the metric's labels; for CSV add --promql 'metric{label=\"value\"}')"
+)
+
+
+def _stored_selector(stored: dict[tuple[str, str], dict[str, str]]) -> Selector:
+    """Selectors from the stored series: a learned rule whose metric is its series' name (as
+    Lessonloop writes it) and every threshold hint select the series' Prometheus labels."""
+
+    def selector(service: str, series: str, metric: str | None) -> str:
+        if metric is not None and metric != series:
+            return rule_selector(metric, service)
+        if metric is None and (service, series) not in stored:
+            raise ValueError(
+                f"{series!r} is not a stored series of {service}; a threshold hint applies to "
+                "a stored metric series (an expected effect such as mttd names a programme "
+                "metric): import the series, or write the hint in the review's Signals block "
+                "naming a stored series"
+            )
+        try:
+            return series_selector(service, series, stored.get((service, series), {}))
+        except ValueError as exc:
+            raise ValueError(f"no PromQL selector: {exc}; {_FIX}") from None
+
+    return selector
+
+
+def export_prometheus_rules(ws: Workspace, version_id: int) -> PrometheusRules:
     """Alerting-rules YAML from an approved metric-anomaly version and its threshold hints."""
     with ws.transaction() as session:
         version = _exportable(version_id, session)
@@ -103,18 +145,30 @@ def export_prometheus_rules(ws: Workspace, version_id: int) -> str:
             )
         payloads = _accepted_payloads(version, session)
         evaluation_id = _latest_evaluation(version_id, session)
+        stored = series_store.labels_by_series(session=session)
     config: dict[str, Any] = {}
     if version.artifact_path and version.artifact_hash:
         config = read_config(Path(version.artifact_path), version.artifact_hash)
     learned = parse_rules_config(config, file=f"{version.artifact_path}/config.json").rules
     hints = [HintRule(hint=p, **_origin(s)) for p, s in payloads if isinstance(p, ThresholdHint)]
-    document = build_rule_groups(learned, hints, version_id=version_id, evaluation_id=evaluation_id)
+    built = build_rule_groups(
+        learned,
+        hints,
+        version_id=version_id,
+        evaluation_id=evaluation_id,
+        selector=_stored_selector(stored),
+    )
     header = (
         f"Prometheus alerting rules exported by Lessonloop from model version "
         f"{version_id} ({version.status.value}), artifact {version.artifact_hash}\n"
-        f"{len(learned)} learned rules, {len(hints)} threshold hints"
+        f"{built.learned} learned rules, {built.hints} threshold hints"
     )
-    return render_rules_yaml(document, header=header)
+    if built.covered:
+        header += f"\n{built.covered} threshold hints not written: a learned rule covers them"
+    if built.skipped:
+        header += f"\n{len(built.skipped)} rules left out:"
+        header += "".join(f"\n- {note}" for note in built.skipped)
+    return PrometheusRules(render_rules_yaml(built.document, header=header), built.skipped)
 
 
 def export_alertmanager_config(

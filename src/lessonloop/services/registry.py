@@ -6,7 +6,7 @@ Example::
                                artifact_dir=trained_dir)
     approve_version(ws, version.id, reason="holdout MTTD better, CI excludes 0")
     promote_version(ws, version.id)
-    text = export_prometheus_rules(ws, version.id)
+    text = export_prometheus_rules(ws, version.id).text
 """
 
 from __future__ import annotations

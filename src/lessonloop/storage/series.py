@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -16,7 +16,15 @@ from lessonloop.storage import audit
 from lessonloop.storage.services import get_row as get_service_row
 from lessonloop.storage.tables import SeriesRow, ServiceRow
 
-__all__ = ["StoredSeries", "delete", "get", "list_for_service", "list_series", "put"]
+__all__ = [
+    "StoredSeries",
+    "delete",
+    "get",
+    "labels_by_series",
+    "list_for_service",
+    "list_series",
+    "put",
+]
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,8 @@ class StoredSeries:
     timestamps: np.ndarray
     values: np.ndarray
     source: str = ""
+    # Which Prometheus series this is: ``__name__`` and the other labels; empty when unknown.
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -55,10 +65,12 @@ def put(
     actor: str,
     source: str = "",
     merge: bool = True,
+    labels: dict[str, str] | None = None,
 ) -> Literal["created", "updated", "unchanged"]:
     """Store a series; with ``merge`` new points are merged into the stored ones by timestamp.
     A new series and a changed one each write an audit event (``series:SERVICE/NAME``, the
-    points' content hash before and after)."""
+    points' content hash before and after). ``labels`` (the series' Prometheus identity)
+    replace the stored ones; None keeps them."""
     service_row = get_service_row(service, session=session)
     ts = np.asarray(timestamps, dtype="<i8")
     vals = np.asarray(values, dtype="<f8")
@@ -76,7 +88,8 @@ def put(
         keep = np.append(all_ts[1:] != all_ts[:-1], True)
         ts, vals = all_ts[keep], all_vals[keep]
     digest = _digest(ts, vals)
-    if row is not None and row.content_hash == digest:
+    relabel = row is not None and labels is not None and dict(row.labels or {}) != labels
+    if row is not None and row.content_hash == digest and not relabel:
         return "unchanged"
     fields = dict(
         start=_to_utc(ts[0]),
@@ -86,10 +99,18 @@ def put(
         values=vals.tobytes(),
         content_hash=digest,
     )
-    details = {"points": int(ts.size), "source": source}
+    details: dict[str, object] = {"points": int(ts.size), "source": source}
+    if labels:
+        details["labels"] = dict(labels)
     if row is None:
         session.add(
-            SeriesRow(service_id=service_row.id, name=name, source=source, labels={}, **fields)
+            SeriesRow(
+                service_id=service_row.id,
+                name=name,
+                source=source,
+                labels=dict(labels or {}),
+                **fields,
+            )
         )
         _audit("series.create", service, name, None, digest, details, session, actor)
         session.flush()
@@ -98,6 +119,8 @@ def put(
     for key, value in fields.items():
         setattr(row, key, value)
     row.source = source or row.source
+    if relabel:
+        row.labels = dict(labels or {})
     _audit("series.update", service, name, before, digest, details, session, actor)
     session.flush()
     return "updated"
@@ -153,6 +176,7 @@ def _load(row: SeriesRow, service: str) -> StoredSeries:
         timestamps=np.frombuffer(row.timestamps, dtype="<i8").copy(),
         values=np.frombuffer(row.values, dtype="<f8").copy(),
         source=row.source,
+        labels={str(k): str(v) for k, v in (row.labels or {}).items()},
     )
 
 
@@ -182,3 +206,14 @@ def list_series(*, session: Session) -> list[tuple[str, str, int, dt.datetime, d
         .order_by(ServiceRow.name, SeriesRow.name)
     )
     return [tuple(r) for r in session.execute(query)]  # type: ignore[misc]
+
+
+def labels_by_series(*, session: Session) -> dict[tuple[str, str], dict[str, str]]:
+    """(service, name) -> the stored Prometheus labels of every series, without loading points."""
+    query = select(ServiceRow.name, SeriesRow.name, SeriesRow.labels).join(
+        ServiceRow, ServiceRow.id == SeriesRow.service_id
+    )
+    return {
+        (service, name): {str(k): str(v) for k, v in (labels or {}).items()}
+        for service, name, labels in session.execute(query)
+    }
