@@ -56,6 +56,10 @@ def test_signals_end_to_end(database_url: str, tmp_path: Path) -> None:
     _cli(env, "init")
     for name in ("checkout", "payments"):
         _cli(env, "services", "add", name)
+    # The detect action's threshold hint applies to a stored series (its expected effect).
+    points = tmp_path / "latency_p99.csv"
+    points.write_text("timestamp,value\n2026-03-02T10:00:00Z,1\n2026-03-02T10:01:00Z,2\n")
+    _cli(env, "import", "series", str(points), "--service", "checkout")
     _cli(env, "review", "import", str(REVIEW), "--create-incident")
 
     bad = _cli(env, "signals", "extract", ok=False)

@@ -150,12 +150,26 @@ def _threshold_hints(source: ExtractionInput) -> Extraction:
         if service is None:
             out.problems.append(ExtractionProblem(where, "no service to apply the threshold to"))
             continue
+        metric = item.expected_effect.metric
+        stored = source.series_by_service.get(service) or []
+        if metric not in stored:
+            # An expected effect may name a programme metric (mttd, false_alerts_per_day): a
+            # threshold on it would be exported as a Prometheus rule that never fires.
+            shown = ", ".join(stored[:5]) + (", ..." if len(stored) > 5 else "")
+            out.problems.append(
+                ExtractionProblem(
+                    where,
+                    f"the expected effect names {metric!r}, which is not a stored series of "
+                    f"{service} ({'stored: ' + shown if stored else 'none is stored'}), so no "
+                    "threshold hint is proposed: write it in the review's Signals block "
+                    f"(kind: threshold_hint, service: {service}, series: <a stored series>)",
+                )
+            )
+            continue
         values, span = found
         out.proposals.append(
             SignalCreate(
-                payload=ThresholdHint(
-                    service=service, series=item.expected_effect.metric, **values
-                ),
+                payload=ThresholdHint(service=service, series=metric, **values),
                 confidence=0.8,
                 author=item.owner or _author(source),
                 provenance=provenance_for(

@@ -208,3 +208,32 @@ def test_taxonomy_terms_in_any_script_become_labels_and_a_bad_one_is_a_problem(d
     assert {"file_d_attente_pleine", "队列_积压"} <= labels
     assert any("'!!!' cannot be a label" in p.message for p in result.problems)
     assert [s for s in result.created if s.kind == SignalKind.INCIDENT_WINDOW]  # the rest ran
+
+
+def test_a_detect_action_whose_expected_effect_is_not_a_stored_series_gives_no_hint(
+    workspace, review_file, tmp_path
+) -> None:
+    """`mttd down checkout` names a programme metric: a hint on it would export `mttd{...}`."""
+    import numpy as np
+
+    from lessonloop.domain import ServiceCreate
+    from lessonloop.services.reviews import import_review
+    from lessonloop.storage import series, services
+
+    text = review_file.read_text(encoding="utf-8")
+    assert "| latency_p99 down checkout |" in text
+    path = tmp_path / "review.md"
+    path.write_text(text.replace("| latency_p99 down checkout |", "| mttd down checkout |"))
+    with workspace.transaction() as session:
+        for name in ("checkout", "payments"):
+            services.create(ServiceCreate(name=name), session=session, actor="tester")
+        ts = np.arange(1772445600, 1772445600 + 3600, 60)
+        series.put("checkout", "latency_p99", ts, np.ones(ts.size), session=session, actor="t")
+    import_review(workspace, path, create_incident=True)
+    result = service.extract_review(workspace, "INC-2026-0042")
+    assert "structure.actions" not in _by_extractor(result)
+    (problem,) = [p for p in result.problems if p.field == "action_items[0].title"]
+    assert "'mttd', which is not a stored series of checkout (stored: latency_p99)" in (
+        problem.message
+    )
+    assert "Signals block" in problem.message
