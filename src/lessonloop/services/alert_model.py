@@ -797,12 +797,20 @@ def plot_alert_noise(report: NoiseReport, out: Path) -> Path:
     first = np.datetime64(start.replace(tzinfo=None), "s")
     days = first + np.arange(report.period.days) * np.timedelta64(1, "D")
     fig, ax = plt.subplots(figsize=(10, 4))
-    for score, label, colour in (
-        (report.every_alert, "every alert pages", "0.6"),
-        (report.period, report.policy, "tab:blue"),
-    ):
+    lines = [(report.every_alert, NO_MODEL, "0.6")]
+    if report.policy != NO_MODEL:  # without a policy the two lines are the same line
+        lines.append((report.period, report.policy, "tab:blue"))
+    for score, label, colour in lines:
         values = np.asarray(score.noise_per_day, dtype=float)
-        ax.step(days, values, where="post", color=colour, alpha=0.45, linewidth=0.8)
+        ax.step(
+            days,
+            values,
+            where="post",
+            color=colour,
+            alpha=0.45,
+            linewidth=0.8,
+            label=f"{label} (each day)",
+        )
         trailing = np.convolve(values, np.ones(7), mode="full")[: len(values)]
         mean = trailing / np.minimum(np.arange(1, len(values) + 1), 7)  # the first days: fewer
         ax.plot(days, mean, color=colour, linewidth=2, label=f"{label} (7-day mean)")
@@ -814,9 +822,9 @@ def plot_alert_noise(report: NoiseReport, out: Path) -> Path:
         ax.annotate(
             "learned from the alerts left of this line",
             (trained, ax.get_ylim()[1]),
-            xytext=(4, -12),
+            xytext=(-4, -12),
             textcoords="offset points",
-            ha="left",
+            ha="right",
             fontsize=8,
             color="tab:red",
         )
@@ -826,7 +834,7 @@ def plot_alert_noise(report: NoiseReport, out: Path) -> Path:
         f"(incidents paged {covered} of {len(report.period.incidents)})"
     )
     ax.set_ylabel("pages no incident followed")
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, borderaxespad=0.0)
     fig.autofmt_xdate()
     fig.tight_layout()
     try:
