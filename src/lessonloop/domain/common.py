@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, StringConstraints
 
 __all__ = [
+    "REDACTION_TOKEN",
     "DomainModel",
     "UtcDatetime",
     "Key",
@@ -19,6 +20,11 @@ __all__ = [
     "content_hash",
     "canonical_json",
 ]
+
+# A value redaction replaced (``<person:2528e2>``, ``<email:7f3a2c>``): a stand-in, not words.
+# The same pattern as lessonloop.redact.TOKEN_PATTERN (redact imports nothing of the project's;
+# a test keeps the two equal).
+REDACTION_TOKEN = re.compile(r"<[a-z][a-z0-9_]{0,31}:[0-9a-f]{4,64}>")
 
 
 def _to_utc(value: datetime) -> datetime:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lessonloop.domain.common import REDACTION_TOKEN
 from lessonloop.errors import InputError, NotFound
 from lessonloop.knowledge.index import incident_documents
 from lessonloop.knowledge.taxonomy import list_terms, matching_terms
@@ -64,10 +65,11 @@ class PrecedentResults(BaseModel):
 
 
 def _tokens(text: str) -> list[str]:
-    """Ranking terms: words without stop words, Chinese/Japanese/Korean as character pairs."""
+    """Ranking terms: words without stop words, Chinese/Japanese/Korean as character pairs;
+    redaction tokens (``<person:2528e2>``) are not words."""
     return [
         piece
-        for w in words(text)
+        for w in words(REDACTION_TOKEN.sub(" ", text))
         if w not in STOP_WORDS
         for piece in split_cjk(w)
         if len(piece) > 1

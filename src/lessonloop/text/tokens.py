@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from lessonloop.domain.common import REDACTION_TOKEN
+
 __all__ = ["has_cjk", "split_cjk", "tokenize"]
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
@@ -40,5 +42,8 @@ def split_cjk(token: str) -> list[str]:
 
 
 def tokenize(text: str) -> list[str]:
-    """Word tokens (letters, digits, inner hyphens) of already lower-cased text, CJK as pairs."""
+    """Word tokens (letters, digits, inner hyphens) of already lower-cased text, CJK as pairs.
+    Redaction tokens (``<person:2528e2>``) are left out: every text naming someone would
+    otherwise share the word ``person``."""
+    text = REDACTION_TOKEN.sub(" ", text)
     return [piece for token in _TOKEN.findall(text) for piece in split_cjk(token)]

@@ -75,3 +75,9 @@ def test_defaults_cover_every_taxonomy_with_the_named_values() -> None:
         "feature flag off",
     } <= remediation
     assert len({(t.taxonomy, t.value) for t in terms}) == len(terms)
+
+
+def test_redaction_tokens_are_not_ranking_terms() -> None:
+    from lessonloop.knowledge.precedents import _tokens
+
+    assert _tokens("Acknowledged by <person:2528e2> (<email:7f3a2c>)") == ["acknowledged"]

@@ -37,3 +37,19 @@ def test_bm25_ranks_japanese_by_shared_pairs() -> None:
     )
     scores = index.scores("ロック待ちで止まった")
     assert scores[0] > scores[1] >= 0
+
+
+def test_redaction_tokens_are_not_words() -> None:
+    """Two texts naming different (redacted) people must not match on the word 'person'."""
+    text = "paged <person:2528e2> and <email:7f3a2c0b> about the db-pool"
+    assert tokenize(text) == ["paged", "and", "about", "the", "db-pool"]
+    index = BM25Index().fit(["<person:aaaaaa> restarted the api", "disk full on batch"])
+    assert index.scores("<person:bbbbbb> was paged").max() == 0.0
+    assert index.matched_terms("<person:aaaaaa> api", 0) == ("api",)
+
+
+def test_the_domain_knows_redaction_tokens_as_redact_writes_them() -> None:
+    from lessonloop.domain.common import REDACTION_TOKEN
+    from lessonloop.redact import TOKEN_PATTERN
+
+    assert REDACTION_TOKEN.pattern == TOKEN_PATTERN.pattern
