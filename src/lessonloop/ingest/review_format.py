@@ -449,6 +449,15 @@ def _insight_line(insight: InsightCreate) -> str:
     return f"- [{insight.category.value}] {' '.join(insight.text.split())} {flow}"
 
 
+# Table-shaped sections get their header row even when empty, so a reviewer sees the columns.
+_EMPTY_TABLES = {
+    "timeline": TIMELINE_COLS,
+    "decisions": DECISION_COLS,
+    "alerts": ALERT_COLS,
+    "actions": ACTION_COLS,
+}
+
+
 def _table(columns: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
     lines += ["| " + " | ".join(escape_cell(c) for c in row) + " |" for row in rows]
@@ -556,7 +565,14 @@ def render_review(
             continue
         out.append(f"## {spec.title}")
         out.append("")
-        out.extend(body or [f"<!-- {spec.prompt} -->"] if spec.prompt else body)
+        if body:
+            out.extend(body)
+        else:  # an empty section: what to write, whether it is required, the table to fill
+            must = spec.required and spec.shape == "prose"  # import refuses these blank
+            prompt = " ".join(p for p in ("Required." if must else "", spec.prompt) if p)
+            out.extend([f"<!-- {prompt} -->"] if prompt else [])
+            if spec.shape in _EMPTY_TABLES:
+                out.extend(_table(_EMPTY_TABLES[spec.shape], []))
         out.append("")
     for title, text in review.extra_sections.items():
         out += [f"## {title}", "", text, ""] if text else [f"## {title}", ""]

@@ -213,3 +213,23 @@ def test_non_utf8_and_huge_files_are_rejected_with_the_file_named() -> None:
     assert info.value.file == "latin.md" and info.value.line == 32
     with pytest.raises(InputError, match="limit is 5 MiB"):
         parse_review(b"x" * (50 * 1024 * 1024), "huge.md", TEMPLATE)
+
+
+def test_an_empty_review_shows_each_tables_columns_and_which_prose_is_required() -> None:
+    """What `review new` writes: a reviewer sees the columns to fill, and the empty file
+    still parses (tables without rows)."""
+    empty = ReviewCreate(incident_key="INC-1", title="Checkout slow")
+    text = render_review(empty, TEMPLATE)
+    sections = {
+        block.split("\n", 1)[0]: block.split("\n", 1)[1] for block in text.split("\n## ")[1:]
+    }
+    assert "| At (UTC) | Kind | Marker | Actor | Event |" in sections["Timeline"]
+    assert "| Alert | Verdict | Reason |" in sections["Alerts"]
+    assert (
+        "| Title | Type | Owner | Due | Priority | Status | Expected effect |"
+        in sections["Action items"]
+    )
+    assert "<!-- Required. Who was affected" in sections["Impact"]
+    assert "Required." not in sections["Timeline"]  # only blank prose is refused on import
+    parsed = parse_review(text.replace("<!-- Required.", "Filled. <!--"), "r.md", TEMPLATE)
+    assert parsed.review.timeline == [] and parsed.review.action_items == []
