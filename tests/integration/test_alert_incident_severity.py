@@ -15,9 +15,11 @@ from lessonloop.domain.enums import Severity
 from lessonloop.errors import InputError
 from lessonloop.services import registry
 from lessonloop.services.alert_model import (
+    alert_history,
     alert_noise_report,
     learn_alert_policy,
     parse_incident_severity,
+    said_at,
 )
 from lessonloop.storage import incidents
 
@@ -107,3 +109,35 @@ def test_the_options_from_the_command_line(workspace) -> None:
     assert refused.exit_code == 2 and "--incident-severity does not apply" in refused.output
     bad = invoke_cli(workspace, "alerts", "noise", "--incident-severity", "high", actor="dan")
     assert bad.exit_code == 2 and "not a severity: 'high'" in bad.output
+
+
+def test_what_reviews_of_left_out_incidents_say_still_counts_from_their_end(workspace) -> None:
+    _every_page_is_an_incident(workspace)
+    severe = alert_history(workspace, incident_severity=Severity.SEV3)
+    assert all(not i.key.startswith("PD-") for i in severe.incidents)
+    known = said_at(severe)  # a noise verdict in the review of page PD-5 is known when it ended
+    assert known["PD-5"] == T0 + dt.timedelta(days=5, hours=2, minutes=30)
+    assert known == said_at(alert_history(workspace))
+
+
+def test_a_plain_learn_counts_incidents_as_the_champion_does(workspace) -> None:
+    _every_page_is_an_incident(workspace)
+    severe = learn_alert_policy(
+        workspace, holdout_days=21, attribution_top=0, incident_severity=Severity.SEV3
+    )
+    workspace.actor = "ava"
+    registry.approve_version(workspace, severe.candidate_id, reason="quiet nights")
+    registry.promote_version(workspace, severe.candidate_id)
+    workspace.actor = "tester"
+    plain = learn_alert_policy(workspace, holdout_days=21, attribution_top=0)
+    version = registry.show_version(workspace, plain.candidate_id).version
+    assert version.config["incident_severity"] == "SEV3"
+    evaluation = registry.show_version(workspace, plain.candidate_id).evaluations[-1]
+    assert f"as for champion {severe.candidate_id}" in evaluation.notes
+    every = learn_alert_policy(
+        workspace, holdout_days=21, attribution_top=0, incident_severity=Severity.SEV5
+    )
+    assert (
+        registry.show_version(workspace, every.candidate_id).version.config["incident_severity"]
+        == "SEV5"
+    )

@@ -156,3 +156,16 @@ def test_delete_series_from_the_command_line(workspace) -> None:
         workspace, "audit", "--entity", "series:checkout/error_rate:us", "--json", actor="dan"
     )
     assert [e["action"] for e in json.loads(trail.output)] == ["series.delete", "series.create"]
+
+
+def test_a_series_with_the_longest_name_is_audited_on_both_engines(workspace, tmp_path) -> None:
+    """The audit id SERVICE/NAME of a 200-character series fits (PostgreSQL checks lengths)."""
+    long_service = "s" * 120
+    path = tmp_path / "one.csv"
+    path.write_text("timestamp,value\n2024-03-05T09:00:00Z,1\n")
+    name = "n" * 200
+    options = ImportOptions(service=long_service, series_name=name)
+    summary = import_files(workspace, "series", [path], options=options)
+    assert summary.ok, summary.errors
+    (event,) = _events(workspace, f"series:{long_service}/{name}")
+    assert event.action == "series.create" and event.details["name"] == name

@@ -394,6 +394,18 @@ def test_csv_series_take_their_selector_from_promql_and_a_named_label_column(wor
     assert again.outcomes["series"] == {"updated": 1}
     with workspace.transaction() as session:
         assert series.get("checkout", "p99", session=session).labels == {"__name__": "real_p99"}
+    # the label column again without --promql: the stored selector stays
+    plain_again = ImportOptions(
+        service="checkout",
+        series_name="latency_p99_ms",
+        columns=CsvColumns(label="instance", label_required=True),
+    )
+    assert import_files(workspace, "series", [path], options=plain_again).outcomes["series"] == {
+        "unchanged": 2
+    }
+    with workspace.transaction() as session:
+        kept = series.get("checkout", "latency_p99_ms:web-1", session=session).labels
+    assert kept["__name__"] == "checkout_request_latency_p99_ms" and kept["instance"] == "web-1"
 
 
 def test_a_bad_promql_selector_is_refused_before_any_file_is_read(workspace, tmp_path):
@@ -407,3 +419,25 @@ def test_a_bad_promql_selector_is_refused_before_any_file_is_read(workspace, tmp
         workspace, "series", [unsplit], options=ImportOptions(service="checkout", promql="m")
     )
     assert "same Prometheus labels" in str(summary.errors[0])
+
+
+def test_a_stored_acknowledgement_time_is_not_replaced_by_a_later_export(workspace, tmp_path):
+    """A resolved incident exported again lists no acknowledgements; its log may hold a later
+    acknowledge entry (re-acknowledged): the first time known stays."""
+    export = json.loads((FIXTURES / "pagerduty_export.json").read_text(encoding="utf-8"))
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps(export))
+    assert import_files(workspace, "pagerduty", [first]).ok
+    with workspace.transaction() as session:
+        before = incidents.get("pd-q2zpx1tufsvbor", session=session).external_refs
+    later = json.loads(json.dumps(export))
+    later["incidents"][0]["acknowledgements"] = []
+    for entry in later["log_entries"]:
+        if entry["type"].startswith("acknowledge"):
+            entry["created_at"] = "2024-03-05T09:40:00Z"
+    second = tmp_path / "second.json"
+    second.write_text(json.dumps(later))
+    assert import_files(workspace, "pagerduty", [second]).ok
+    with workspace.transaction() as session:
+        after = incidents.get("pd-q2zpx1tufsvbor", session=session).external_refs
+    assert after["pagerduty_acknowledged_at"] == before["pagerduty_acknowledged_at"]

@@ -8,7 +8,7 @@ from tests.factories import populate
 from lessonloop.services import knowledge
 from lessonloop.storage.engine import downgrade_database, schema_revision, upgrade_database
 
-HEAD = "0005"
+HEAD = "0006"
 
 
 def _vector_storage(workspace) -> str | None:
@@ -22,6 +22,13 @@ def _vector_storage(workspace) -> str | None:
                 "WHERE attrelid = 'search_documents'::regclass AND attname = 'tsv'"
             )
         )
+
+
+def _entity_id_length(workspace) -> int:
+    (column,) = [
+        c for c in inspect(workspace.engine).get_columns("audit_events") if c["name"] == "entity_id"
+    ]
+    return int(column["type"].length)
 
 
 def _audit_indexes(workspace) -> set[str]:
@@ -38,6 +45,10 @@ def test_newest_migration_goes_down_and_up_keeping_data_and_search(workspace) ->
 
     assert "ix_audit_events_entity" in _audit_indexes(workspace)
     assert "role_grants" in inspect(workspace.engine).get_table_names()
+    assert _entity_id_length(workspace) == 330
+    downgrade_database(workspace.engine, "0005")
+    assert _entity_id_length(workspace) == 120
+    assert "ix_audit_events_entity" in _audit_indexes(workspace)  # kept by the table rebuild
     downgrade_database(workspace.engine, "0004")
     assert "role_grants" not in inspect(workspace.engine).get_table_names()
     downgrade_database(workspace.engine, "0003")
@@ -51,6 +62,7 @@ def test_newest_migration_goes_down_and_up_keeping_data_and_search(workspace) ->
     assert schema_revision(workspace.engine) == HEAD
     assert "ix_audit_events_entity" in _audit_indexes(workspace)
     assert "role_grants" in inspect(workspace.engine).get_table_names()
+    assert _entity_id_length(workspace) == 330
     assert _vector_storage(workspace) == ("m" if postgres else None)
     hits = knowledge.search_knowledge(workspace, "degraded", limit=50).hits
     assert {h.incident_key for h in hits} == set(keys)

@@ -141,7 +141,8 @@ def test_reimport_that_would_remove_events_and_insights_added_since_is_refused(
     message = str(info.value)
     assert f"{added_events} timeline events" in message
     assert f"{added_insights} insights" in message
-    assert "lessonloop review new INC-7 --out" in message and "--allow-removals" in message
+    assert "lessonloop review new INC-7 --out" in message
+    assert f"`lessonloop review import {path} --allow-removals`" in message
     assert info.value.file == str(path) and info.value.field == "Timeline"
     assert snapshot(seeded) == before
     # the same file through `lessonloop import markdown` is refused alike

@@ -114,7 +114,9 @@ class AlertHistory:
 
     firings: list[Firing]
     links: list[str | None]
-    incidents: list[IncidentSpan]
+    incidents: list[IncidentSpan]  # those that count as ground truth
+    # every stored incident, counted or not: when what reviews say about each became known
+    reviewed: list[IncidentSpan] | None = None
 
     def starts(self) -> list[dt.datetime]:
         return [f.start for f in self.firings]
@@ -130,11 +132,14 @@ def history_in(session: Session, *, incident_severity: Severity | None = None) -
     """`alert_history` inside a transaction the caller holds. With ``incident_severity`` only
     incidents of that severity or worse (SEV1 is the worst) count: where every page is an
     incident (PagerDuty), the low-severity ones are the pages themselves, not what alerts are
-    judged by. An alert its source linked to a left-out incident is then linked to none."""
+    judged by. An alert its source linked to a left-out incident is then linked by time and
+    service like an alert without a link. What reviews of left-out incidents say (an alert is
+    noise) still counts, from the end of the incident they are about."""
     alerts = alert_store.list_alerts(session=session)
+    stored = incident_store.list_incidents(session=session)
     incidents = [
         i
-        for i in incident_store.list_incidents(session=session)
+        for i in stored
         if incident_severity is None
         or severity_rank(i.severity) <= severity_rank(incident_severity)
     ]
@@ -149,11 +154,12 @@ def history_in(session: Session, *, incident_severity: Severity | None = None) -
         )
         for a in alerts
     ]
-    spans = [
+    every = [
         IncidentSpan(i.key, i.started_at, i.resolved_at or i.mitigated_at, frozenset(i.services))
-        for i in incidents
+        for i in stored
     ]
-    return AlertHistory(firings, link_alerts(firings, spans), spans)
+    spans = [span for span in every if span.key in counted]
+    return AlertHistory(firings, link_alerts(firings, spans), spans, every)
 
 
 def severity_rank(severity: Severity | str) -> int:
@@ -192,7 +198,8 @@ def said_at(history: AlertHistory) -> dict[str, dt.datetime]:
     """When what a review says about each incident can first be known: the incident's end
     (resolved, else mitigated, else six hours after it started, as the linking reads it).
     A review is written after the incident, never while its alerts still fire."""
-    return {i.key: i.end or i.start + DEFAULT_OPEN_FOR for i in history.incidents}
+    about = history.reviewed if history.reviewed is not None else history.incidents
+    return {i.key: i.end or i.start + DEFAULT_OPEN_FOR for i in about}
 
 
 def statements_before(
@@ -464,7 +471,8 @@ def learn_alert_policy(
 
     ``holdout_start`` fixes the cut instead (the holdout runs from it to the newest alert).
     ``incident_severity`` counts only incidents that severe or worse (see `history_in`); the
-    version records it, and `alerts noise` and outcome checks of its pages use it too.
+    version records it, and `alerts noise` and outcome checks of its pages use it too. Without
+    it, the champion's severity is used, so both are judged by the same incidents.
     """
     require(ws, Permission.TRAIN, "train models")
     if not math.isfinite(holdout_days) or holdout_days < 1:
@@ -477,6 +485,10 @@ def learn_alert_policy(
         raise InputError(str(exc), field="suppress_below") from exc
     note = progress or (lambda _d, _n, _t: None)
     # every check before anything is written: a refused run leaves no signal set behind
+    champion = _champion(ws)
+    inherited = incident_severity is None and configured_severity(champion) is not None
+    if inherited:  # judge the candidate by the incidents its champion was judged by
+        incident_severity = configured_severity(champion)
     history = alert_history(ws, incident_severity=incident_severity)
     if not history.firings:
         raise InputError(
@@ -506,7 +518,6 @@ def learn_alert_policy(
     priors, rules = feedback_of(known, said_at(history))
     policy = _fit(learner, history, train_end, priors, rules)
     note("evaluate", 2, 5)
-    champion = _champion(ws)
     incumbent_policy = policy_of_version(champion) if champion else AlertPolicy()
     baseline = f"champion {champion.id}" if champion else NO_MODEL
     cand = _score(policy, history, train_end, end, seed)
@@ -528,6 +539,12 @@ def learn_alert_policy(
         notes.append(
             f"only {incident_severity.value} incidents or worse count: {len(history.incidents)} "
             "incidents are the ground truth"
+            + (
+                f" (as for champion {champion.id}; --incident-severity SEV5 counts every "
+                "incident)"
+                if inherited and champion
+                else ""
+            )
         )
     if champion and champion.training_end and champion.training_end > train_end:
         notes.append(

@@ -64,6 +64,9 @@ __all__ = [
 
 ProgressCallback = Callable[[str, int, int], None]
 _KEEP_FROM_STORED = ("mitigated_at", "detection_method")
+# External refs that record when something first happened: a stored value is never replaced
+# (PagerDuty drops acknowledgements on resolve; a later export may only know a later time).
+_FIRST_KNOWN = ("pagerduty_acknowledged_at",)
 _START_TAGS = ("start-time-estimated", "start-time-unknown")
 
 
@@ -193,7 +196,10 @@ def _with_stored_facts(
                 if name in stated and {**data.model_dump(), **update}[name] != getattr(stored, name)
             )
     update["tags"] = list(dict.fromkeys([*stored.tags, *tags]))
-    update["external_refs"] = {**stored.external_refs, **data.external_refs}
+    kept = {
+        name: stored.external_refs[name] for name in _FIRST_KNOWN if name in stored.external_refs
+    }
+    update["external_refs"] = {**stored.external_refs, **data.external_refs, **kept}
     if not data.services:
         update["services"] = stored.services
     try:
@@ -362,7 +368,9 @@ def import_batch(
                 session=session,
                 actor=actor,
                 source=clip(source, SERIES_TEXT_LENGTH),
-                labels=identity or None,
+                # only a whole selector (with a metric name) replaces the stored one: a label
+                # column alone, re-imported without --promql, keeps what --promql set before
+                labels=identity if "__name__" in identity else None,
             ),
         )
         summary.record("series point", "read", int(data.timestamps.size))

@@ -160,12 +160,13 @@ def _refuse_removals(
         )
         if count
     ]
+    them = "it" if len(events) + len(insights) == 1 else "them"
     raise InputError(
         f"the stored review of {stored.incident_key} has {' and '.join(lost)} that this file "
-        "does not; importing it would remove them (they may have been added by another import "
-        f"after the file was written). Write the current review with `lessonloop review new "
+        f"does not; importing it would remove {them} (added by another import after the file "
+        f"was written?). Write the current review with `lessonloop review new "
         f"{stored.incident_key} --out NEW.md`, carry your edits over and import that, or, to "
-        "remove them, import with --allow-removals",
+        f"remove {them}, `lessonloop review import {source} --allow-removals`",
         file=source,
         field="Timeline",
     )

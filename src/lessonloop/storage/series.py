@@ -144,7 +144,7 @@ def _audit(
         entity_id=f"{service}/{name}",
         before_hash=before,
         after_hash=after,
-        details=details,
+        details={"service": service, "name": name, **details},
     )
 
 
