@@ -164,3 +164,13 @@ def test_reimport_of_the_current_review_written_out_is_not_refused(seeded, tmp_p
     current.write_text(current.read_text().replace("Checkout was slow.", "Checkout was slower."))
     review, outcome = review_service.import_review(seeded, current, as_of=AS_OF)
     assert outcome == "updated" and review.summary == "Checkout was slower."
+    # the file has no source column, yet the chat's events stay the chat's: its next import
+    # recognises them instead of adding them a second time
+    chat_events = [e for e in review.timeline if e.source == "chat"]
+    assert chat_events
+    again = import_files(seeded, "chat", [CHAT], options=ImportOptions(incident="INC-7"))
+    assert again.ok, again.errors
+    after = review_service.get_review(seeded, "INC-7")
+    assert len(after.timeline) == len(review.timeline)
+    same_again = review_service.import_review(seeded, current, as_of=AS_OF)[1]
+    assert same_again == "unchanged"

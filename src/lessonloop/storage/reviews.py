@@ -66,6 +66,30 @@ _SCALARS = (
 )
 
 
+def _keep_event_sources(review_id: int, data: ReviewCreate, *, session: Session) -> ReviewCreate:
+    """A review file has no source column: its events arrive as ``review``. An event still at
+    the time and with the text of a stored one from another source (PagerDuty, chat) keeps
+    that source, so the source's next import recognises it instead of adding it again."""
+    stored = {
+        (at, text): source
+        for at, text, source in session.execute(
+            select(TimelineEventRow.at, TimelineEventRow.text, TimelineEventRow.source).where(
+                TimelineEventRow.review_id == review_id
+            )
+        )
+        if source != "review"
+    }
+    if not stored:
+        return data
+    timeline = [
+        event.model_copy(update={"source": stored[(event.at, event.text)]})
+        if event.source == "review" and (event.at, event.text) in stored
+        else event
+        for event in data.timeline
+    ]
+    return data.model_copy(update={"timeline": timeline})
+
+
 def review_hash(data: ReviewCreate) -> str:
     """Content hash of everything a reviewer wrote (not where the file lives)."""
     return content_hash(data.model_dump(mode="json", exclude={"source_file"}))
@@ -266,6 +290,8 @@ def save(
     if incident_id is None:
         incident_id = get_incident_row(data.incident_key, session=session).id
     row = session.scalar(_by_incident(), {"incident_id": incident_id})
+    if row is not None:
+        data = _keep_event_sources(row.id, data, session=session)
     digest = review_hash(data)
     now = utc_now()
     values: dict[str, Any] = {name: getattr(data, name) for name in _SCALARS}
