@@ -154,6 +154,8 @@ def parse_table(
             continue
         if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
             continue
+        if [c.lower() for c in cells] == header:  # the header again: a table pasted under it
+            continue
         if len(cells) != len(header):
             raise InputError(
                 f"row has {len(cells)} cells; the header has {len(header)}",

@@ -233,3 +233,19 @@ def test_an_empty_review_shows_each_tables_columns_and_which_prose_is_required()
     assert "Required." not in sections["Timeline"]  # only blank prose is refused on import
     parsed = parse_review(text.replace("<!-- Required.", "Filled. <!--"), "r.md", TEMPLATE)
     assert parsed.review.timeline == [] and parsed.review.action_items == []
+
+
+def test_a_table_pasted_under_the_templates_header_keeps_its_rows() -> None:
+    """`review new` writes each table's header; a reviewer pasting a whole table (header,
+    separator, rows) under it gets the rows, not an error about the second header."""
+    empty = ReviewCreate(incident_key="INC-1", title="Checkout slow")
+    text = render_review(empty, TEMPLATE).replace("<!-- Required.", "Filled. <!--")
+    pasted = (
+        "| At (UTC) | Kind | Marker | Actor | Event |\n|---|---|---|---|---|\n"
+        "| 2026-11-20 10:00 | key moment | first symptom | | p99 rose |\n"
+    )
+    header = "| At (UTC) | Kind | Marker | Actor | Event |\n|---|---|---|---|---|\n"
+    assert header in text
+    text = text.replace(header, header + pasted, 1)
+    (event,) = parse_review(text, "r.md", TEMPLATE).review.timeline
+    assert event.text == "p99 rose"
