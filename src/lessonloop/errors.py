@@ -100,3 +100,11 @@ class IntegrityError(LessonloopError):
     """Stored content (an artifact, a signal set) does not match its recorded hash."""
 
     exit_code = 7
+
+
+def broken_constraint(exc: BaseException) -> str:
+    """The constraint a database refusal names (``constraint uq_incidents_key``), as the driver
+    reports it, else the driver's first line."""
+    orig = getattr(exc, "orig", exc)
+    name = getattr(getattr(orig, "diag", None), "constraint_name", None)
+    return f"constraint {name}" if name else str(orig).splitlines()[0]

@@ -26,7 +26,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from lessonloop.errors import InputError, LessonloopError
+from lessonloop.errors import Conflict, InputError, LessonloopError, broken_constraint
 from lessonloop.services.outputs import check_target, write_text_atomically
 from lessonloop.services.workspace import Workspace, open_workspace
 from lessonloop.settings import Settings, load_settings
@@ -134,8 +134,25 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except ValidationError as exc:
             say_error(_describe_validation(exc))
             raise typer.Exit(code=InputError.exit_code) from None
+        except Exception as exc:
+            if not _concurrent_write(exc):
+                raise
+            say_error(
+                "another command changed the same records at the same time "
+                f"({broken_constraint(exc)}); this command's transaction was rolled back: "
+                "run it again"
+            )
+            raise typer.Exit(code=Conflict.exit_code) from None
 
     return wrapper
+
+
+def _concurrent_write(exc: Exception) -> bool:
+    """A unique constraint broken at commit: two processes inserted the same record at once
+    (each had checked it was missing). The database kept one; this transaction rolled back."""
+    from sqlalchemy.exc import IntegrityError
+
+    return isinstance(exc, IntegrityError)
 
 
 def _plain(value: Any) -> Any:

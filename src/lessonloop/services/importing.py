@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lessonloop.domain.access import Permission
@@ -28,7 +29,7 @@ from lessonloop.domain.incidents import IncidentCreate, IncidentUpdate
 from lessonloop.domain.promql import parse_selector
 from lessonloop.domain.reviews import ReviewCreate
 from lessonloop.domain.services import ServiceCreate
-from lessonloop.errors import InputError, NotFound
+from lessonloop.errors import InputError, NotFound, broken_constraint
 from lessonloop.ingest.prometheus import (
     fetch_query_range_in_chunks,
     parse_query_range,
@@ -397,32 +398,50 @@ def _import_one(
     summary: ImportSummary,
     progress: ProgressCallback | None,
 ) -> None:
-    """Parse and store one file in its own transaction (rolled back on a dry run or error)."""
-    file_summary = ImportSummary(dry_run=summary.dry_run)
-    try:
-        with ws.transaction() as session:
-            batch = parse_source(ws, source_kind, path, options)
-            import_batch(
-                ws,
-                batch,
-                options,
-                file_summary,
-                session=session,
-                source=str(path),
-                progress=progress,
+    """Parse and store one file in its own transaction (rolled back on a dry run or error).
+
+    Two imports of the same records at the same moment (two people importing one export into a
+    shared PostgreSQL workspace) can both find a record missing and both insert it: the second
+    commit then breaks a unique constraint. Its transaction is rolled back whole and the file is
+    imported again, which now finds the other's records and updates them (imports are
+    idempotent); after ``IMPORT_ATTEMPTS`` the file is rejected, nothing of it stored.
+    """
+    for attempt in range(1, IMPORT_ATTEMPTS + 1):
+        file_summary = ImportSummary(dry_run=summary.dry_run)
+        try:
+            with ws.transaction() as session:
+                batch = parse_source(ws, source_kind, path, options)
+                import_batch(
+                    ws,
+                    batch,
+                    options,
+                    file_summary,
+                    session=session,
+                    source=str(path),
+                    progress=progress,
+                )
+                if summary.dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
+        except IntegrityError as exc:
+            if attempt < IMPORT_ATTEMPTS:
+                continue
+            error = InputError(
+                f"the database refused a duplicate record ({broken_constraint(exc)}) "
+                f"{IMPORT_ATTEMPTS} times; nothing of this file was stored. If another import "
+                "of the same records was running, import this file again",
+                file=str(path),
             )
-            if summary.dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
-    except InputError as exc:
-        summary.errors.append(exc.located(file=str(path)))
-        summary.record("file", "rejected")
-        return
-    except NotFound as exc:
-        summary.errors.append(InputError(str(exc), file=str(path)))
-        summary.record("file", "rejected")
-        return
+            _reject(summary, error)
+            return
+        except InputError as exc:
+            _reject(summary, exc.located(file=str(path)))
+            return
+        except NotFound as exc:
+            _reject(summary, InputError(str(exc), file=str(path)))
+            return
+        break
     for kind, counter in file_summary.outcomes.items():
         for outcome, count in counter.items():
             summary.record(kind, outcome, count)
@@ -430,6 +449,14 @@ def _import_one(
     summary.warnings.extend(batch.warnings)
     summary.warnings.extend(file_summary.warnings)
     summary.record("file", "imported")
+
+
+IMPORT_ATTEMPTS = 3
+
+
+def _reject(summary: ImportSummary, error: InputError) -> None:
+    summary.errors.append(error)
+    summary.record("file", "rejected")
 
 
 def import_files(
