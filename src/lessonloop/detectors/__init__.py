@@ -22,7 +22,7 @@ from lessonloop.detectors.feedback import (
 )
 from lessonloop.detectors.learners import FeedbackCalibratedEnsemble
 from lessonloop.detectors.record_learner import RecordAwareEnsemble
-from lessonloop.detectors.seq_learner import SequenceAwareEnsemble
+from lessonloop.detectors.seq_learner import SampledSequenceEnsemble, SequenceAwareEnsemble
 from lessonloop.detectors.seq_window import WindowNovelty
 from lessonloop.detectors.thresholding import debounce, detections_from_scores, operator_utility
 
@@ -36,6 +36,7 @@ __all__ = [
     "PatternNovelty",
     "RecordAwareEnsemble",
     "RollingZScore",
+    "SampledSequenceEnsemble",
     "SequenceAwareEnsemble",
     "SeriesFeedback",
     "SupervisedCombiner",

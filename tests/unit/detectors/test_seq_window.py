@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lessonloop.detectors import LabelWindow, RecordAwareEnsemble, SeriesFeedback, SurpriseEnsemble
-from lessonloop.detectors.seq_learner import SequenceAwareEnsemble
+from lessonloop.detectors.seq_learner import SampledSequenceEnsemble, SequenceAwareEnsemble
 from lessonloop.detectors.seq_window import (
     WindowNovelty,
     block_summaries,
@@ -103,3 +103,27 @@ def test_bad_hyper_parameters_and_empty_feedback_are_input_errors() -> None:
         with pytest.raises(InputError) as caught:
             learner.fit([])
         assert caught.value.field == "series"
+
+
+def test_sampled_references_are_an_upper_bound_of_the_exact_nearest_window() -> None:
+    values = calm_after(3, 2500)
+    exact = window_novelty_feature(values)
+    np.testing.assert_array_equal(window_novelty_feature(values, stride=1), exact)
+    sampled = window_novelty_feature(values, stride=4)
+    assert np.all(sampled >= exact - 1e-12)
+    assert np.any(sampled > exact + 1e-9)
+
+
+def test_sampled_references_keep_earlier_scores_when_rows_are_appended() -> None:
+    values = calm_after(2, 2500)
+    full = window_novelty_feature(values, stride=4)
+    for cut in (301, 1234, 2501, 3999):
+        np.testing.assert_array_equal(window_novelty_feature(values[:cut], stride=4), full[:cut])
+
+
+def test_sampled_learner_trusts_window_novelty_like_the_exact_one() -> None:
+    training = [quieting(seed) for seed in range(6)]
+    learner = SampledSequenceEnsemble(floors=(1.0, 2.0, 3.0)).fit(training)
+    assert "window" in learner.config_["members"]
+    found = learner.detect(quieting(9).values, start_row=400)
+    assert np.any((found >= 3000) & (found <= 3150))
