@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 from lessonloop.domain.enums import ReviewStatus, TimelineKind, TimelineMarker
 from lessonloop.domain.reviews import TimelineEvent
 from lessonloop.services.import_timelines import review_as_create
 from lessonloop.services.importing import import_files
+from lessonloop.services.reviews import new_review_file
 from lessonloop.storage import incidents, reviews
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
@@ -175,3 +177,75 @@ def test_postmortem_services_and_severity_lines_are_stored(workspace, tmp_path):
     assert incident.services == ["checkout", "db"] and incident.severity.value == "SEV2"
     assert incident.started_at == dt.datetime(2026, 10, 14, 20, 36, tzinfo=dt.UTC)
     assert len(review.timeline) == 2
+
+
+def _pagerduty_export_changed(tmp_path: Path) -> Path:
+    """The PagerDuty fixture with a new generated title and description and a later resolve."""
+    data = json.loads((FIXTURES / "pagerduty_export.json").read_text(encoding="utf-8"))
+    first = data["incidents"][0]
+    first.update(
+        title="[FIRING:1] CheckoutHigh5xx",
+        description="Alert fired on /pay",
+        resolved_at="2024-03-05T10:20:00Z",
+        last_status_change_at="2024-03-05T10:20:00Z",
+    )
+    path = tmp_path / "pagerduty_later.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_postmortem_title_and_summary_win_over_alternate_pagerduty_imports(workspace, tmp_path):
+    export = FIXTURES / "pagerduty_export.json"
+    path = tmp_path / "pm.md"
+    path.write_text(POSTMORTEM, encoding="utf-8")
+    for source, file in (("pagerduty", export), ("markdown", path)):
+        assert import_files(workspace, source, [file]).ok
+    for source, file in (("pagerduty", export), ("markdown", path)) * 2:
+        again = import_files(workspace, source, [file])
+        assert again.ok, again.errors
+        assert set(again.outcomes["incident"]) == {"unchanged"}, (source, again.outcomes)
+    incident, _ = _stored(workspace)
+    assert incident.title == "Checkout API 5xx: bad release"
+    assert incident.summary == "Release 7.1 threw on a missing flag."
+    # what only the tool knows still changes; the title and summary people wrote stay
+    later = import_files(workspace, "pagerduty", [_pagerduty_export_changed(tmp_path)])
+    assert later.outcomes["incident"] == {"updated": 1, "unchanged": 1}
+    incident, _ = _stored(workspace)
+    assert incident.resolved_at == dt.datetime(2024, 3, 5, 10, 20, tzinfo=dt.UTC)
+    assert incident.title == "Checkout API 5xx: bad release"
+    assert incident.summary == "Release 7.1 threw on a missing flag."
+
+
+def test_pagerduty_after_a_postmortem_fills_what_the_postmortem_does_not_state(workspace, tmp_path):
+    path = tmp_path / "pm.md"
+    path.write_text(
+        POSTMORTEM.replace("## Summary\n\nRelease 7.1 threw on a missing flag.\n", ""),
+        encoding="utf-8",
+    )
+    assert import_files(workspace, "markdown", [path]).ok
+    summary = import_files(workspace, "pagerduty", [FIXTURES / "pagerduty_export.json"])
+    assert summary.ok, summary.errors
+    incident, _ = _stored(workspace)
+    assert incident.title == "Checkout API 5xx: bad release"  # the postmortem's
+    assert incident.summary.startswith("5xx on /pay from")  # the postmortem stated none
+    again = import_files(workspace, "markdown", [path])
+    assert again.outcomes["incident"] == {"unchanged": 1}
+
+
+def test_a_title_a_reviewer_changed_in_the_review_file_wins_over_pagerduty(workspace, tmp_path):
+    export = FIXTURES / "pagerduty_export.json"
+    assert import_files(workspace, "pagerduty", [export]).ok
+    written = new_review_file(workspace, KEY, tmp_path / "review.md")
+    text = written.read_text(encoding="utf-8")
+    for old, new in (
+        ("title: Checkout API 5xx rate above 5%", "title: Checkout release 7.1 5xx"),
+        ("## Impact\n", "## Impact\n\nCheckouts failed.\n"),
+        ("## Detection\n", "## Detection\n\nThe 5xx alert.\n"),
+    ):
+        text = text.replace(old, new)
+    written.write_text(text, encoding="utf-8")
+    assert import_files(workspace, "markdown", [written]).ok
+    again = import_files(workspace, "pagerduty", [export])
+    assert again.outcomes["incident"] == {"unchanged": 2}
+    incident, _ = _stored(workspace)
+    assert incident.title == "Checkout release 7.1 5xx"

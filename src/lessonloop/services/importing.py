@@ -69,6 +69,10 @@ _KEEP_FROM_STORED = ("mitigated_at", "detection_method")
 # (PagerDuty drops acknowledgements on resolve; a later export may only know a later time).
 _FIRST_KNOWN = ("pagerduty_acknowledged_at",)
 _START_TAGS = ("start-time-estimated", "start-time-unknown")
+# Text a person writes wins over an alerting tool's generated text: the incident's external ref
+# ``<field>_from`` records that a postmortem (or, for the title, a review file) set it, and a
+# tool import then keeps it (a tool still fills it when it is empty).
+_WRITTEN_BY_PEOPLE = ("title", "summary")
 
 
 class _DryRun(Exception):
@@ -169,7 +173,11 @@ def _with_stored_facts(
 
     ``stated`` (a postmortem's): the fields the document states; every other field keeps its
     stored value. The stated fields that change a stored value are appended to ``changed``.
+    Without ``stated`` (a tool's export), a title or summary a postmortem set is kept.
     """
+    if stated is not None:
+        written = {f"{name}_from": "postmortem" for name in _WRITTEN_BY_PEOPLE if name in stated}
+        data = data.model_copy(update={"external_refs": {**data.external_refs, **written}})
     try:
         stored = incidents.get(data.key, session=session)
     except NotFound:
@@ -178,7 +186,15 @@ def _with_stored_facts(
         name: getattr(stored, name) for name in _KEEP_FROM_STORED if getattr(data, name) is None
     }
     tags = data.tags
-    if stated is not None:
+    if stated is None:
+        update.update(
+            {
+                name: getattr(stored, name)
+                for name in _WRITTEN_BY_PEOPLE
+                if f"{name}_from" in stored.external_refs and getattr(stored, name)
+            }
+        )
+    else:
         update.update(
             {
                 name: getattr(stored, name)

@@ -195,6 +195,10 @@ def _incident_for(
     try:
         changes = IncidentUpdate.model_validate(parsed.incident)
         current = existing.model_dump(include=set(parsed.incident))
+        if changes.title is not None and changes.title != existing.title:
+            # a title a person wrote wins over a tool's (services.importing: <field>_from)
+            refs = {**existing.external_refs, "title_from": "review"}
+            changes = changes.model_copy(update={"external_refs": refs})
         if changes.model_dump(exclude_unset=True) != {
             k: v for k, v in current.items() if k in changes.model_fields_set
         }:
