@@ -248,6 +248,43 @@ def test_opsgenie_alert_api_list_imports_its_data(workspace, tmp_path):
     assert "$.paging.next" in warning and "next page" in warning
 
 
+def _opsgenie_incident_api_record() -> dict:
+    """The fixture's incident as GET /v1/incidents lists it (no alertIds: fetched apart)."""
+    export = json.loads((FIXTURES / "opsgenie_export.json").read_text(encoding="utf-8"))
+    (incident,) = export["incidents"]
+    return {k: v for k, v in incident.items() if k != "alertIds"}
+
+
+def test_opsgenie_incident_api_list_imports_incidents_not_alerts(workspace, tmp_path):
+    listed = {"data": [_opsgenie_incident_api_record()], "took": 0.1, "requestId": "r-2"}
+    path = tmp_path / "opsgenie-api-incidents.json"
+    path.write_text(json.dumps(listed), encoding="utf-8")
+    summary = import_files(workspace, "opsgenie", [path])
+    assert summary.ok, summary.errors
+    assert summary.outcomes["incident"] == {"created": 1} and "alert" not in summary.outcomes
+    with workspace.transaction() as session:
+        assert alerts.list_alerts(session=session) == []
+        incident = incidents.get("og-77", session=session)
+    assert incident.severity.value == "SEV1" and incident.services == ["orders-db"]
+    one = tmp_path / "opsgenie-api-incident.json"
+    one.write_text(json.dumps({"data": _opsgenie_incident_api_record()}), encoding="utf-8")
+    again = import_files(workspace, "opsgenie", [one])
+    assert again.ok and again.outcomes["incident"] == {"unchanged": 1}
+
+
+def test_opsgenie_incident_listed_as_an_alert_is_refused_naming_the_record(workspace, tmp_path):
+    export = json.loads((FIXTURES / "opsgenie_export.json").read_text(encoding="utf-8"))
+    mixed = {"alerts": [export["alerts"][0], _opsgenie_incident_api_record()]}
+    path = tmp_path / "opsgenie-mixed.json"
+    path.write_text(json.dumps(mixed), encoding="utf-8")
+    summary = import_files(workspace, "opsgenie", [path])
+    (error,) = summary.errors
+    assert error.file == str(path) and error.field == "$.alerts[1]"
+    assert "incident" in error.message and "'incidents'" in error.message
+    with workspace.transaction() as session:
+        assert alerts.list_alerts(session=session) == []
+
+
 def test_opsgenie_alert_service_and_name_come_from_tags_or_details(workspace, tmp_path):
     export = json.loads((FIXTURES / "opsgenie_export.json").read_text(encoding="utf-8"))
     tagged, detailed = export["alerts"]

@@ -16,7 +16,11 @@ name and ``service`` label come from ``alertname:X`` / ``service:X`` tags, else 
 
 The Alert API's own responses are accepted as they come: ``{"data": [...]}`` from ``GET
 /v2/alerts`` (a page: a ``paging.next`` link imports with a warning) or ``{"data": {...}}``
-from ``GET /v2/alerts/{id}``. A file with none of these keys is refused.
+from ``GET /v2/alerts/{id}``; so are the Incident API's (``GET /v1/incidents``, ``GET
+/v1/incidents/{id}``): a listed record with an incident's fields (``impactedServices``,
+``impactStartDate``, ``impactEndDate``, ``ownerTeam`` or status ``resolved``) and none of an
+alert's is an incident, read as the ``incidents`` are. Such a record under ``alerts`` is
+refused, naming it. A file with none of these keys is refused.
 """
 
 from __future__ import annotations
@@ -49,6 +53,38 @@ _LOG_KINDS = {
 _MAX_MS = 10 * 365 * 24 * 3600 * 1000
 _TAG_LABELS = ("alertname", "service")
 _TOP_LEVEL = ("alerts", "incidents", "alert_logs", "alert_notes", "data")
+_ALERT_ONLY = (
+    "alias",
+    "acknowledged",
+    "isSeen",
+    "snoozed",
+    "count",
+    "lastOccurredAt",
+    "integration",
+    "report",
+    "source",
+    "entity",
+    "owner",
+)
+_INCIDENT_ONLY = ("impactedServices", "impactStartDate", "impactEndDate", "ownerTeam")
+
+
+def _is_incident(item: Located) -> bool:
+    """Whether a listed record is an Incident API incident rather than an alert."""
+    value = item.value
+    if not isinstance(value, dict) or any(name in value for name in _ALERT_ONLY):
+        return False
+    return any(name in value for name in _INCIDENT_ONLY) or value.get("status") == "resolved"
+
+
+def _refuse_listed_incident(item: Located) -> None:
+    if _is_incident(item):
+        tiny_id = item.text("tinyId")
+        raise item.error(
+            f"is an Opsgenie incident{f' (tinyId {tiny_id})' if tiny_id else ''}, not an alert: "
+            "'alerts' holds alerts (Alert API records); put incidents under 'incidents', or "
+            'import the Incident API response ({"data": [...]}) as it comes'
+        )
 
 
 def _after(start: dt.datetime, report: Located, name: str) -> dt.datetime | None:
@@ -193,24 +229,29 @@ def parse_opsgenie(data: bytes, source: str) -> ImportBatch:
         keys = ", ".join(repr(clip(str(key), 40)) for key in list(root.value)[:5])
         raise root.error(
             "expected an Opsgenie export ('alerts', 'incidents', 'alert_logs', 'alert_notes') "
-            "or an Alert API response ('data', as GET /v2/alerts returns it); "
-            + (f"found {keys}" if keys else "found an empty object"),
+            "or an Alert or Incident API response ('data', as GET /v2/alerts or GET "
+            "/v1/incidents returns it); " + (f"found {keys}" if keys else "found an empty object"),
             "alerts",
         )
     listed = root.get("data")
-    items = [listed] if isinstance(listed.value, dict) else listed.items()
+    records = [listed] if isinstance(listed.value, dict) else listed.items()
+    items = [item for item in records if not _is_incident(item)]
+    listed_incidents = [item for item in records if _is_incident(item)]
     paging = root.get("paging")
     if isinstance(paging.value, dict) and paging.value.get("next"):
+        what = "incidents" if listed_incidents and not items else "alerts"
         batch.warnings.append(
-            f"{source}: $.paging.next: Opsgenie has more alerts than this page; fetch the next "
-            "page (the paging.next link) and import it too, or those alerts are missing"
+            f"{source}: $.paging.next: Opsgenie has more {what} than this page; fetch the next "
+            f"page (the paging.next link) and import it too, or those {what} are missing"
         )
+    for item in root.get("alerts").items():
+        _refuse_listed_incident(item)
     alerts = {
         item.obj().text("id", required=True): _alert(item, batch)
         for item in [*root.get("alerts").items(), *items]
     }
     owner_of: dict[str, str] = {}
-    for item in root.get("incidents").items():
+    for item in [*root.get("incidents").items(), *listed_incidents]:
         incident, alert_ids = _incident(item, batch)
         batch.incidents.append(incident)
         for alert_id in alert_ids:
