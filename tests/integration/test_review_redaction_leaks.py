@@ -241,3 +241,43 @@ def test_an_escaped_address_in_a_regex_matcher_is_redacted_and_still_matches(tmp
     assert not re.search(r"10\\?\.0\\?\.0\\?\.5", matcher)
     instance, host = parse_matchers(cleaned)
     assert re.fullmatch(instance.value, stored_label) and host.value == "batch-.*"
+
+
+def test_precedents_query_is_redacted_once_into_the_tokens_an_import_stores(
+    workspace, tmp_path, monkeypatch
+) -> None:
+    from lessonloop.knowledge import precedents
+    from lessonloop.services.import_redaction import ImportRedactor
+    from lessonloop.services.triage import find_precedents
+
+    path = tmp_path / "pm.md"
+    path.write_text(
+        "# Checkout rollback\n\n**Date:** 2026-03-02\n**Authors:** Dana Whitfield\n\n"
+        "## Summary\n\nDana Whitfield (dana.whitfield@example.org) rolled back checkout.\n",
+        encoding="utf-8",
+    )
+    assert importing.import_files(workspace, "markdown", [path]).ok
+    with workspace.transaction() as session:
+        (incident,) = incidents.list_incidents(session=session)
+    stored = incident.summary
+    person, email = TOKEN_PATTERN.findall(stored)
+    assert person.startswith("<person:") and email.startswith("<email:")
+    # what a reader copies from the stored text, with the raw address typed in
+    query = stored.replace(email, "dana.whitfield@example.org")
+    passes: list[str] = []
+    searched: list[str | None] = []
+    redact_text, rank = ImportRedactor.text, precedents.find_precedents
+
+    def counted(self, value: str) -> str:
+        passes.append(value)
+        return redact_text(self, value)
+
+    def recorded(session, **kwargs):
+        searched.append(kwargs.get("text"))
+        return rank(session, **kwargs)
+
+    monkeypatch.setattr(ImportRedactor, "text", counted)
+    monkeypatch.setattr(precedents, "find_precedents", recorded)
+    find_precedents(workspace, text=query)
+    assert passes == [query]  # one redaction pass: a second could alter the first's tokens
+    assert searched == [stored]  # the tokens the import stored, person and email alike

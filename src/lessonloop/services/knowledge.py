@@ -53,12 +53,15 @@ def find_precedents(
     text: str | None = None,
     limit: int = 5,
     only: Collection[str] | None = None,
+    redacted: bool = False,
 ) -> PrecedentResults:
     """Similar past incidents for an incident (or free text), with why and what was done.
 
     ``only`` restricts the candidates to those incidents (see `precedents.find_precedents`).
+    The text is redacted as imports are, unless ``redacted`` says the caller did that already
+    (redaction runs once: a second pass could alter the first one's tokens).
     """
-    query = redact_query(ws.settings, text) if text else text
+    query = redact_query(ws.settings, text) if text and not redacted else text
     with ws.transaction() as session:
         return precedents.find_precedents(
             session, incident_key=incident_key, text=query, limit=limit, only=only

@@ -27,6 +27,7 @@ from lessonloop.text.precedents import PrecedentRetriever
 
 __all__ = ["model_precedents", "rerank_with_feedback", "usable_version", "verified_artifact"]
 
+
 def usable_version(ws: Workspace, task: ModelTask) -> ModelVersionRead | None:
     """The task's champion, else its newest approved version, else none.
 
@@ -110,7 +111,8 @@ def model_precedents(
     """Precedents ranked by the registered model and its version id; None without a model.
 
     For an incident, only incidents that started before it are eligible; for free text
-    (``incident_key`` None), every incident is.
+    (``incident_key`` None), every incident is. ``text`` is redacted already (triage redacts
+    a query once) or stored text.
     """
     model = usable_version(ws, ModelTask.PRECEDENT)
     if model is None:
@@ -135,6 +137,7 @@ def model_precedents(
         text=None if incident_key else text,
         limit=max(1, len(hits)),
         only=[h.incident_id for h in hits],
+        redacted=True,
     )
     details = {p.incident_key: p for p in found.precedents}
     ordered = []

@@ -190,10 +190,20 @@ _OUTCOME = {"verified": "improved", "not verified": "no_change"}
 
 
 def precedents_with_feedback(
-    ws: Workspace, *, incident_key: str | None = None, text: str | None = None, limit: int = 5
+    ws: Workspace,
+    *,
+    incident_key: str | None = None,
+    text: str | None = None,
+    limit: int = 5,
+    redacted: bool = False,
 ) -> PrecedentResults:
-    """Precedents from the knowledge base, re-ranked by what reviewers marked helpful."""
-    found = knowledge.find_precedents(ws, incident_key=incident_key, text=text, limit=limit * 2)
+    """Precedents from the knowledge base, re-ranked by what reviewers marked helpful.
+
+    ``redacted``: the text is already redacted (see `knowledge.find_precedents`).
+    """
+    found = knowledge.find_precedents(
+        ws, incident_key=incident_key, text=text, limit=limit * 2, redacted=redacted
+    )
     found = rerank_with_feedback(found, _feedback(ws), incident_key)
     found.precedents = found.precedents[:limit]
     return found
@@ -303,7 +313,10 @@ def _ranked_precedents(
     ranked = model_precedents(ws, incident_key, query, probabilities, limit=limit)
     if ranked is not None:
         return ranked
-    return precedents_with_feedback(ws, incident_key=incident_key, text=text, limit=limit), None
+    found = precedents_with_feedback(
+        ws, incident_key=incident_key, text=text, limit=limit, redacted=True
+    )
+    return found, None
 
 
 def _remediations(ws: Workspace, found: PrecedentResults) -> list[RemediationSuggestion]:
