@@ -162,10 +162,22 @@ def _epoch_seconds(cells: list[str]) -> np.ndarray | None:
 
 
 def _vectorised(
-    rows: list[list[str]], width: int, ts_index: int, value_index: int, name: str
-) -> SeriesData | None:
-    """The fast path for clean files; None sends the file to the row-by-row path for errors."""
-    body = [row for row in rows if any(cell.strip() for cell in row)]
+    rows: list[list[str]],
+    lines: list[int],
+    width: int,
+    columns: tuple[int, int],
+    name: str,
+    source: str,
+) -> ImportBatch | None:
+    """The fast path for clean files; None sends the file to the row-by-row path for errors.
+
+    ``columns`` are the timestamp and value indexes, ``lines`` where each row starts.
+    """
+    ts_index, value_index = columns
+    kept = [
+        (line, row) for line, row in zip(lines, rows, strict=True) if any(c.strip() for c in row)
+    ]
+    body = [row for _, row in kept]
     if not body or any(len(row) != width for row in body):
         return None
     cells = [row[ts_index].strip() for row in body]
@@ -180,12 +192,23 @@ def _vectorised(
         return None
     if not (np.abs(values) <= MAX_ABS_VALUE).all():  # NaN, infinite or too large
         return None
-    # Sort by time; on a repeated timestamp the last value read wins (as in the careful path).
+    # Sort by time (rows of one time stay in file order); the last value read at a time wins
+    # and the rows repeating an earlier time are counted, as in the careful path.
     order = np.argsort(times, kind="stable")
     times, values = times[order], values[order]
-    if (times[1:] == times[:-1]).any():
-        return None  # repeated timestamps: the careful path says where
-    return SeriesData(name=name, timestamps=times.astype("<i8"), values=values.astype("<f8"))
+    repeat = times[1:] == times[:-1]
+    batch = ImportBatch()
+    if repeat.any():
+        first = int(order[1:][repeat].min())  # the first row, in file order, that repeats
+        batch.warnings.append(
+            repeated_times_warning(name, int(repeat.sum()), f"{source}:{kept[first][0]}")
+        )
+        last = np.append(~repeat, True)
+        times, values = times[last], values[last]
+    batch.series.append(
+        SeriesData(name=name, timestamps=times.astype("<i8"), values=values.astype("<f8"))
+    )
+    return batch
 
 
 def csv_records(lines: Iterable[str], source: str) -> Iterator[tuple[int, list[str]]]:
@@ -247,9 +270,11 @@ def parse_series_csv(
         else None
     )
     if label_index is None:
-        fast = _vectorised(rows[1:], len(header), ts_index or 0, value_index or 0, name)
+        fast = _vectorised(
+            rows[1:], lines[1:], len(header), (ts_index or 0, value_index or 0), name, source
+        )
         if fast is not None:
-            return ImportBatch(series=[fast])
+            return fast
     grouped: dict[str, dict[int, float]] = {}
     labels: dict[str, tuple[str, int]] = {}  # series name -> the label that made it, its line
     repeats: dict[str, tuple[int, int]] = {}  # series name -> rows repeating a time, first line

@@ -145,6 +145,42 @@ def test_duplicates_keep_the_last_value_are_counted_and_rows_are_sorted() -> Non
 
 
 @pytest.mark.parametrize(
+    "rows",
+    [
+        # unsorted; 300 repeated once, 100 twice; the first repeat (file order) is line 5
+        [("100", 1), ("300", 2), ("200", 3), ("300", 4), ("100", 5), ("", 0), ("100", 6)],
+        # one time spelt two ways, after a blank line
+        [
+            ("2025-01-01T00:00:00Z", 1),
+            ("", 0),
+            ("2025-01-01T00:01:00Z", 2),
+            ("2025-01-01T00:00:00+00:00", 3),
+        ],
+    ],
+)
+def test_a_repeated_timestamp_keeps_the_fast_path_with_the_careful_paths_warning(
+    rows: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lessonloop.ingest import series_csv
+
+    text = HEADER + "".join(f"{t},{v}\n" if t else "\n" for t, v in rows)
+    careful = series_csv._row_seconds
+
+    def unused(cell: str, where: object) -> int:
+        raise AssertionError("the row-by-row reader was used")
+
+    monkeypatch.setattr(series_csv, "_row_seconds", unused)
+    fast = parse_series_csv(text.encode(), "dup.csv", name="s")
+    monkeypatch.setattr(series_csv, "_row_seconds", careful)
+    monkeypatch.setattr(series_csv, "_vectorised", lambda *args, **kwargs: None)
+    slow = parse_series_csv(text.encode(), "dup.csv", name="s")
+    assert fast.warnings == slow.warnings and len(fast.warnings) == 1
+    (data,), (expected,) = fast.series, slow.series
+    assert data.timestamps.tolist() == expected.timestamps.tolist()
+    assert data.values.tolist() == expected.values.tolist()
+
+
+@pytest.mark.parametrize(
     "cells",
     [
         ["1735689600.1", "1735689600.5", "1735689600.9", "1735689601.3"],
