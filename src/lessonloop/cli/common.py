@@ -28,7 +28,12 @@ from rich.text import Text
 
 from lessonloop.errors import Conflict, InputError, LessonloopError, broken_constraint
 from lessonloop.services.outputs import check_target, write_text_atomically
-from lessonloop.services.workspace import Workspace, open_workspace
+from lessonloop.services.workspace import (
+    Workspace,
+    busy_timeout_s,
+    database_busy,
+    open_workspace,
+)
 from lessonloop.settings import Settings, load_settings
 
 __all__ = [
@@ -135,6 +140,14 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             say_error(_describe_validation(exc))
             raise typer.Exit(code=InputError.exit_code) from None
         except Exception as exc:
+            if database_busy(exc):
+                say_error(
+                    f"the workspace database {_database_name()} is busy: another command has "
+                    f"held its write lock for over {busy_timeout_s():g} s; this "
+                    "command's transaction in progress was rolled back: run it again when the "
+                    "other has finished"
+                )
+                raise typer.Exit(code=Conflict.exit_code) from None
             if not _concurrent_write(exc):
                 raise
             say_error(
@@ -145,6 +158,12 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(code=Conflict.exit_code) from None
 
     return wrapper
+
+
+def _database_name() -> str:
+    """The SQLite file of the workspace in use (the settings are loaded by then)."""
+    url = state.settings().resolved_database_url
+    return url.split("sqlite:///", 1)[-1]
 
 
 def _concurrent_write(exc: Exception) -> bool:

@@ -13,7 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lessonloop.errors import ConfigurationError
 from lessonloop.settings import Settings, load_settings
+from lessonloop.storage import engine as engine_module
 from lessonloop.storage.engine import (
+    database_busy,
+    head_revision,
     make_engine,
     make_sessionmaker,
     schema_revision,
@@ -21,7 +24,12 @@ from lessonloop.storage.engine import (
     upgrade_database,
 )
 
-__all__ = ["Workspace", "init_workspace", "open_workspace"]
+__all__ = ["Workspace", "init_workspace", "open_workspace", "database_busy", "busy_timeout_s"]
+
+
+def busy_timeout_s() -> float:
+    """How long a SQLite command waits for another's write lock before ``database_busy``."""
+    return engine_module.SQLITE_BUSY_TIMEOUT_S
 
 
 @dataclass
@@ -89,6 +97,8 @@ def open_workspace(
     try:
         revision = schema_revision(workspace.engine)
     except Exception as exc:  # noqa: BLE001 - a database that cannot be reached at all
+        if database_busy(exc):
+            raise
         raise ConfigurationError(f"cannot open the database: {exc}") from exc
     if revision is None:
         if create:
@@ -98,5 +108,6 @@ def open_workspace(
             f"no Lessonloop workspace at {settings.resolved_database_url.split('@')[-1]}; "
             "run 'lessonloop init' first"
         )
-    upgrade_database(workspace.engine)
+    if revision != head_revision(workspace.engine):  # only then take the write lock
+        upgrade_database(workspace.engine)
     return workspace
