@@ -36,10 +36,14 @@ def list_action_items(
         )
 
 
-def update_action_item(ws: Workspace, action_id: int, data: ActionItemUpdate) -> ActionItemRead:
+def update_action_item(
+    ws: Workspace, action_id: int, data: ActionItemUpdate, *, now: dt.datetime | None = None
+) -> ActionItemRead:
+    """Change an item's fields at `now` (default: the time of the run): its completion time
+    when it becomes done, and the audit event."""
     require(ws, Permission.CONTRIBUTE, "update action items")
     with ws.transaction() as session:
-        return actions.update_action(action_id, data, session=session, actor=ws.actor)
+        return actions.update_action(action_id, data, session=session, actor=ws.actor, now=now)
 
 
 def detect_actions(

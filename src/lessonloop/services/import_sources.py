@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,9 @@ class ImportOptions:
     columns: CsvColumns = CsvColumns()
     promql: str | None = None
     """The PromQL selector of the imported series (`metric{label="value"}`), else None."""
+    now: dt.datetime | None = None
+    """When a Lessonloop review file's import happened (default: the time of the run): a
+    back-fill of reviews written earlier (`lessonloop demo`) stamps each with its own time."""
 
 
 def _markdown(ws: Workspace, path: Path, options: ImportOptions) -> ImportBatch:

@@ -345,7 +345,12 @@ def import_batch(
     for parsed in batch.lessonloop_reviews:
         own = review_redactor(ws.settings, parsed)  # the file's people are its roster
         outcome = import_parsed_review(
-            ws, parsed, create_incident=options.create_incident, session=session, redactor=own
+            ws,
+            parsed,
+            create_incident=options.create_incident,
+            session=session,
+            redactor=own,
+            now=options.now,
         )
         summary.redactions = summary.redactions + own.counts
         summary.record("review", outcome[1])

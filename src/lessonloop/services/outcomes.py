@@ -245,7 +245,7 @@ def check_outcomes(
                 continue
             result = _check(item, item.expected_effect, now, window_days, min_units, seed, session)
             store.record_action_outcome(
-                item.id, result.verdict, result.evidence, session=session, actor=ws.actor
+                item.id, result.verdict, result.evidence, session=session, actor=ws.actor, now=now
             )
             results.append(result)
     return results

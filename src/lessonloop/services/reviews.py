@@ -173,7 +173,12 @@ def _refuse_removals(
 
 
 def _incident_for(
-    ws: Workspace, parsed: ParsedReview, *, create_incident: bool, session: Any
+    ws: Workspace,
+    parsed: ParsedReview,
+    *,
+    create_incident: bool,
+    session: Any,
+    now: dt.datetime | None = None,
 ) -> tuple[IncidentRead, bool]:
     """The review's incident (corrected by the front matter, or created from it) and whether
     it was created just now."""
@@ -189,7 +194,7 @@ def _incident_for(
                 line=2,
                 field="incident",
             ) from None
-        return _create_incident(ws, parsed, session=session), True
+        return _create_incident(ws, parsed, session=session, now=now), True
     if not parsed.incident:
         return existing, False
     try:
@@ -212,7 +217,9 @@ def _incident_for(
     return existing, False
 
 
-def _create_incident(ws: Workspace, parsed: ParsedReview, *, session: Any) -> IncidentRead:
+def _create_incident(
+    ws: Workspace, parsed: ParsedReview, *, session: Any, now: dt.datetime | None = None
+) -> IncidentRead:
     """A new incident from the review's front matter (--create-incident)."""
     source = parsed.review.source_file or "<review>"
     if "started_at" not in parsed.incident:
@@ -229,6 +236,7 @@ def _create_incident(ws: Workspace, parsed: ParsedReview, *, session: Any) -> In
             ),
             session=session,
             actor=ws.actor,
+            now=now,
         )
     except ValueError as exc:
         raise InputError(_first_error(exc), file=source, line=2, field="front matter") from exc
@@ -237,12 +245,17 @@ def _create_incident(ws: Workspace, parsed: ParsedReview, *, session: Any) -> In
 
 
 def _back_to_draft(
-    ws: Workspace, review: ReviewRead, before: ReviewRead, *, session: Any
+    ws: Workspace,
+    review: ReviewRead,
+    before: ReviewRead,
+    *,
+    session: Any,
+    now: dt.datetime | None = None,
 ) -> ReviewRead:
     """An approved or published review whose content a re-import changed, back to draft
     (audited): the approval was of the earlier content."""
     row = session.get(ReviewRow, review.id)
-    now = utc_now()
+    now = now or utc_now()
     row.status = ReviewStatus.DRAFT.value
     row.status_changed_at = now
     row.status_changed_by = ws.actor
@@ -262,6 +275,7 @@ def _back_to_draft(
             "reason": "content changed by re-import",
             "file": review.source_file,
         },
+        at=now,
     )
     return review.model_copy(
         update={
@@ -282,11 +296,14 @@ def import_parsed_review(
     session: Any = None,
     redactor: ImportRedactor | None = None,
     allow_removals: bool = False,
+    now: dt.datetime | None = None,
 ) -> tuple[ReviewRead, ImportOutcome]:
     """Redact and store a parsed review and the incident facts its front matter corrects.
 
     ``redactor`` (default: one with the file's authors and participants as the roster) lets
-    an importer count the redactions in its summary.
+    an importer count the redactions in its summary. ``now`` (default: the time of the run)
+    is when the import happened: a back-fill of reviews written earlier (``lessonloop demo``)
+    stamps the review, its action items, a created incident and their audit events with it.
 
     All or nothing; a published review whose content changes goes back to draft. A re-import
     that would remove stored timeline events or insights the file does not have is refused
@@ -303,11 +320,12 @@ def import_parsed_review(
                 session=own,
                 redactor=redactor,
                 allow_removals=allow_removals,
+                now=now,
             )
     clean = (redactor or review_redactor(ws.settings, parsed)).review(parsed)
     key = clean.review.incident_key
     stored, new_incident = _incident_for(
-        ws, clean, create_incident=create_incident, session=session
+        ws, clean, create_incident=create_incident, session=session, now=now
     )
     # an incident created just now has no review yet: no need to ask the database
     before = None if new_incident else reviews.get_by_incident(key, session=session)
@@ -317,12 +335,12 @@ def import_parsed_review(
             clean, before, session=session, source=clean.review.source_file or "<review>"
         )
     review, saved = reviews.save(
-        clean.review, session=session, actor=ws.actor, incident_id=stored.id
+        clean.review, session=session, actor=ws.actor, incident_id=stored.id, now=now
     )
     outcome: ImportOutcome = saved
     signed_off = (ReviewStatus.APPROVED, ReviewStatus.PUBLISHED)
     if before is not None and saved == "updated" and before.status in signed_off:
-        review = _back_to_draft(ws, review, before, session=session)
+        review = _back_to_draft(ws, review, before, session=session, now=now)
         outcome = "reopened"
     written = SavedReview(
         stored, review, new_review=outcome == "created", new_incident=new_incident
@@ -363,11 +381,14 @@ def list_reviews(ws: Workspace, status: str | None = None) -> list[ReviewSummary
         return reviews.list_reviews(session=session, status=status)
 
 
-def advance_review(ws: Workspace, ref: str, target: ReviewStatus) -> ReviewRead:
+def advance_review(
+    ws: Workspace, ref: str, target: ReviewStatus, *, now: dt.datetime | None = None
+) -> ReviewRead:
+    """Move a review one step along its workflow, at `now` (default: the time of the run)."""
     if target is ReviewStatus.IN_REVIEW:
         require(ws, Permission.CONTRIBUTE, "submit reviews")
     else:
         require(ws, Permission.REVIEW, f"move reviews to {target.value}")
     review = get_review(ws, ref)
     with ws.transaction() as session:
-        return reviews.transition(review.id, target, session=session, actor=ws.actor)
+        return reviews.transition(review.id, target, session=session, actor=ws.actor, now=now)

@@ -6,6 +6,7 @@ in :mod:`lessonloop.services.signal_sets` and are re-exported here.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -116,6 +117,7 @@ def _extract_one(
     classifier: SuggestsFailureModes | None,
     use_model: bool,
     model_version: str = "keywords",
+    now: dt.datetime | None = None,
 ) -> ReviewExtraction:
     review = reviews.get(review_id, session=session)
     source = ExtractionInput(
@@ -143,7 +145,9 @@ def _extract_one(
                     result.existing.append(seen)
                 continue
         try:
-            signal, created = store.create_proposal(proposal, session=session, actor=ws.actor)
+            signal, created = store.create_proposal(
+                proposal, session=session, actor=ws.actor, now=now
+            )
         except InputError as exc:
             result.problems.append(ExtractionProblem(proposal.provenance.field or "", str(exc)))
             continue
@@ -156,6 +160,7 @@ def _extract_one(
                 session=session,
                 actor=f"policy:auto-accept ({ws.actor})",
                 note="auto-accepted by the workspace policy",
+                now=now,
             )
             result.auto_accepted.append(signal.id)
             _reindex_labelled(signal, session)
@@ -179,8 +184,11 @@ def extract_review(
     *,
     classifier: SuggestsFailureModes | None = None,
     use_model: bool = True,
+    now: dt.datetime | None = None,
 ) -> ReviewExtraction:
-    """Propose signals from one review (by id or incident key); re-running never duplicates."""
+    """Propose signals from one review (by id or incident key); re-running never duplicates.
+
+    New proposals are made at ``now`` (default: the time of the run)."""
     require(ws, Permission.CONTRIBUTE, "extract signals")
     from lessonloop.services.reviews import get_review
 
@@ -188,11 +196,15 @@ def extract_review(
     config = load_config(ws)
     classifier, version = _model(ws, classifier, use_model)
     with ws.transaction() as session:
-        return _extract_one(ws, review_id, session, config, classifier, use_model, version)
+        return _extract_one(ws, review_id, session, config, classifier, use_model, version, now)
 
 
 def extract_all(
-    ws: Workspace, *, classifier: SuggestsFailureModes | None = None, use_model: bool = True
+    ws: Workspace,
+    *,
+    classifier: SuggestsFailureModes | None = None,
+    use_model: bool = True,
+    now: dt.datetime | None = None,
 ) -> list[ReviewExtraction]:
     """Propose signals from every review (see `extract_review`)."""
     require(ws, Permission.CONTRIBUTE, "extract signals")
@@ -200,7 +212,10 @@ def extract_all(
     classifier, version = _model(ws, classifier, use_model)
     with ws.transaction() as session:
         ids = [r.id for r in reviews.list_reviews(session=session)]
-        return [_extract_one(ws, i, session, config, classifier, use_model, version) for i in ids]
+        return [
+            _extract_one(ws, i, session, config, classifier, use_model, version, now)
+            for i in ids
+        ]
 
 
 def _model(
@@ -263,21 +278,31 @@ def _reindex_labelled(signal: SignalRead, session: Session) -> SignalRead:
 
 
 def accept_signal(
-    ws: Workspace, signal_id: int, edits: list[str] | None = None, note: str | None = None
+    ws: Workspace,
+    signal_id: int,
+    edits: list[str] | None = None,
+    note: str | None = None,
+    *,
+    now: dt.datetime | None = None,
 ) -> SignalRead:
-    """Accept a proposal (optionally edited); the reviewer and time go into the audit trail."""
+    """Accept a proposal (optionally edited); the reviewer and time (`now`, default: the time
+    of the run) go into the audit trail."""
     require(ws, Permission.REVIEW, "accept signals")
     changes = parse_edits(edits or [])
     with ws.transaction() as session:
-        signal = store.accept(signal_id, session=session, actor=ws.actor, edits=changes, note=note)
+        signal = store.accept(
+            signal_id, session=session, actor=ws.actor, edits=changes, note=note, now=now
+        )
         return _reindex_labelled(signal, session)
 
 
-def reject_signal(ws: Workspace, signal_id: int, why: str) -> SignalRead:
-    """Reject a proposal with the reason."""
+def reject_signal(
+    ws: Workspace, signal_id: int, why: str, *, now: dt.datetime | None = None
+) -> SignalRead:
+    """Reject a proposal with the reason, at `now` (default: the time of the run)."""
     require(ws, Permission.REVIEW, "reject signals")
     with ws.transaction() as session:
-        signal = store.reject(signal_id, why, session=session, actor=ws.actor)
+        signal = store.reject(signal_id, why, session=session, actor=ws.actor, now=now)
         return _reindex_labelled(signal, session)
 
 

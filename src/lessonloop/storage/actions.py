@@ -56,8 +56,15 @@ def list_actions(
 
 
 def update_action(
-    action_id: int, data: ActionItemUpdate, *, session: Session, actor: str
+    action_id: int,
+    data: ActionItemUpdate,
+    *,
+    session: Session,
+    actor: str,
+    now: dt.datetime | None = None,
 ) -> ActionItemRead:
+    """Change the given fields, at `now` (default: the time of the run); audited."""
+    now = now or utc_now()
     row = session.get(ActionItemRow, action_id)
     if row is None:
         raise NotFound(f"unknown action item {action_id}")
@@ -65,7 +72,7 @@ def update_action(
     for field, value in data.model_dump(exclude_unset=True).items():
         setattr(row, field, value.value if isinstance(value, ActionStatus) else value)
     if data.status == ActionStatus.DONE and row.completed_at is None:
-        row.completed_at = utc_now()
+        row.completed_at = now
     elif data.status is not None and data.status != ActionStatus.DONE:
         row.completed_at = None
     session.flush()
@@ -79,5 +86,6 @@ def update_action(
         before_hash=content_hash(before.model_dump(mode="json")),
         after_hash=content_hash(after.model_dump(mode="json")),
         details=data.model_dump(mode="json", exclude_unset=True),
+        at=now,
     )
     return after

@@ -26,11 +26,12 @@ def record(
     before_hash: str | None = None,
     after_hash: str | None = None,
     details: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
 ) -> None:
-    """Append one audit event in the caller's transaction."""
+    """Append one audit event in the caller's transaction, at `at` (default: now)."""
     session.add(
         AuditEventRow(
-            at=utc_now(),
+            at=at or utc_now(),
             actor=actor,
             action=action,
             entity_type=entity_type,

@@ -169,10 +169,13 @@ def _fingerprint(data: IncidentCreate | IncidentRead) -> str:
     return content_hash(data.model_dump(mode="json", exclude={"id"}))
 
 
-def create(data: IncidentCreate, *, session: Session, actor: str) -> IncidentRead:
+def create(
+    data: IncidentCreate, *, session: Session, actor: str, now: dt.datetime | None = None
+) -> IncidentRead:
+    """Store a new incident, recorded at `now` (default: the time of the run)."""
     if session.scalar(_id_by_key(), {"key": data.key}) is not None:
         raise Conflict(f"incident {data.key!r} already exists")
-    now = utc_now()
+    now = now or utc_now()
     values = data.model_dump(exclude={"services"})
     row = IncidentRow(**values, created_at=now, updated_at=now)
     session.add(row)
@@ -183,6 +186,7 @@ def create(data: IncidentCreate, *, session: Session, actor: str) -> IncidentRea
         entity_type="incident",
         entity_id=data.key,
         after_hash=_fingerprint(data),
+        at=now,
     )
     session.flush()  # the row and its audit event in one flush
     services = _set_services(row, data.services, session=session, fresh=True)

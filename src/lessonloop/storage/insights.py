@@ -90,8 +90,9 @@ def rate(
     if row is None:
         raise NotFound(f"unknown insight {insight_id}")
     before, incident_key = get(insight_id, session=session)
+    now = now or utc_now()
     rubric = QualityRubric.model_validate(
-        {**before.rubric.model_dump(), **scores, "rated_by": actor, "rated_at": now or utc_now()}
+        {**before.rubric.model_dump(), **scores, "rated_by": actor, "rated_at": now}
     )
     row.rubric = rubric.model_dump(mode="json")
     session.flush()
@@ -110,5 +111,6 @@ def rate(
             "scores": scores,
             **(details or {}),
         },
+        at=now,
     )
     return after, incident_key

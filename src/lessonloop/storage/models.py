@@ -8,6 +8,7 @@ at ``BEGIN IMMEDIATE``).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select, update
@@ -305,9 +306,16 @@ def failure_modes_by_incident(*, session: Session) -> dict[str, set[str]]:
 
 
 def record_action_outcome(
-    action_id: int, outcome: str, evidence: dict[str, Any], *, session: Session, actor: str
+    action_id: int,
+    outcome: str,
+    evidence: dict[str, Any],
+    *,
+    session: Session,
+    actor: str,
+    now: dt.datetime | None = None,
 ) -> None:
-    """Store an action item's checked outcome and its evidence, with an audit event."""
+    """Store an action item's checked outcome and its evidence, with an audit event at `now`
+    (default: the time of the run)."""
     row = session.get(ActionItemRow, action_id)
     if row is None:
         raise NotFound(f"unknown action item {action_id}")
@@ -321,4 +329,5 @@ def record_action_outcome(
         entity_type="action_item",
         entity_id=action_id,
         details={"outcome": outcome},
+        at=now,
     )

@@ -268,14 +268,16 @@ def sync_insights(
     return kept
 
 
-def _new_action(review_id: int, position: int, item: ActionItemCreate) -> dict[str, Any]:
-    """The stored fields of a new action item (one marked done is completed now)."""
+def _new_action(
+    review_id: int, position: int, item: ActionItemCreate, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The stored fields of a new action item (one marked done is completed `now`)."""
     return {
         **item.model_dump(mode="json"),
         "due": item.due,
         "review_id": review_id,
         "position": position,
-        "completed_at": utc_now() if item.status == ActionStatus.DONE else None,
+        "completed_at": (now or utc_now()) if item.status == ActionStatus.DONE else None,
         "outcome_evidence": {},
     }
 
@@ -318,11 +320,12 @@ def _record_imports(
     *,
     session: Session,
     actor: str,
+    now: dt.datetime | None = None,
 ) -> None:
     """One ``action.import`` audit event per item whose file fields are new or changed."""
     if not changes:
         return
-    now = utc_now()
+    now = now or utc_now()
     session.execute(
         insert(cast(Table, AuditEventRow.__table__)),
         [
@@ -386,14 +389,16 @@ def _match(
     return matched, free
 
 
-def _merge(row: ActionItemRow, values: dict[str, Any], before: dict[str, Any]) -> None:
+def _merge(
+    row: ActionItemRow, values: dict[str, Any], before: dict[str, Any], now: dt.datetime | None
+) -> None:
     """Take from the file only the fields it changed since the last import."""
     status = row.status
     for name, value in values.items():
         if value != before.get(name):
             setattr(row, name, dt.date.fromisoformat(value) if name == "due" and value else value)
     if row.status != status:
-        row.completed_at = (row.completed_at or utc_now()) if row.status == _DONE else None
+        row.completed_at = (row.completed_at or now or utc_now()) if row.status == _DONE else None
 
 
 def _has_progress(row: ActionItemRow) -> bool:
@@ -408,17 +413,19 @@ def sync_actions(
     session: Session,
     fresh: bool,
     actor: str = IMPORT_ACTOR,
+    now: dt.datetime | None = None,
 ) -> list[Any]:
     """Update action items matched by title; progress recorded outside the file is never undone.
 
     Items the file no longer lists are deleted, unless they carry progress: those stay, after
-    the file's items. Returns the review's items in order.
+    the file's items. Returns the review's items in order. ``now`` (default: the time of the
+    run) is when the import happened: an item's completion and its ``action.import`` events.
     """
     if fresh:
         stored = _insert_children(
             ActionItemRow,
             [
-                _new_action(review_id, position, item)
+                _new_action(review_id, position, item, now)
                 for position, item in enumerate(data.action_items)
             ],
             session=session,
@@ -427,7 +434,7 @@ def sync_actions(
             (row.id, None, item.model_dump(mode="json"))
             for row, item in zip(stored, data.action_items, strict=True)
         ]
-        _record_imports(changes, session=session, actor=actor)
+        _record_imports(changes, session=session, actor=actor, now=now)
         return stored
     rows = list(session.scalars(select(ActionItemRow).where(ActionItemRow.review_id == review_id)))
     before = _last_imports(rows, session=session)
@@ -437,12 +444,12 @@ def sync_actions(
     for position, (item, row) in enumerate(zip(data.action_items, matched, strict=True)):
         values = item.model_dump(mode="json")
         if row is None:
-            row = ActionItemRow(**_new_action(review_id, position, item))
+            row = ActionItemRow(**_new_action(review_id, position, item, now))
             session.add(row)
             pending.append((row, None, values))
         else:
             row.position = position
-            _merge(row, values, before[row.id])
+            _merge(row, values, before[row.id], now)
             if values != before[row.id]:
                 pending.append((row, before[row.id], values))
         kept.append(row)
@@ -455,5 +462,7 @@ def sync_actions(
         else:
             session.delete(row)
     session.flush()
-    _record_imports([(row.id, old, new) for row, old, new in pending], session=session, actor=actor)
+    _record_imports(
+        [(row.id, old, new) for row, old, new in pending], session=session, actor=actor, now=now
+    )
     return kept

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from functools import cache
 from typing import Any, Literal, cast
@@ -280,12 +281,18 @@ def _by_incident() -> Select[ReviewRow]:
 
 
 def save(
-    data: ReviewCreate, *, session: Session, actor: str, incident_id: int | None = None
+    data: ReviewCreate,
+    *,
+    session: Session,
+    actor: str,
+    incident_id: int | None = None,
+    now: dt.datetime | None = None,
 ) -> tuple[ReviewRead, SaveOutcome]:
     """Create the incident's review, or update it in place (re-import never duplicates).
 
     ``incident_id`` (of ``data.incident_key``, when the caller has it) saves a lookup. The
-    returned review is assembled from the rows just written (no read-back queries).
+    returned review is assembled from the rows just written (no read-back queries). ``now``
+    (default: the time of the run) is when it is stored, in its rows and audit events.
     """
     if incident_id is None:
         incident_id = get_incident_row(data.incident_key, session=session).id
@@ -293,7 +300,7 @@ def save(
     if row is not None:
         data = _keep_event_sources(row.id, data, session=session)
     digest = review_hash(data)
-    now = utc_now()
+    now = now or utc_now()
     values: dict[str, Any] = {name: getattr(data, name) for name in _SCALARS}
     values.update(
         decision_points=[d.model_dump(mode="json") for d in data.decision_points],
@@ -335,7 +342,7 @@ def save(
         outcome = "updated"
     timeline = replace_timeline(stored.id, data.timeline, session=session, fresh=fresh)
     insights = sync_insights(stored.id, data, session=session, fresh=fresh, actor=actor)
-    actions = sync_actions(stored.id, data, session=session, fresh=fresh, actor=actor)
+    actions = sync_actions(stored.id, data, session=session, fresh=fresh, actor=actor, now=now)
     action = "review.create" if before is None else "review.update"
     audit.record(
         session=session,
@@ -346,13 +353,22 @@ def save(
         before_hash=before,
         after_hash=digest,
         details={"incident": data.incident_key},
+        at=now,
     )
     session.flush()
     return _assemble(stored, data.incident_key, timeline, insights, actions), outcome
 
 
-def transition(review_id: int, target: ReviewStatus, *, session: Session, actor: str) -> ReviewRead:
-    """Move a review one step along draft → in review → approved → published."""
+def transition(
+    review_id: int,
+    target: ReviewStatus,
+    *,
+    session: Session,
+    actor: str,
+    now: dt.datetime | None = None,
+) -> ReviewRead:
+    """Move a review one step along draft → in review → approved → published, at `now`
+    (default: the time of the run)."""
     row = session.get(ReviewRow, review_id)
     if row is None:
         raise NotFound(f"unknown review {review_id}")
@@ -363,7 +379,7 @@ def transition(review_id: int, target: ReviewStatus, *, session: Session, actor:
             f"'{target.value}' (next step: "
             f"{WORKFLOW[current].value if current in WORKFLOW else 'none'})"
         )
-    now = utc_now()
+    now = now or utc_now()
     row.status = target.value
     row.status_changed_at = now
     row.status_changed_by = actor
@@ -379,5 +395,6 @@ def transition(review_id: int, target: ReviewStatus, *, session: Session, actor:
         before_hash=row.content_hash,
         after_hash=row.content_hash,
         details={"from": current.value, "to": target.value},
+        at=now,
     )
     return _to_read(row, session=session)

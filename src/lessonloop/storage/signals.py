@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -86,12 +87,18 @@ def _hash_history(row: SignalRow, *, session: Session) -> set[str]:
 
 
 def create_proposal(
-    data: SignalCreate, *, session: Session, actor: str, reuse: bool = True
+    data: SignalCreate,
+    *,
+    session: Session,
+    actor: str,
+    reuse: bool = True,
+    now: dt.datetime | None = None,
 ) -> tuple[SignalRead, bool]:
     """Store a proposed signal; the same content from the same place returns the stored one.
 
     With ``reuse=False`` a new signal is always stored (a person's new verdict is a new
-    decision even when an earlier one said the same).
+    decision even when an earlier one said the same). A new one is proposed at ``now``
+    (default: the time of the run).
     """
     _check_services(data, session=session)
     digest = signal_hash(data)
@@ -117,7 +124,7 @@ def create_proposal(
         valid_from=data.valid_from,
         valid_until=data.valid_until,
         content_hash=digest,
-        created_at=utc_now(),
+        created_at=now or utc_now(),
         review_id=data.provenance.review_id,
         insight_id=data.provenance.insight_id,
     )
@@ -131,6 +138,7 @@ def create_proposal(
         entity_id=row.id,
         after_hash=digest,
         details={"kind": row.kind, "extractor": data.provenance.extractor},
+        at=row.created_at,
     )
     return _to_read(row), True
 
@@ -223,10 +231,11 @@ def _decide(
     note: str | None,
     before: str,
     details: dict[str, Any],
+    now: dt.datetime | None = None,
 ) -> SignalRead:
     row.status = status.value
     row.decided_by = actor
-    row.decided_at = utc_now()
+    row.decided_at = now or utc_now()
     row.decision_note = note
     session.flush()
     audit.record(
@@ -238,6 +247,7 @@ def _decide(
         before_hash=before,
         after_hash=row.content_hash,
         details=details,
+        at=row.decided_at,
     )
     return _to_read(row)
 
@@ -249,8 +259,10 @@ def accept(
     actor: str,
     edits: dict[str, Any] | None = None,
     note: str | None = None,
+    now: dt.datetime | None = None,
 ) -> SignalRead:
-    """Accept a proposal, optionally corrected field by field (validated like a new signal)."""
+    """Accept a proposal, optionally corrected field by field (validated like a new signal),
+    at `now` (default: the time of the run)."""
     row = get_row(signal_id, session=session)
     if row.status != SignalStatus.PROPOSED.value:
         raise Conflict(f"signal {signal_id} is {row.status}; only proposed signals can be accepted")
@@ -274,11 +286,20 @@ def accept(
         note=note,
         before=before,
         details={"edits": {k: str(v) for k, v in (edits or {}).items()}},
+        now=now,
     )
 
 
-def reject(signal_id: int, reason: str, *, session: Session, actor: str) -> SignalRead:
-    """Reject a proposal; the reason is required and kept."""
+def reject(
+    signal_id: int,
+    reason: str,
+    *,
+    session: Session,
+    actor: str,
+    now: dt.datetime | None = None,
+) -> SignalRead:
+    """Reject a proposal at `now` (default: the time of the run); the reason is required and
+    kept."""
     if not reason.strip():
         raise InputError("a rejection needs a reason", field="why")
     row = get_row(signal_id, session=session)
@@ -293,6 +314,7 @@ def reject(signal_id: int, reason: str, *, session: Session, actor: str) -> Sign
         note=reason,
         before=row.content_hash,
         details={"reason": reason},
+        now=now,
     )
 
 
