@@ -46,6 +46,10 @@ def test_report_json_html_and_bad_dates(cli_env: dict[str, str], tmp_path: Path)
     assert (items["action_items"], items["open"], items["overdue"]) == (1, 1, 0)
     assert items["with_owner_and_due_share"] == 1.0
     assert data["since"] is None and data["models"]["versions"] == 0
+    later = json.loads(run(cli_env, "programme", "report", "--as-of", "2099-01-02",
+                           "--json").stdout)
+    assert later["as_of"] == "2099-01-02T00:00:00+00:00"
+    assert later["action_items"]["overdue"] == 1  # open, and due the day before
 
     ranged = json.loads(run(cli_env, "programme", "report", "--since", "2026-11-21",
                             "--until", "2026-12-01T00:00Z", "--json").stdout)
@@ -61,7 +65,8 @@ def test_report_json_html_and_bad_dates(cli_env: dict[str, str], tmp_path: Path)
     assert "<link" not in text and "http" not in text  # opens without a network
     assert not list(page.parent.glob(".*.tmp"))
 
-    for option, value in (("--since", "last tuesday"), ("--until", "2026-02-30")):
+    for option, value in (("--since", "last tuesday"), ("--until", "2026-02-30"),
+                          ("--as-of", "soon")):
         refused = run(cli_env, "programme", "report", option, value, ok=False)
         assert refused.returncode == 2, refused.stderr
         assert option in refused.stderr and "Traceback" not in refused.stderr

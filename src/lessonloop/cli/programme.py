@@ -98,6 +98,10 @@ def report(
     until: Annotated[
         str | None, typer.Option(help="Incidents started before this date (exclusive).")
     ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="Judge overdue items and stale drafts as of this date (default: now)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripting.")] = False,
     html_out: Annotated[
         Path | None, typer.Option("--html", help="Also write a standalone HTML page here.")
@@ -105,10 +109,11 @@ def report(
 ) -> None:
     """Review coverage, insight quality, action follow-through, signals, models, recurrence."""
     start, end = moment(since, "--since"), moment(until, "--until")
+    judged = moment(as_of, "--as-of")
     if start and end and end <= start:
         raise InputError(f"must be after --since ({since})", field="--until")
     target = _checked_html_path(html_out) if html_out else None
-    data = programme_metrics(workspace(), since=start, until=end).as_dict()
+    data = programme_metrics(workspace(), since=start, until=end, now=judged).as_dict()
     if target is not None:
         try:
             write_atomically(target, _html(data))
