@@ -10,6 +10,7 @@ from tests.factories import review_file_text, seed_checkout_incident
 
 from lessonloop.domain.actions import ActionItemRead, ActionItemUpdate
 from lessonloop.domain.enums import ActionStatus
+from lessonloop.errors import InputError
 from lessonloop.services import actions as action_service
 from lessonloop.services import reviews as review_service
 
@@ -203,3 +204,20 @@ def test_an_owner_on_the_roster_is_found_by_name(seeded, tmp_path: Path) -> None
         "Add canary stage"
     ]
     assert action_service.list_action_items(seeded, owner="carla") == []
+
+
+def test_an_item_links_to_the_recommendation_it_implements_and_keeps_the_link(seeded, tmp_path):
+    path = tmp_path / "INC-7.md"
+    text = _text([PAGE, CANARY]).replace(
+        "\n## Action items", "\n## Recommendations\n- [tooling] Page on p99.\n\n## Action items"
+    )
+    items = _import(seeded, path, text)
+    page = items["Page on p99 latency"].id
+    with pytest.raises(InputError, match="is an observation"):
+        action_service.update_action_item(seeded, page, ActionItemUpdate(insight_position=0))
+    with pytest.raises(InputError, match="does not exist"):
+        action_service.update_action_item(seeded, page, ActionItemUpdate(insight_position=5))
+    linked = action_service.update_action_item(seeded, page, ActionItemUpdate(insight_position=1))
+    assert linked.insight_position == 1
+    again = _import(seeded, path, text.replace("Checkout was slow.", "Checkout was very slow."))
+    assert again["Page on p99 latency"].insight_position == 1

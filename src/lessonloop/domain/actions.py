@@ -57,6 +57,8 @@ class ActionItemUpdate(DomainModel):
     status: ActionStatus | None = None
     external_link: str | None = None
     shipped_at: UtcDatetime | None = None  # when the change reached production
+    # the position, in its review, of the recommendation the item implements
+    insight_position: int | None = Field(default=None, ge=0)
 
 
 class ActionItemRead(ActionItemBase):

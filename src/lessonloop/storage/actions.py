@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from lessonloop.domain.actions import ActionItemRead, ActionItemUpdate
 from lessonloop.domain.common import content_hash, utc_now
-from lessonloop.domain.enums import ActionStatus
-from lessonloop.errors import NotFound
+from lessonloop.domain.enums import ActionStatus, InsightKind
+from lessonloop.errors import InputError, NotFound
 from lessonloop.storage import audit
 from lessonloop.storage.reviews import action_to_read
-from lessonloop.storage.tables import ActionItemRow, IncidentRow, ReviewRow
+from lessonloop.storage.tables import ActionItemRow, IncidentRow, InsightRow, ReviewRow
 
 __all__ = ["list_actions", "update_action", "get_action"]
 
@@ -55,6 +55,22 @@ def list_actions(
     return [action_to_read(row, key) for row, key in session.execute(query)]
 
 
+def _check_recommendation(review_id: int, position: int, *, session: Session) -> None:
+    """Refuse a link to an insight that is not a recommendation of the item's review."""
+    kind = session.scalar(
+        select(InsightRow.kind).where(
+            InsightRow.review_id == review_id, InsightRow.position == position
+        )
+    )
+    if kind != InsightKind.RECOMMENDATION.value:
+        found = f"is an {kind}" if kind else "does not exist"
+        raise InputError(
+            f"insight {position} of the item's review {found}; an action item implements a "
+            "recommendation of its own review",
+            field="insight_position",
+        )
+
+
 def update_action(
     action_id: int,
     data: ActionItemUpdate,
@@ -69,6 +85,8 @@ def update_action(
     if row is None:
         raise NotFound(f"unknown action item {action_id}")
     before = get_action(action_id, session=session)
+    if data.insight_position is not None:
+        _check_recommendation(row.review_id, data.insight_position, session=session)
     for field, value in data.model_dump(exclude_unset=True).items():
         setattr(row, field, value.value if isinstance(value, ActionStatus) else value)
     if data.status == ActionStatus.DONE and row.completed_at is None:
