@@ -63,6 +63,38 @@ def test_report_json_has_the_documented_shape(demo_run) -> None:
     assert report["funnel"]["accepted"] <= report["funnel"]["proposed"]
 
 
+def test_the_programme_is_one_a_team_could_have_run(demo_run) -> None:
+    """Reviews signed off days to weeks after their incident, items closed and overdue as of
+    the end of the simulated period, insights rated, signals decided hours after proposal."""
+    report, *_ = demo_run
+    programme = report["programme"]
+    assert programme["as_of"].startswith(report_end(report))
+    reviews = programme["reviews"]
+    status = reviews["by_status"]
+    assert status["published"] > reviews["reviews"] / 2 and status["draft"] < reviews["reviews"] / 4
+    assert 3 < reviews["days_to_signoff_median"] < 30
+    assert reviews["days_to_signoff_p90"] >= reviews["days_to_signoff_median"]
+    insights = programme["insights"]
+    assert 0.3 < insights["rubric_coverage_share"] < 0.8
+    assert all(v is not None for v in insights["rubric_mean_by_axis"].values())
+    assert 0.2 < insights["recommendations_with_action_item_share"] < 1
+    items = programme["action_items"]
+    assert items["done"] > items["open"] and items["wont_do"] > 0
+    assert 0 < items["overdue"] <= items["open"] < items["action_items"] / 3
+    assert items["days_to_close_median"] > 1
+    assert items["detect_done"] > 0 and items["detect_done_verified_share"] is not None
+    assert programme["signals"]["hours_to_decision_median"] > 1
+    assert programme["recurrence"]["repeats_after_review"] > 0
+
+
+def report_end(report: dict) -> str:
+    """The date the simulated period ends: the end of the last quarter (13 weeks each)."""
+    import datetime as dt
+
+    end = dt.date(2025, 1, 6) + dt.timedelta(weeks=13 * len(report["quarters"]))
+    return end.isoformat()
+
+
 def test_attribution_shows_what_the_reviews_bought_together(demo_run) -> None:
     """Single reviews rarely change the learner's choice; the row without any feedback does."""
     report, page, _ = demo_run
@@ -209,9 +241,12 @@ def test_learn_approve_promote_export_on_the_demo_workspace(demo_run) -> None:
     assert experiment["action_item_ids"]
     checked = json.loads(cli("outcomes", "check", "--json").stdout)
     shipped = {r["action_id"]: r["evidence"].get("shipped_by") for r in checked}
+    # ... unless an item records its own shipping time (the demo's owners ship what they close)
+    own = {i["id"] for i in json.loads(cli("actions", "list", "--json").stdout) if i["shipped_at"]}
     assert {shipped.get(i) for i in experiment["action_item_ids"] if i in shipped} == {
-        f"model version {version} promoted"
+        f"model version {version} promoted", *(["action item shipped_at"] if own else [])
     }
+    assert all(shipped[i] == "action item shipped_at" for i in own if i in shipped)
     rules = root / "rules.yaml"
     cli("export-rules", "prometheus", version, "--out", str(rules))
     text = rules.read_text()

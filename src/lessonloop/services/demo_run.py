@@ -13,6 +13,7 @@ import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,10 @@ from lessonloop.demo import GeneratedOrg, generate_organisation
 from lessonloop.domain.enums import Decision, ModelTask, SignalKind, SignalStatus
 from lessonloop.domain.models import EvaluationCreate
 from lessonloop.domain.services import ServiceCreate
-from lessonloop.domain.signals import FailureModeLabel, label_words
+from lessonloop.domain.signals import FailureModeLabel, SignalRead, label_words
 from lessonloop.services import catalog, importing, signals
 from lessonloop.services.demo_alerts import alert_quarter
+from lessonloop.services.demo_programme import Programme
 from lessonloop.services.demo_workspace import acting, staff
 from lessonloop.services.detection_eval import (
     LabelledIncident,
@@ -102,9 +104,14 @@ def _register_services(ws: Workspace, org: GeneratedOrg) -> None:
 
 
 def _review_proposals(
-    ws: Workspace, rng: random.Random, log: list[str], modes: dict[str, str]
+    ws: Workspace,
+    rng: random.Random,
+    log: list[str],
+    modes: dict[str, str],
+    decided_at: Callable[[SignalRead], dt.datetime],
 ) -> dict[str, int]:
-    """The simulated reviewer: accepts most structured proposals, rejects some, as people do.
+    """The simulated reviewer: accepts most structured proposals, rejects some, as people do,
+    each at its simulated time (``decided_at``).
 
     A failure-mode label is judged as the review's author would: accepted when it names the
     incident's failure mode (``modes``: incident key -> mode), rejected otherwise.
@@ -117,8 +124,9 @@ def _review_proposals(
             right = label_words(modes.get(label.incident_key, "")) == label_words(label.label)
         else:
             right = rng.random() < ACCEPT_RATES.get(proposal.kind, DEFAULT_ACCEPT)
+        now = decided_at(proposal)
         if right:
-            signals.accept_signal(ws, proposal.id, note="demo reviewer")
+            signals.accept_signal(ws, proposal.id, note="demo reviewer", now=now)
             funnel["accepted"] += 1
         else:
             why = (
@@ -126,7 +134,7 @@ def _review_proposals(
                 if isinstance(proposal.payload, FailureModeLabel)
                 else ("not convinced")
             )
-            signals.reject_signal(ws, proposal.id, f"demo reviewer: {why}")
+            signals.reject_signal(ws, proposal.id, f"demo reviewer: {why}", now=now)
             funnel["rejected"] += 1
     log.append(f"reviewed {funnel['proposed']} proposals: {funnel['accepted']} accepted")
     return funnel
@@ -225,11 +233,45 @@ def _top_insights(
     )
 
 
-def _programme(ws: Workspace, truth_incidents: int) -> dict[str, Any]:
-    """The learning programme's metrics (docs/programme.md) beside the generator's count."""
+def _programme(ws: Workspace, truth_incidents: int, as_of: dt.datetime) -> dict[str, Any]:
+    """The learning programme's metrics (docs/programme.md) as of the end of the simulated
+    period, beside the generator's count."""
     from lessonloop.services.programme import programme_metrics
 
-    return {"incidents (ground truth)": truth_incidents, **programme_metrics(ws).as_dict()}
+    metrics = programme_metrics(ws, now=as_of).as_dict()
+    return {"incidents (ground truth)": truth_incidents, **metrics}
+
+
+def _import_reviews(
+    ws: Workspace, files: list[Path], programme: Programme, quarter_end: dt.datetime
+) -> importing.ImportSummary:
+    """Import each review file when its author does (hours after its ``written_at``), extract
+    its signal proposals then (in the order `extract_all` takes reviews), and plan what happens
+    to it; one summary for all files."""
+    from lessonloop.services.reviews import get_review, list_reviews, read_review_file
+
+    summary = importing.ImportSummary()
+    imported: dict[str, dt.datetime] = {}
+    for path in files:
+        at = programme.import_time(read_review_file(ws, path).written_at, quarter_end)
+        one = importing.import_files(
+            ws, "markdown", [path], options=ImportOptions(create_incident=True, now=at)
+        )
+        summary.files += one.files
+        summary.errors.extend(one.errors)
+        for kind, counter in one.outcomes.items():
+            for outcome, count in counter.items():
+                summary.record(kind, outcome, count)
+        if not one.errors:
+            imported[path.stem] = at
+    for found in list_reviews(ws):
+        if found.incident_key in imported:
+            at = imported[found.incident_key]
+            signals.extract_review(ws, str(found.id), now=at + dt.timedelta(minutes=10))
+            incident = catalog.get_incident(ws, found.incident_key)
+            ended = incident.resolved_at or incident.started_at
+            programme.review_imported(get_review(ws, str(found.id)), at, ended)
+    return summary
 
 
 def _record_shadow(
@@ -326,6 +368,8 @@ def _run_loop(
         note("import series", number, len(series_files))
     series = load_all_series(ws)
     rng = random.Random(seed)
+    period_end = _time(quarter_specs[-1]["end"])
+    programme = Programme(ws, seed, period_end)
     champion: tuple[int, Any, Any] | None = None  # (version id, trained detector, signals)
     candidate: tuple[int, Any, Any] | None = None
     alert_champion: tuple[int, AlertPolicy] | None = None
@@ -345,9 +389,7 @@ def _run_loop(
                 for i in truth_incidents
             )
         ]
-        summary = importing.import_files(
-            ws, "markdown", review_files, options=ImportOptions(create_incident=True)
-        )
+        summary = _import_reviews(ws, review_files, programme, q_end)
         outcomes = summary.as_dict().get("outcomes", {}).get("review", {})
         rejected = len(summary.errors)
         log.append(
@@ -355,14 +397,15 @@ def _run_loop(
             + ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items()))
             + (f", {rejected} rejected (as in life: see the errors)" if rejected else "")
         )
-        notes = _extraction_notes(signals.extract_all(ws), seen_notes)
+        notes = _extraction_notes(signals.extract_all(ws, now=q_end), seen_notes)
         if notes:
             log.append(
                 f"{label}: extraction notes: "
                 + ", ".join(f"{where} {n}" for where, n in sorted(notes.items()))
             )
         funnel_total["insights"] = _insight_count(ws)
-        funnel = _review_proposals(ws, rng, log, modes)
+        funnel = _review_proposals(ws, rng, log, modes, partial(programme.decision_time, cut=q_end))
+        programme.run_until(q_end)
         for key in ("proposed", "accepted", "rejected"):
             funnel_total[key] += funnel[key]
         cut = signals.cut(ws)
@@ -416,8 +459,15 @@ def _run_loop(
             }
             from lessonloop.services import registry
 
-            _record_shadow(ws, candidate[0], champion[0] if champion else None, quarter,
-                           shadow, incumbent, verdict)
+            _record_shadow(
+                ws,
+                candidate[0],
+                champion[0] if champion else None,
+                quarter,
+                shadow,
+                incumbent,
+                verdict,
+            )
             if (
                 verdict != "worse"
                 and fewer_false
@@ -465,6 +515,8 @@ def _run_loop(
             )
         rows.append(row)
     note("quarters", len(quarter_specs), len(quarter_specs))
+    verified = programme.finish(seed)
+    log.append(f"outcomes checked as of {period_end:%Y-%m-%d}: {verified} action items verified")
     used = set(champion[1].signal_ids) if champion else set()
     funnel_total["used by the champion"] = len(used)
     top = (
@@ -485,7 +537,7 @@ def _run_loop(
         "funnel": funnel_total,
         "log": log,
         "top_insights": top,
-        "programme": _programme(ws, len(truth_incidents)),
+        "programme": _programme(ws, len(truth_incidents), period_end),
         "champion_version": champion[0] if champion else None,
         "alert_champion_version": alert_champion[0] if alert_champion else None,
         "task": ModelTask.METRIC_ANOMALY.value,

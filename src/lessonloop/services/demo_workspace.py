@@ -19,6 +19,7 @@ MARKER = ".lessonloop-demo"  # written in a workspace folder the demo created
 DEMO_ROLES = (
     ("demo", Role.REVIEWER),  # imports, reviews and decides signals ...
     ("demo", Role.DATA_SCIENTIST),  # ... and trains; it cannot approve its own models
+    ("demo-facilitator", Role.REVIEWER),  # approves and publishes reviews, rates insights
     ("demo-sre-lead", Role.APPROVER),
     ("demo-service-owner", Role.APPROVER),
     ("demo-approver", Role.APPROVER),

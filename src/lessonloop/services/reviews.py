@@ -356,12 +356,19 @@ def import_review(
     as_of: dt.datetime | None = None,
     create_incident: bool = False,
     allow_removals: bool = False,
+    now: dt.datetime | None = None,
 ) -> tuple[ReviewRead, ImportOutcome]:
-    """Parse, redact and store a review file: all of it, or nothing."""
+    """Parse, redact and store a review file: all of it, or nothing (``now``: see
+    `import_parsed_review`)."""
     require(ws, Permission.CONTRIBUTE, "import reviews")  # before reading: a refusal is final
     parsed = read_review_file(ws, path)
     return import_parsed_review(
-        ws, parsed, as_of=as_of, create_incident=create_incident, allow_removals=allow_removals
+        ws,
+        parsed,
+        as_of=as_of,
+        create_incident=create_incident,
+        allow_removals=allow_removals,
+        now=now,
     )
 
 
