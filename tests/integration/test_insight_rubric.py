@@ -266,7 +266,13 @@ def test_export_and_import_keep_ratings(imported, tmp_path) -> None:
     rated = insight_service.rate_insight(ws, ids["recommendation"], relevance=0.25, note="n")
     first = tmp_path / "first.jsonl"
     export_workspace(ws, first)
-    target = init_workspace(Settings(home=tmp_path / "copy"), actor="tester")
+    target = init_workspace(
+        Settings(
+            home=tmp_path / "copy",  # restored with the source's key
+            redaction_key_file=ws.settings.resolved_key_file,
+        ),
+        actor="tester",
+    )
     try:
         import_workspace(target, first)
         copied = insight_service.show_insight(target, ids["recommendation"])

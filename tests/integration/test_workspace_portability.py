@@ -13,9 +13,10 @@ from lessonloop.services.workspace import init_workspace
 from lessonloop.settings import Settings
 
 
-def _fresh(database_url_factory, tmp_path: Path, name: str):
-    return init_workspace(Settings(home=tmp_path / name, database_url=database_url_factory(name)),
-                          actor="tester")
+def _fresh(database_url_factory, tmp_path: Path, name: str, key: Path | None = None):
+    """A new workspace; with ``key`` it shares that redaction key file (a full restore)."""
+    return init_workspace(Settings(home=tmp_path / name, database_url=database_url_factory(name),
+                                   redaction_key_file=key), actor="tester")
 
 
 @pytest.fixture
@@ -36,13 +37,83 @@ def test_export_import_export_is_byte_identical(workspace, second_database, tmp_
         populate(session, 1000)
     first = tmp_path / "first.jsonl"
     export_workspace(workspace, first)
-    target = _fresh(second_database, tmp_path, "copy")
+    target = _fresh(second_database, tmp_path, "copy", workspace.settings.resolved_key_file)
     counts = import_workspace(target, first)
     assert counts["incidents"] == 1000 and counts["reviews"] == 1000
     second = tmp_path / "second.jsonl"
     export_workspace(target, second)
     assert first.read_bytes() == second.read_bytes()
     target.close()
+
+
+def test_a_restore_under_another_redaction_key_warns_what_to_do(
+    workspace, second_database, tmp_path
+) -> None:
+    import json
+
+    with workspace.transaction() as session:
+        populate(session, 2)
+    dump = tmp_path / "dump.jsonl"
+    export_workspace(workspace, dump)
+    key = workspace.settings.resolved_key_file.read_bytes()
+    assert key.hex() not in dump.read_text() and key.hex()[:16] not in dump.read_text()
+    header = json.loads(dump.read_text().splitlines()[0])
+    assert len(header["redaction_key_fingerprint"]) == 16
+
+    other = _fresh(second_database, tmp_path, "other")
+    warnings: list[str] = []
+    counts = import_workspace(other, dump, warnings=warnings)
+    assert counts["incidents"] == 2 and len(warnings) == 1
+    assert warnings[0].startswith(f"{dump}:1, field 'redaction_key_fingerprint'")
+    assert str(other.settings.resolved_key_file) in warnings[0]
+    assert "LESSONLOOP_REDACTION_KEY_FILE" in warnings[0]
+    other.close()
+
+    same = _fresh(second_database, tmp_path, "same", workspace.settings.resolved_key_file)
+    warnings = []
+    import_workspace(same, dump, warnings=warnings)
+    assert warnings == []
+    same.close()
+
+
+def test_an_export_without_a_key_fingerprint_imports_without_a_warning(
+    workspace, second_database, tmp_path
+) -> None:
+    import json
+
+    with workspace.transaction() as session:
+        populate(session, 2)
+    dump = tmp_path / "dump.jsonl"
+    export_workspace(workspace, dump)
+    lines = dump.read_text().splitlines()
+    header = json.loads(lines[0])
+    del header["redaction_key_fingerprint"]
+    lines[0] = json.dumps(header)
+    dump.write_text("\n".join(lines) + "\n")
+    target = _fresh(second_database, tmp_path, "old")
+    warnings: list[str] = []
+    assert import_workspace(target, dump, warnings=warnings)["incidents"] == 2
+    assert warnings == []
+    target.close()
+
+
+def test_import_workspace_prints_the_key_warning_in_one_line_and_exits_0(
+    tmp_path, monkeypatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from lessonloop.cli.app import app
+
+    runner = CliRunner()
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("LESSONLOOP_HOME", str(tmp_path / "a"))
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert runner.invoke(app, ["export", str(tmp_path / "a.jsonl")]).exit_code == 0
+    monkeypatch.setenv("LESSONLOOP_HOME", str(tmp_path / "b"))
+    done = runner.invoke(app, ["import-workspace", str(tmp_path / "a.jsonl")])
+    assert done.exit_code == 0, done.output
+    warning = [line for line in done.output.splitlines() if "warning:" in line]
+    assert len(warning) == 1 and "LESSONLOOP_REDACTION_KEY_FILE" in warning[0]
 
 
 def test_import_into_non_empty_workspace_is_refused(workspace, tmp_path) -> None:
@@ -95,7 +166,7 @@ def test_model_artifacts_travel_with_the_dump(workspace, second_database, tmp_pa
     assert json.loads(lines[-1])["artifact"] == version.artifact_hash
     assert str(workspace.settings.home) not in first.read_text()  # paths are portable
 
-    target = _fresh(second_database, tmp_path, "copy")
+    target = _fresh(second_database, tmp_path, "copy", workspace.settings.resolved_key_file)
     import_workspace(target, first)
     shutil.rmtree(workspace.settings.artifacts_dir)  # the original is gone
     loaded = registry.load_version_artifact(target, version.id)

@@ -72,7 +72,9 @@ def test_export_import_export_is_identical_for_any_content(data: dict) -> None:
                            session=session, actor="t")
         first, second = root / "1.jsonl", root / "2.jsonl"
         export_workspace(source, first)
-        target = init_workspace(Settings(home=root / "b"), actor="prop")
+        target = init_workspace(Settings(home=root / "b",  # restored with the source's key
+                                         redaction_key_file=source.settings.resolved_key_file),
+                                actor="prop")
         import_workspace(target, first)
         export_workspace(target, second)
         assert first.read_bytes() == second.read_bytes()

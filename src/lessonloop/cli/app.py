@@ -18,6 +18,7 @@ from lessonloop.cli.common import (
     print_json,
     print_table,
     progress_bar,
+    say_warning,
     settings,
     state,
     workspace,
@@ -230,10 +231,16 @@ def export_cmd(file: Path) -> None:
 @app.command("import-workspace")
 @handle_errors
 def import_workspace_cmd(file: Path) -> None:
-    """Import a workspace export into a fresh workspace (all or nothing)."""
+    """Import a workspace export into a fresh workspace (all or nothing). The redaction key
+    does not travel: warns when this workspace's key is not the one the export was made under."""
+    warnings: list[str] = []
     with progress_bar() as update:
-        counts = portability.import_workspace(workspace(create=True), file, progress=update)
+        counts = portability.import_workspace(
+            workspace(create=True), file, progress=update, warnings=warnings
+        )
     console.print(f"[green]imported[/] {sum(counts.values())} rows from {escape(str(file))}")
+    for problem in warnings:
+        say_warning(problem)
 
 
 def main() -> None:

@@ -16,7 +16,12 @@ from lessonloop.redact.results import (
     RedactionResult,
 )
 from lessonloop.redact.secrets_scan import DEFAULT_DETECT_SECRETS_PLUGINS, available_plugin_names
-from lessonloop.redact.tokens import TOKEN_PATTERN, format_token, load_or_create_key
+from lessonloop.redact.tokens import (
+    TOKEN_PATTERN,
+    format_token,
+    key_fingerprint,
+    load_or_create_key,
+)
 
 __all__ = [
     "DEFAULT_DETECT_SECRETS_PLUGINS",
@@ -31,5 +36,6 @@ __all__ = [
     "Redactor",
     "available_plugin_names",
     "format_token",
+    "key_fingerprint",
     "load_or_create_key",
 ]

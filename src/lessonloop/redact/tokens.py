@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lessonloop.errors import ConfigurationError
 
-__all__ = ["KEY_BYTES", "TOKEN_PATTERN", "format_token", "load_or_create_key"]
+__all__ = ["KEY_BYTES", "TOKEN_PATTERN", "format_token", "key_fingerprint", "load_or_create_key"]
 
 KEY_BYTES = 32
 TOKEN_PATTERN = re.compile(r"<[a-z][a-z0-9_]{0,31}:[0-9a-f]{4,64}>")
@@ -23,6 +23,15 @@ def format_token(kind: str, normalised_value: str, key: bytes, hex_length: int =
     """Return `<kind:hex>`, hex being the first characters of HMAC-SHA256(key, value)."""
     digest = hmac.new(key, normalised_value.encode("utf-8"), hashlib.sha256).hexdigest()
     return f"<{kind}:{digest[:hex_length]}>"
+
+
+def key_fingerprint(key: bytes) -> str:
+    """Tell two keys apart without revealing either: HMAC-SHA256(key, a fixed label), 16 hex.
+
+    A workspace export records it so a restore can say when its own key differs.
+    """
+    label = b"lessonloop redaction key fingerprint"
+    return hmac.new(key, label, hashlib.sha256).hexdigest()[:16]
 
 
 def _create_key_file(key_path: Path) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from lessonloop.redact import load_or_create_key
+from lessonloop.redact import key_fingerprint, load_or_create_key
 from lessonloop.settings import Settings
 
-__all__ = ["ensure_redaction_key", "read_redaction_key"]
+__all__ = ["ensure_redaction_key", "read_redaction_key", "redaction_key_fingerprint"]
 
 
 def ensure_redaction_key(settings: Settings) -> bytes:
@@ -17,3 +17,8 @@ def ensure_redaction_key(settings: Settings) -> bytes:
 
 def read_redaction_key(settings: Settings) -> bytes:
     return ensure_redaction_key(settings)
+
+
+def redaction_key_fingerprint(settings: Settings) -> str:
+    """A fingerprint of the workspace's redaction key that does not reveal it."""
+    return key_fingerprint(read_redaction_key(settings))

@@ -4,6 +4,9 @@ Model artifacts travel with the dump: after the table rows come one line per art
 (``{"artifact": HASH, "files": {PATH: BASE64}}``), and a model version's ``artifact_path`` is
 written as ``artifacts/<name>`` (relative to the workspace home), so the import puts the
 artifact in the new workspace and points the version at it.
+
+The redaction key never travels (it is a secret): the header records its fingerprint, and the
+import warns when the workspace it restores into has another key.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from lessonloop.domain.common import canonical_json
 from lessonloop.errors import InputError, IntegrityError, NotFound
 from lessonloop.registry.artifacts import pack_artifact, unpack_artifact, verify_artifact
 from lessonloop.services.access import require
+from lessonloop.services.keys import redaction_key_fingerprint
 from lessonloop.services.workspace import Workspace
 from lessonloop.storage.dump import Rewrite, count_rows, export_rows, import_rows
 
@@ -29,6 +33,7 @@ Progress = Callable[[str, int, int], None]
 
 
 _VERSIONS = "model_versions"
+_FINGERPRINT = "redaction_key_fingerprint"
 
 
 def _portable(artifacts: dict[str, Path]) -> Rewrite:
@@ -76,7 +81,8 @@ def export_workspace(
             ws.transaction() as session,
         ):
             total = count_rows(session)
-            for line in export_rows(session, rewrite=_portable(artifacts)):
+            header = {_FINGERPRINT: redaction_key_fingerprint(ws.settings)}
+            for line in export_rows(session, rewrite=_portable(artifacts), header=header):
                 handle.write(line + "\n")
                 rows += 1
                 if progress is not None and rows % 500 == 0:
@@ -96,16 +102,42 @@ def export_workspace(
     return rows - 1
 
 
-def _expected_rows(path: Path) -> int:
-    """The row count the dump's header announces (0 when it cannot be read)."""
+def _header(path: Path) -> dict[str, Any]:
+    """The dump's header line ({} when it cannot be read; the import then says why)."""
     import json
 
     try:
         with path.open(encoding="utf-8") as handle:
             header = json.loads(handle.readline())
+    except (OSError, ValueError):
+        return {}
+    return header if isinstance(header, dict) else {}
+
+
+def _expected_rows(header: dict[str, Any]) -> int:
+    """The row count the dump's header announces (0 when it cannot be read)."""
+    try:
         return int(sum(header.get("tables", {}).values()))
-    except (OSError, ValueError, AttributeError, TypeError):
+    except (AttributeError, TypeError, ValueError):
         return 0
+
+
+def _key_warning(ws: Workspace, header: dict[str, Any], source: str) -> str | None:
+    """Why data imported from now on will not join the restored data, or None.
+
+    A dump from before fingerprints were recorded has none, and is not checked.
+    """
+    recorded = header.get(_FINGERPRINT)
+    if not isinstance(recorded, str) or recorded == redaction_key_fingerprint(ws.settings):
+        return None
+    key = ws.settings.resolved_key_file
+    return (
+        f"{source}:1, field '{_FINGERPRINT}': the export was made under another redaction "
+        f"key than this workspace's ({key}), so people and values imported from now on get "
+        "other tokens than the restored data and will not join it; copy the source "
+        f"workspace's redaction key file to {key}, or set LESSONLOOP_REDACTION_KEY_FILE to it, "
+        "before importing anything else"
+    )
 
 
 def _local(ws: Workspace) -> Rewrite:
@@ -141,12 +173,18 @@ def _move_artifacts(staged: Path, root: Path) -> None:
             shutil.move(str(folder), root / folder.name)
 
 
-def import_workspace(ws: Workspace, path: Path, progress: Progress | None = None
-                     ) -> dict[str, int]:
+def import_workspace(
+    ws: Workspace,
+    path: Path,
+    progress: Progress | None = None,
+    *,
+    warnings: list[str] | None = None,
+) -> dict[str, int]:
     """Load a dump into this (empty) workspace in one transaction: all rows or none.
 
     Model artifacts in the dump are checked against their hashes and put in this workspace's
-    artifact folder, and the model versions point at them.
+    artifact folder, and the model versions point at them. When the dump was exported under
+    another redaction key than this workspace's, ``warnings`` gets a line saying what to do.
     """
     require(ws, Permission.ADMINISTER, "restore a workspace export")
     try:
@@ -157,7 +195,8 @@ def import_workspace(ws: Workspace, path: Path, progress: Progress | None = None
         try:
             with ws.transaction() as session:
                 done = [0]
-                expected = _expected_rows(path)
+                header = _header(path)
+                expected = _expected_rows(header)
 
                 def step(n: int) -> None:
                     done[0] += n
@@ -183,4 +222,7 @@ def import_workspace(ws: Workspace, path: Path, progress: Progress | None = None
     from lessonloop.services.knowledge import reindex
 
     reindex(ws)
+    problem = _key_warning(ws, header, str(path))
+    if problem and warnings is not None:
+        warnings.append(problem)
     return counts

@@ -64,11 +64,13 @@ def export_rows(
     progress: Callable[[int], None] | None = None,
     *,
     rewrite: Rewrite | None = None,
+    header: dict[str, Any] | None = None,
 ) -> Iterator[str]:
-    """Yield the dump line by line: a header, then each table's rows ordered by primary key."""
+    """Yield the dump line by line: a header (with ``header``'s fields added), then each
+    table's rows ordered by primary key."""
     tables = _tables()
     counts = {t.name: session.scalar(select(func.count()).select_from(t)) or 0 for t in tables}
-    yield canonical_json({"format": FORMAT, "tables": counts})
+    yield canonical_json({**(header or {}), "format": FORMAT, "tables": counts})
     for table in tables:
         names = [c.name for c in table.columns]
         for row in session.execute(select(table).order_by(*table.primary_key.columns)):
