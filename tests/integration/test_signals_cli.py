@@ -99,6 +99,7 @@ def test_signals_end_to_end(database_url: str, tmp_path: Path) -> None:
     change = _json(env, "signals", "diff", "1", "2")
     assert [s["id"] for s in change["added"]] == [gap["id"]]
     assert [s["id"] for s in change["removed"]] == [hint["id"]]
+    assert _json(env, "signals", "diff", "v1", "v2") == change  # as `signals sets` shows them
     lineage = _json(env, "signals", "trace", str(windows[0]["id"]))
     assert lineage["incident_key"] == "INC-2026-0042" and lineage["sets"] == [1, 2]
     assert lineage["signal"]["decided_by"] == "reviewer-ann"
@@ -132,7 +133,7 @@ def test_signals_end_to_end(database_url: str, tmp_path: Path) -> None:
     table = pq.read_table(tmp_path / "out" / "threshold_hint.parquet").to_pylist()
     assert table[0]["value"] == 350.0 and table[0]["replaces"] is None
     assert (tmp_path / "out" / "schema.json").is_file()
-    _cli(env, "signals", "export", "2", "--format", "jsonl", str(tmp_path / "js"))
+    _cli(env, "signals", "export", "v2", "--format", "jsonl", str(tmp_path / "js"))
     assert (tmp_path / "js" / "instrumentation_gap.jsonl").is_file()
     wrong = _cli(env, "signals", "export", "1", "--format", "csv", str(tmp_path / "x"), ok=False)
     assert wrong.returncode == 2 and "format" in wrong.stderr

@@ -38,6 +38,7 @@ from lessonloop.settings import Settings, load_settings
 
 __all__ = [
     "moment",
+    "signal_set_version",
     "console",
     "err_console",
     "state",
@@ -241,6 +242,14 @@ def check_out(out: Path) -> Path:
 def write_atomically(out: Path, text: str) -> None:
     """Write text whole or not at all; its folder is created now, a link's target written."""
     write_text_atomically(out, text, "--out")
+
+
+def signal_set_version(value: str) -> int:
+    """A signal set version as given on the command line: ``3`` or ``v3``, as sets are shown."""
+    digits = value.strip().removeprefix("v").removeprefix("V")
+    if not digits.isascii() or not digits.isdigit():
+        raise typer.BadParameter(f"not a signal set version: {value!r} (e.g. 3 or v3)")
+    return int(digits)
 
 
 def moment(value: str | None, option: str) -> dt.datetime | None:

@@ -15,6 +15,7 @@ from lessonloop.cli.common import (
     print_json,
     print_table,
     say_warning,
+    signal_set_version,
     workspace,
 )
 
@@ -32,7 +33,12 @@ MAX_WIDTH = 160
 @handle_errors
 def train(
     signals: Annotated[
-        int | None, typer.Option(help="Signal set version (default newest).")
+        int | None,
+        typer.Option(
+            parser=signal_set_version,
+            metavar="VERSION",
+            help="Signal set version, 3 or v3 (default newest).",
+        ),
     ] = None,
     profile: Annotated[
         str, typer.Option(help="standard, reward_low_FP_rate, reward_low_FN_rate")

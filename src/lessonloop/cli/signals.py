@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from lessonloop.cli.common import console, handle_errors, print_json, print_table, workspace
+from lessonloop.cli.common import (
+    console,
+    handle_errors,
+    print_json,
+    print_table,
+    signal_set_version,
+    workspace,
+)
 from lessonloop.domain.enums import SignalKind, SignalStatus
 from lessonloop.domain.signals import SignalRead
 from lessonloop.errors import InputError
@@ -223,8 +230,12 @@ def sets(as_json: JsonOpt = False) -> None:
 
 @app.command("diff")
 @handle_errors
-def diff(old: int, new: int, as_json: JsonOpt = False) -> None:
-    """Signals added, removed and changed between set versions OLD and NEW."""
+def diff(
+    old: Annotated[int, typer.Argument(parser=signal_set_version, metavar="OLD")],
+    new: Annotated[int, typer.Argument(parser=signal_set_version, metavar="NEW")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Signals added, removed and changed between set versions OLD and NEW (3 or v3)."""
     result = service.diff(workspace(), old, new)
     if as_json:
         print_json(
@@ -307,10 +318,10 @@ def used_by(
 @app.command("export")
 @handle_errors
 def export(
-    version: int,
+    version: Annotated[int, typer.Argument(parser=signal_set_version, metavar="VERSION")],
     directory: Annotated[Path, typer.Argument(metavar="DIR")],
     fmt: Annotated[str, typer.Option("--format", help="parquet or jsonl")] = "parquet",
 ) -> None:
-    """Write set VERSION as one file per kind plus schema.json into DIR."""
+    """Write set VERSION (3 or v3) as one file per kind plus schema.json into DIR."""
     paths = service.export(workspace(), version, fmt, directory)  # type: ignore[arg-type]
     console.print(f"wrote {len(paths)} files to {escape(str(directory))}", highlight=False)
