@@ -238,6 +238,19 @@ def _verify(version: ModelVersionRead) -> None:
         verify_artifact(Path(version.artifact_path), version.artifact_hash)
 
 
+def _approvals_so_far(version_id: int, *, session: Session) -> str:
+    """For a version still at the gate: the approvals it has and needs, and from whom."""
+    state = approval_state(version_id, session=session)
+    if state.version.status not in (S.CANDIDATE, S.SHADOW):
+        return ""
+    noun = "approval" if state.required == 1 else "approvals"
+    text = f" with {len(state.approvers)} of the {state.required} {noun} it needs"
+    if state.required > 1:
+        text += " (it touches a tier-1 service: each from a different approver"
+        text += f"; so far {', '.join(state.approvers)})" if state.approvers else ")"
+    return text
+
+
 def promote(
     version_id: int, *, expected_champion_id: int | None, session: Session, actor: str
 ) -> ModelVersionRead:
@@ -252,7 +265,8 @@ def promote(
     version = store.get_version(version_id, session=session)
     if version.status != S.APPROVED:
         raise Conflict(
-            f"model version {version_id} is {version.status.value}; only an approved "
+            f"model version {version_id} is {version.status.value}"
+            f"{_approvals_so_far(version_id, session=session)}; only an approved "
             "version can be promoted"
         )
     _verify(version)

@@ -51,6 +51,21 @@ def test_tier_one_needs_two_distinct_approvers(session) -> None:
     assert state.approved and state.version.status == ModelStatus.APPROVED
 
 
+def test_promoting_before_enough_approvals_says_how_many_it_has_and_needs(session) -> None:
+    version_id = _version(session, tier1=True)
+    lifecycle.approve(version_id, approver="ana", reason="ok", session=session)
+    with pytest.raises(Conflict) as refused:
+        lifecycle.promote(version_id, expected_champion_id=None, session=session, actor="a")
+    assert str(refused.value) == (
+        f"model version {version_id} is candidate with 1 of the 2 approvals it needs (it "
+        "touches a tier-1 service: each from a different approver; so far ana); only an "
+        "approved version can be promoted"
+    )
+    single = _version(session)
+    with pytest.raises(Conflict, match="with 0 of the 1 approval it needs; only an approved"):
+        lifecycle.promote(single, expected_champion_id=None, session=session, actor="a")
+
+
 def test_tier1_flag_in_config_also_requires_two(session) -> None:
     version_id = _version(session, tier1=True)
     assert lifecycle.approve(version_id, approver="ana", reason="ok", session=session).required == 2
