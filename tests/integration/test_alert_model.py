@@ -313,7 +313,7 @@ def test_a_holdout_without_incidents_gets_no_verdict(workspace) -> None:
     assert result.decision == "not distinguishable" and "no incident" in result.reason
 
 
-def test_bad_requests_name_the_field_and_register_nothing(workspace) -> None:
+def test_bad_requests_name_the_field_and_register_nothing(workspace, tmp_path) -> None:
     with pytest.raises(InputError) as empty:
         learn_alert_policy(workspace)
     assert empty.value.field == "alerts"
@@ -342,6 +342,13 @@ def test_bad_requests_name_the_field_and_register_nothing(workspace) -> None:
     assert wider.noise_pages_per_day == whole.noise_pages_per_day > 0.9
     quiet = invoke_cli(workspace, "alerts", "noise", "--since", "2030-01-01", actor="t")
     assert quiet.exit_code == 0 and "no alerts in that period" in quiet.output
+    assert "plot" not in quiet.output
+    plot = tmp_path / "quiet.png"
+    args = ("alerts", "noise", "--since", "2030-01-01", "--png", str(plot))
+    unplotted = invoke_cli(workspace, *args, actor="t")
+    assert unplotted.exit_code == 0
+    assert "no alerts in that period; no plot written" in unplotted.output
+    assert not plot.exists()
     wrong = invoke_cli(workspace, "alerts", "noise", "--since", "yesterday", actor="t")
     assert wrong.exit_code == 2 and "not a date or time" in wrong.output
 

@@ -81,7 +81,7 @@ def noise(
         )
         return
     if score is None:
-        console.print("no alerts in that period")
+        console.print("no alerts in that period" + ("; no plot written" if target else ""))
         return
     print_table(
         f"Alert families under {name} ({score.days} days, {score.firings} firings)",
