@@ -140,6 +140,11 @@ class Suppression:
             edge += dt.timedelta(hours=1)
         return edge
 
+    def history_text(self) -> str:
+        """``belonged to an incident 1 time in 20 firings``: what the rule was learned from."""
+        times = "time" if self.relevant == 1 else "times"
+        return f"belonged to an incident {self.relevant} {times} in {self.firings} firings"
+
     def hour_text(self) -> str:
         """``00-04, 12-16 h UTC``."""
         spans: list[list[int]] = []
@@ -217,9 +222,7 @@ def _suppression_of(rules: Sequence[Suppression], firing: Firing) -> Verdict | N
             return Verdict(
                 False,
                 f"suppressed: {rule.alertname}/{rule.service or '-'} at "
-                f"{rule.hour_text()} belonged to an "
-                f"incident {rule.relevant} times in {rule.firings} "
-                f"(P = {rule.p_relevant:.3f})",
+                f"{rule.hour_text()} {rule.history_text()} (P = {rule.p_relevant:.3f})",
             )
         # muted at first, still firing when the muted hours end: it pages then
         until = rule.muted_until(firing.start)

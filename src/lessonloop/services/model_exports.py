@@ -221,10 +221,7 @@ def _policy_rules(
             condition="always" if whole_day else "time_of_day",
             hours_utc=[] if whole_day else list(s.hours),
         )
-        why = (
-            f"the history: belonged to an incident {s.relevant} times in {s.firings} firings "
-            f"(P = {s.p_relevant:.3f})"
-        )
+        why = f"the history: {s.history_text()} (P = {s.p_relevant:.3f})"
         if s.signal_ids:
             shown = ", ".join(str(i) for i in s.signal_ids[:5])
             more = f", ... ({len(s.signal_ids)} in all)" if len(s.signal_ids) > 5 else ""

@@ -424,6 +424,16 @@ class TestWhatShips:
         )
         assert [v.kept for v in whole_day.decide([long, open_ended])] == [False, False]
 
+    def test_one_incident_is_one_time_in_the_reason_and_the_exported_rule(self) -> None:
+        from lessonloop.services.model_exports import _policy_rules
+
+        rule = Suppression("DiskSpaceHigh", "batch", tuple(range(24)), 0.1, 9, 1)
+        policy = AlertPolicy(suppressions=[rule])
+        reason = policy.decide([firing("DiskSpaceHigh", "batch", at(1))])[0].reason
+        assert "belonged to an incident 1 time in 9 firings (P = 0.100)" in reason
+        learned = _policy_rules(policy, {})[0].learned
+        assert learned == "the history: belonged to an incident 1 time in 9 firings (P = 0.100)"
+
     def test_a_family_without_a_service_never_silences_one_with_a_service(self) -> None:
         rule = Suppression("DiskFull", "", tuple(range(24)), 0.0, 40, 0)
         assert [(m.label, m.value) for m in rule.matchers()] == [
