@@ -247,6 +247,12 @@ def test_without_verdicts_the_history_alone_decides(workspace) -> None:
     assert shown.exit_code == 0, shown.output
     assert f"({DAYS}, the newest 5 shown: --limit)" in " ".join(shown.output.split())
     assert len(re.findall(r"^│ 20\d\d-", shown.output, flags=re.M)) == 5  # one per row
+    args = ("models", "compare", str(result.candidate_id), str(strict.candidate_id))
+    as_json = invoke_cli(workspace, *args, "--limit", "5", "--json", actor="t")
+    assert as_json.exit_code == 0, as_json.output
+    alerts = json.loads(as_json.stdout)["alerts"]  # every one: --limit is for the table
+    assert len(alerts) == DAYS and alerts[0]["at"] == differ[0].at.isoformat()
+    assert (alerts[0]["alertname"], alerts[0]["second"]) == ("DiskSpaceHigh", "pages")
 
 
 def test_what_reviewers_said_about_holdout_incidents_is_not_learned(workspace) -> None:

@@ -166,5 +166,15 @@ def test_diff_and_outcomes_commands(workspace) -> None:
     }
     shown = _invoke(workspace, "models", "diff", str(first.id), str(second.id))
     assert shown.exit_code == 0 and "config.alpha" in shown.stdout
+    as_json = _invoke(workspace, "models", "diff", str(first.id), str(second.id), "--json")
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout) == {
+        "first": first.id,
+        "second": second.id,
+        "differences": {
+            "config.alpha": {"first": 1, "second": 2},
+            "signal_set_version": {"first": None, "second": 3},
+        },
+    }
     checked = _invoke(workspace, "outcomes", "check", "--json")
     assert checked.exit_code == 0 and json.loads(checked.stdout) == []

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -12,6 +13,9 @@ from lessonloop.cli.common import console, handle_errors, print_json, print_tabl
 from lessonloop.domain.enums import ModelStatus, ModelTask
 from lessonloop.errors import InputError
 from lessonloop.services import registry
+
+if TYPE_CHECKING:
+    from lessonloop.services.workspace import Workspace
 
 app = typer.Typer(
     help="Model versions: review, approve, promote and roll back.", no_args_is_help=True
@@ -120,9 +124,12 @@ def show(version_id: int, as_json: Annotated[bool, typer.Option("--json")] = Fal
 
 @app.command("diff")
 @handle_errors
-def diff(first: int, second: int) -> None:
+def diff(first: int, second: int, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Fields that differ between two versions (config, lineage, latest metrics)."""
     changes = registry.diff_versions(workspace(), first, second)
+    if as_json:
+        print_json({"first": first, "second": second, "differences": _sides(changes)})
+        return
     print_table(
         f"Model {first} vs {second}",
         ["field", str(first), str(second)],
@@ -281,12 +288,16 @@ def compare(
             "--limit", min=1, help="Alert-correlation: show at most this many alerts (newest)."
         ),
     ] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Where two versions decide differently (metric-anomaly: on stored series;
     alert-correlation: on stored alerts), and their latest metrics."""
     ws = workspace()
     changes = registry.diff_versions(ws, first, second)
     metrics = {k: v for k, v in changes.items() if k.startswith("metrics.")}
+    if as_json:
+        print_json(_comparison(ws, first, second, metrics))
+        return
     print_table(
         f"Metrics: model {first} vs {second}",
         ["metric", str(first), str(second)],
@@ -324,6 +335,34 @@ def compare(
     )
     if missing:
         console.print(f"[dim]no stored data for: {escape(', '.join(missing))}[/]")
+
+
+def _sides(changes: dict[str, tuple[Any, Any]]) -> dict[str, dict[str, Any]]:
+    """``{field: (a, b)}`` as JSON: ``{field: {"first": a, "second": b}}``."""
+    return {k: {"first": a, "second": b} for k, (a, b) in changes.items()}
+
+
+def _comparison(
+    ws: Workspace, first: int, second: int, metrics: dict[str, tuple[Any, Any]]
+) -> dict[str, Any]:
+    """`models compare --json`: the metrics that differ and every decision that does (all of
+    them: --limit is for the table)."""
+    out: dict[str, Any] = {
+        "first": first,
+        "second": second,
+        "metrics": _sides({k.removeprefix("metrics."): v for k, v in metrics.items()}),
+    }
+    tasks = {registry.show_version(ws, v).version.task.value for v in (first, second)}
+    if tasks == {"alert_correlation"}:
+        from lessonloop.services.alert_model import compare_alert_decisions
+
+        differ = compare_alert_decisions(ws, first, second)
+        out["alerts"] = [{**asdict(d), "at": d.at.isoformat()} for d in differ]
+        return out
+    found, missing = registry.compare_decisions(ws, first, second)
+    out["decisions"] = [{**asdict(d), "start": _at(d.start), "end": _at(d.end)} for d in found]
+    out["no_stored_data"] = missing
+    return out
 
 
 def _at(epoch_seconds: int) -> str:

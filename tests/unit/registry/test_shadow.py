@@ -67,6 +67,20 @@ def test_compare_decisions_on_stored_series(workspace, tmp_path: Path) -> None:
     found, missing = registry.compare_decisions(workspace, ids[0], ids[1])
     assert [d.points for d in found] == [3, 4]
     assert missing == ["api/nowhere"]
+    import json
+
+    from tests.factories import invoke_cli
+
+    shown = invoke_cli(
+        workspace, "models", "compare", str(ids[0]), str(ids[1]), "--json", actor="t"
+    )
+    assert shown.exit_code == 0, shown.output
+    compared = json.loads(shown.stdout)
+    assert compared["metrics"] == {} and compared["no_stored_data"] == ["api/nowhere"]
+    assert [(d["points"], d["fired_by"], d["start"]) for d in compared["decisions"]] == [
+        (3, found[0].fired_by, "1970-01-01T00:05:00+00:00"),
+        (4, found[1].fired_by, "1970-01-01T00:12:00+00:00"),
+    ]
 
 
 def test_decisions_are_only_compared_between_metric_anomaly_versions(workspace) -> None:
