@@ -20,7 +20,9 @@ def register(app: typer.Typer) -> None:
 def demo(
     quarters: Annotated[int, typer.Option(min=2, max=8)] = 4,
     seed: Annotated[int, typer.Option(min=0)] = 7,
-    step_minutes: Annotated[int, typer.Option(help="Series resolution (1-60).")] = 5,
+    step_minutes: Annotated[
+        int, typer.Option(help="Series resolution in minutes: 1, 2, 5, 10, 15, 30 or 60.")
+    ] = 5,
     workspace_dir: Annotated[
         Path | None,
         typer.Option(

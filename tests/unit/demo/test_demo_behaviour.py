@@ -69,6 +69,27 @@ def test_bad_settings_are_input_errors(tmp_path: Path, field: str, kwargs: dict[
     assert caught.value.field == field
 
 
+def test_demo_help_names_exactly_the_step_minutes_the_generator_accepts() -> None:
+    import re
+
+    from typer.testing import CliRunner
+
+    from lessonloop.cli.app import app
+    from lessonloop.demo.generate import _validate
+
+    shown = CliRunner().invoke(app, ["demo", "--help"], env={"COLUMNS": "300"}).output
+    help_line = next(line for line in shown.splitlines() if "--step-minutes" in line)
+    named = {int(n) for n in re.findall(r"\d+", help_line.split("resolution", 1)[1])}
+    accepted = set()
+    for minutes in range(1, 61):
+        try:
+            _validate(1, minutes, 0)
+        except InputError:
+            continue
+        accepted.add(minutes)
+    assert named == accepted
+
+
 def test_default_size_stays_under_six_million_points() -> None:
     series = sum(len(s.metrics) for s in build_services())
     assert series * TimeGrid(4, 5).n < 6_000_000
