@@ -174,9 +174,8 @@ def _vectorised(
     ``columns`` are the timestamp and value indexes, ``lines`` where each row starts.
     """
     ts_index, value_index = columns
-    kept = [
-        (line, row) for line, row in zip(lines, rows, strict=True) if any(c.strip() for c in row)
-    ]
+    # a row with something in it ("".join(row).strip() is any(c.strip() for c in row), faster)
+    kept = [(line, row) for line, row in zip(lines, rows, strict=True) if "".join(row).strip()]
     body = [row for _, row in kept]
     if not body or any(len(row) != width for row in body):
         return None
@@ -235,6 +234,16 @@ def csv_records(lines: Iterable[str], source: str) -> Iterator[tuple[int, list[s
 
 def _read_rows(text: str, source: str) -> tuple[list[list[str]], list[int]]:
     """The CSV rows and the line each starts on; a malformed record is an InputError."""
+    if '"' not in text:
+        # No quotes, so no record spans lines: record k starts on line k + 1, and the reader
+        # runs at C speed (a metrics export has millions of rows). Any complaint of the
+        # reader goes to the record-by-record path, which names the line.
+        try:
+            rows = list(csv.reader(io.StringIO(text)))
+        except csv.Error:
+            pass
+        else:
+            return rows, list(range(1, len(rows) + 1))
     records = list(csv_records(io.StringIO(text), source))
     return [row for _, row in records], [line for line, _ in records]
 

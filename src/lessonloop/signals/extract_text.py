@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -118,12 +119,27 @@ def _rules_in(text: str, source: str) -> list[TextRule]:
     return [_rule(raw, source, i) for i, raw in enumerate(data.get("rules") or [])]
 
 
-def load_rules(user_file: Path | None = None) -> list[TextRule]:
-    """The shipped rules, with the user's rules added (a rule with the same name replaces)."""
+@functools.lru_cache(maxsize=1)
+def _shipped_rules() -> tuple[TextRule, ...]:
     shipped = resources.files("lessonloop.signals").joinpath("patterns.yaml").read_text("utf-8")
-    rules = {rule.name: rule for rule in _rules_in(shipped, "lessonloop/signals/patterns.yaml")}
+    return tuple(_rules_in(shipped, "lessonloop/signals/patterns.yaml"))
+
+
+@functools.lru_cache(maxsize=16)
+def _user_rules(path: str, mtime_ns: int, size: int) -> tuple[TextRule, ...]:
+    """A user's pattern file, parsed once per version of it (its time and size are the key)."""
+    return tuple(_rules_in(Path(path).read_text("utf-8"), path))
+
+
+def load_rules(user_file: Path | None = None) -> list[TextRule]:
+    """The shipped rules, with the user's rules added (a rule with the same name replaces).
+
+    Each file is parsed once per version (extraction asks for the rules once per review).
+    """
+    rules = {rule.name: rule for rule in _shipped_rules()}
     if user_file is not None and user_file.is_file():
-        for rule in _rules_in(user_file.read_text("utf-8"), str(user_file)):
+        stat = user_file.stat()
+        for rule in _user_rules(str(user_file), stat.st_mtime_ns, stat.st_size):
             rules[rule.name] = rule
     return list(rules.values())
 

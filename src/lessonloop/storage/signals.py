@@ -76,14 +76,23 @@ def _check_services(data: SignalCreate, *, session: Session) -> None:
             )
 
 
-def _hash_history(row: SignalRow, *, session: Session) -> set[str]:
-    """Every content hash this signal had: edits on acceptance change it, dedupe must not care."""
-    before = session.scalars(
-        select(AuditEventRow.before_hash).where(
-            AuditEventRow.entity_type == "signal", AuditEventRow.entity_id == str(row.id)
+def _hash_histories(rows: list[SignalRow], *, session: Session) -> dict[int, set[str]]:
+    """Every content hash each signal had (one query for all of them): edits on acceptance
+    change it, dedupe must not care."""
+    history = {row.id: {row.content_hash} for row in rows}
+    if not rows:
+        return history
+    before = session.execute(
+        select(AuditEventRow.entity_id, AuditEventRow.before_hash).where(
+            AuditEventRow.entity_type == "signal",
+            AuditEventRow.entity_id.in_([str(row.id) for row in rows]),
+            AuditEventRow.before_hash.is_not(None),
         )
     )
-    return {row.content_hash, *(h for h in before if h)}
+    for entity_id, digest in before:
+        if digest:
+            history[int(entity_id)].add(digest)
+    return history
 
 
 def create_proposal(
@@ -111,8 +120,10 @@ def create_proposal(
             else SignalRow.review_id.is_(None),
         )
     )
-    for row in same_place:
-        if row.provenance == provenance and digest in _hash_history(row, session=session):
+    candidates = [row for row in same_place if row.provenance == provenance]
+    histories = _hash_histories(candidates, session=session)
+    for row in candidates:
+        if digest in histories[row.id]:
             return _to_read(row), False
     row = SignalRow(
         kind=data.kind.value,

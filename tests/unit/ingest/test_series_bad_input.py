@@ -132,6 +132,20 @@ def test_lines_are_where_records_start_after_a_quoted_line_break() -> None:
     assert "(in the record on lines 5-6)" in broken.message
 
 
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+def test_lines_are_the_same_with_and_without_quotes_in_the_file(ending: str) -> None:
+    # A file without quotes is read in one go (no record can span lines); with a quote the
+    # reader goes record by record. Both name the same line, blank lines included.
+    rows = ["2025-01-01T00:00:00Z,1,a", "", "2025-01-01T00:01:00Z,2,b", "", ""]
+    bad = "2025-01-01T00:02:00Z,x,c"
+    plain = _csv(ending.join([LABELLED.strip(), *rows, bad, ""]))
+    quoted = _csv(ending.join([LABELLED.strip(), *rows, bad.replace(",c", ',"c"'), ""]))
+    assert (plain.line, plain.field) == (quoted.line, quoted.field) == (7, "value")
+    unlabelled = [r.rsplit(",", 1)[0] for r in rows]
+    fast = _csv(ending.join([HEADER.strip(), *unlabelled, "2025-01-01T00:02:00Z,x", ""]))
+    assert (fast.line, fast.field) == (7, "value")
+
+
 def test_duplicates_keep_the_last_value_are_counted_and_rows_are_sorted() -> None:
     for header, label in ((HEADER, ""), (LABELLED, ",a")):
         rows = "".join(f"{t},{v}{label}\n" for t, v in [(50, 1), (30, 2), (50, 3), (90, 4)])

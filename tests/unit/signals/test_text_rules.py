@@ -97,3 +97,22 @@ def test_bad_user_pattern_files_name_the_field(tmp_path: Path, content: str, fie
     with pytest.raises(InputError) as err:
         load_rules(path)
     assert err.value.field == field and err.value.file == str(path)
+
+
+def test_an_edited_user_pattern_file_is_read_again(tmp_path: Path) -> None:
+    # The rules are parsed once per version of the file: an edit (or a fix of a broken file)
+    # must take effect in the same process.
+    path = tmp_path / "patterns.yaml"
+    rule = "rules:\n  - name: mine\n    kind: instrumentation_gap\n    pattern: '{}'\n"
+    path.write_text(rule.format("dashboard"))
+    first = {r.name: r for r in load_rules(path)}["mine"]
+    assert first.pattern.search("there was no dashboard")
+    path.write_text(rule.format("metrics"))
+    second = {r.name: r for r in load_rules(path)}["mine"]
+    assert second.pattern.search("missing metrics for the queue")
+    assert not second.pattern.search("there was no dashboard")
+    path.write_text(rule.format("(unclosed"))
+    with pytest.raises(InputError):
+        load_rules(path)
+    path.unlink()
+    assert "mine" not in {r.name for r in load_rules(path)}
