@@ -134,9 +134,15 @@ def approval_state(version_id: int, *, session: Session) -> ApprovalState:
     )
 
 
-def _move(version: ModelVersionRead, new: ModelStatus, *, session: Session) -> None:
+def _move(
+    version: ModelVersionRead,
+    new: ModelStatus,
+    *,
+    session: Session,
+    now: dt.datetime | None = None,
+) -> None:
     check_transition(version.status, new)
-    if not store.compare_and_set_status(version.id, version.status, new, session=session):
+    if not store.compare_and_set_status(version.id, version.status, new, session=session, now=now):
         raise Conflict(
             f"model version {version.id} changed status while this request ran; "
             "nothing was changed, try again"
@@ -144,7 +150,12 @@ def _move(version: ModelVersionRead, new: ModelStatus, *, session: Session) -> N
 
 
 def _record(
-    session: Session, actor: str, action: str, version_id: int, details: dict[str, object]
+    session: Session,
+    actor: str,
+    action: str,
+    version_id: int,
+    details: dict[str, object],
+    now: dt.datetime | None = None,
 ) -> None:
     audit.record(
         session=session,
@@ -153,19 +164,31 @@ def _record(
         entity_type=ENTITY,
         entity_id=version_id,
         details=details,
+        at=now,
     )
 
 
-def start_shadow(version_id: int, *, session: Session, actor: str) -> ModelVersionRead:
-    """Run a candidate beside the champion on new data, without acting on its decisions."""
+def start_shadow(
+    version_id: int, *, session: Session, actor: str, now: dt.datetime | None = None
+) -> ModelVersionRead:
+    """Run a candidate beside the champion on new data, without acting on its decisions.
+
+    Like every step here, it happens at `now` (default: the time of the run): the status
+    change and the audit event record it."""
     version = store.get_version(version_id, session=session)
-    _move(version, S.SHADOW, session=session)
-    _record(session, actor, "model.shadow", version_id, {})
+    _move(version, S.SHADOW, session=session, now=now)
+    _record(session, actor, "model.shadow", version_id, {}, now)
     return store.get_version(version_id, session=session)
 
 
 def approve(
-    version_id: int, *, approver: str, reason: str, session: Session, entered_by: str = ""
+    version_id: int,
+    *,
+    approver: str,
+    reason: str,
+    session: Session,
+    entered_by: str = "",
+    now: dt.datetime | None = None,
 ) -> ApprovalState:
     """Record one approver's approval; the version becomes approved once the policy is met.
 
@@ -190,6 +213,7 @@ def approve(
             model_version_id=version_id, approver=approver, decision="approve", reason=reason
         ),
         session=session,
+        now=now,
     )
     evaluations = store.list_evaluations(session=session, version_id=version_id)
     evidence = (
@@ -198,30 +222,37 @@ def approve(
         else None
     )
     details = _on_behalf({"reason": reason, "evidence": evidence}, approver, entered_by)
-    _record(session, approver, "model.approve", version_id, details)
+    _record(session, approver, "model.approve", version_id, details, now)
     state = approval_state(version_id, session=session)
     if state.approved:
-        _move(state.version, S.APPROVED, session=session)
+        _move(state.version, S.APPROVED, session=session, now=now)
         state = approval_state(version_id, session=session)
     return state
 
 
 def reject(
-    version_id: int, *, approver: str, reason: str, session: Session, entered_by: str = ""
+    version_id: int,
+    *,
+    approver: str,
+    reason: str,
+    session: Session,
+    entered_by: str = "",
+    now: dt.datetime | None = None,
 ) -> ModelVersionRead:
     """Reject a version that is not yet champion, recording who and why (and who entered it
     on the approver's behalf, when someone else did)."""
     reason = _reason(reason)
     version = store.get_version(version_id, session=session)
-    _move(version, S.REJECTED, session=session)
+    _move(version, S.REJECTED, session=session, now=now)
     store.add_approval(
         ApprovalCreate(
             model_version_id=version_id, approver=approver, decision="reject", reason=reason
         ),
         session=session,
+        now=now,
     )
     details = _on_behalf({"reason": reason}, approver, entered_by)
-    _record(session, approver, "model.reject", version_id, details)
+    _record(session, approver, "model.reject", version_id, details, now)
     return store.get_version(version_id, session=session)
 
 
@@ -252,7 +283,12 @@ def _approvals_so_far(version_id: int, *, session: Session) -> str:
 
 
 def promote(
-    version_id: int, *, expected_champion_id: int | None, session: Session, actor: str
+    version_id: int,
+    *,
+    expected_champion_id: int | None,
+    session: Session,
+    actor: str,
+    now: dt.datetime | None = None,
 ) -> ModelVersionRead:
     """Make an approved version its task's champion; the old champion retires in the same step.
 
@@ -279,9 +315,9 @@ def promote(
             "nothing was changed"
         )
     if current is not None:
-        _move(current, S.RETIRED, session=session)
-    _move(version, S.CHAMPION, session=session)
-    _record(session, actor, "model.promote", version_id, {"replaced": current_id})
+        _move(current, S.RETIRED, session=session, now=now)
+    _move(version, S.CHAMPION, session=session, now=now)
+    _record(session, actor, "model.promote", version_id, {"replaced": current_id}, now)
     return store.get_version(version_id, session=session)
 
 
@@ -313,7 +349,9 @@ def became_champion(version_id: int, *, session: Session) -> list[tuple[dt.datet
     )
 
 
-def rollback(task: ModelTask, *, session: Session, actor: str, reason: str) -> ModelVersionRead:
+def rollback(
+    task: ModelTask, *, session: Session, actor: str, reason: str, now: dt.datetime | None = None
+) -> ModelVersionRead:
     """Retire the task's champion and reinstate the champion it replaced, atomically."""
     reason = _reason(reason)
     store.lock_task(task, session=session)
@@ -328,12 +366,22 @@ def rollback(task: ModelTask, *, session: Session, actor: str, reason: str) -> M
         )
     previous = store.get_version(previous_id, session=session)
     _verify(previous)
-    _move(current, S.RETIRED, session=session)
-    _move(previous, S.CHAMPION, session=session)
+    _move(current, S.RETIRED, session=session, now=now)
+    _move(previous, S.CHAMPION, session=session, now=now)
     _record(
-        session, actor, "model.rollback", current.id, {"reason": reason, "reinstated": previous_id}
+        session,
+        actor,
+        "model.rollback",
+        current.id,
+        {"reason": reason, "reinstated": previous_id},
+        now,
     )
     _record(
-        session, actor, "model.rollback_to", previous_id, {"reason": reason, "retired": current.id}
+        session,
+        actor,
+        "model.rollback_to",
+        previous_id,
+        {"reason": reason, "retired": current.id},
+        now,
     )
     return store.get_version(previous_id, session=session)

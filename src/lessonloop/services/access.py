@@ -6,6 +6,7 @@ administrator cannot be revoked, so a workspace can never lock everyone out of g
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from lessonloop.domain.access import (
@@ -43,9 +44,7 @@ def _granting_roles(permission: Permission) -> str:
     return ", ".join(r.value for r, allowed in ROLE_PERMISSIONS.items() if permission in allowed)
 
 
-def require(
-    ws: Workspace, permission: Permission, doing: str, *, actor: str | None = None
-) -> None:
+def require(ws: Workspace, permission: Permission, doing: str, *, actor: str | None = None) -> None:
     """Refuse with PermissionDenied when roles are in force and the actor (default: the
     workspace's) lacks `permission`."""
     who = actor or ws.actor
@@ -74,8 +73,11 @@ def _name(name: str) -> str:
     return name
 
 
-def grant_role(ws: Workspace, name: str, role: Role, *, reason: str = "") -> RoleGrantRead:
-    """Grant `role` to `name`; the first grant of a workspace must be an admin's."""
+def grant_role(
+    ws: Workspace, name: str, role: Role, *, reason: str = "", now: dt.datetime | None = None
+) -> RoleGrantRead:
+    """Grant `role` to `name` at `now` (default: the time of the run); the first grant of a
+    workspace must be an admin's."""
     _name(name)
     with ws.transaction() as session:
         if not store.any_grant(session=session):
@@ -91,7 +93,7 @@ def grant_role(ws: Workspace, name: str, role: Role, *, reason: str = "") -> Rol
             )
         if role in store.roles_of(name, session=session):
             raise Conflict(f"{name} already holds the role {role.value}")
-        return store.add_grant(name, role, session=session, actor=ws.actor, reason=reason)
+        return store.add_grant(name, role, session=session, actor=ws.actor, reason=reason, now=now)
 
 
 def revoke_role(ws: Workspace, name: str, role: Role, *, reason: str = "") -> None:

@@ -464,6 +464,7 @@ def learn_alert_policy(
     seed: int = 0,
     progress: Progress | None = None,
     incident_severity: Severity | None = None,
+    now: dt.datetime | None = None,
 ) -> AlertLearnResult:
     """Extract, cut a signal set, learn on the alerts before the last ``holdout_days``, score
     the newest alerts against the champion alert model (else: every alert pages), register
@@ -473,6 +474,10 @@ def learn_alert_policy(
     ``incident_severity`` counts only incidents that severe or worse (see `history_in`); the
     version records it, and `alerts noise` and outcome checks of its pages use it too. Without
     it, the champion's severity is used, so both are judged by the same incidents.
+
+    ``now`` (default: the time of the run) is when it all happens: the extraction, the signal
+    set, the version, its evaluation and experiment record it (a back-fill, ``lessonloop
+    demo``), and suppressions that have expired by then are left out.
     """
     require(ws, Permission.TRAIN, "train models")
     if not math.isfinite(holdout_days) or holdout_days < 1:
@@ -509,13 +514,13 @@ def learn_alert_policy(
             field="holdout_days",
         )
     note("extract", 0, 5)
-    signals.extract_all(ws)
-    cut = signals.cut(ws)
+    signals.extract_all(ws, now=now)
+    cut = signals.cut(ws, now=now)
     accepted = signals.signals_of_set(ws, cut.signal_set.version)
     note("train", 1, 5)
     known = statements_before(accepted, history, train_end)
     held_back = sum(len(accepted.get(k, [])) - len(known.get(k, [])) for k in ALERT_KINDS)
-    priors, rules = feedback_of(known, said_at(history))
+    priors, rules = feedback_of(known, said_at(history), now=now)
     policy = _fit(learner, history, train_end, priors, rules)
     note("evaluate", 2, 5)
     incumbent_policy = policy_of_version(champion) if champion else AlertPolicy()
@@ -540,8 +545,7 @@ def learn_alert_policy(
             f"only {incident_severity.value} incidents or worse count: {len(history.incidents)} "
             "incidents are the ground truth"
             + (
-                f" (as for champion {champion.id}; --incident-severity SEV5 counts every "
-                "incident)"
+                f" (as for champion {champion.id}; --incident-severity SEV5 counts every incident)"
                 if inherited and champion
                 else ""
             )
@@ -585,6 +589,7 @@ def learn_alert_policy(
                 },
             ),
             artifact_dir=directory,
+            now=now,
         )
     decision = Decision(comparison.verdict)
     evaluation = registry.record_evaluation(
@@ -626,6 +631,7 @@ def learn_alert_policy(
                 ]
             ),
         ),
+        now=now,
     )
     insight_ids = sorted(
         {
@@ -650,6 +656,7 @@ def learn_alert_policy(
             decision=decision,
             notes="awaiting human approval",
         ),
+        now=now,
     )
     note("done", 5, 5)
     return AlertLearnResult(

@@ -22,10 +22,13 @@ __all__ = [
 ]
 
 
-def add_service(ws: Workspace, data: ServiceCreate) -> ServiceRead:
+def add_service(
+    ws: Workspace, data: ServiceCreate, *, now: dt.datetime | None = None
+) -> ServiceRead:
+    """Register a service at `now` (default: the time of the run)."""
     require(ws, Permission.CONTRIBUTE, "add services")
     with ws.transaction() as session:
-        return services.create(data, session=session, actor=ws.actor)
+        return services.create(data, session=session, actor=ws.actor, now=now)
 
 
 def list_services(ws: Workspace) -> list[ServiceRead]:
@@ -33,10 +36,13 @@ def list_services(ws: Workspace) -> list[ServiceRead]:
         return services.list_services(session=session)
 
 
-def add_dependency(ws: Workspace, service: str, depends_on: str) -> ServiceRead:
+def add_dependency(
+    ws: Workspace, service: str, depends_on: str, *, now: dt.datetime | None = None
+) -> ServiceRead:
+    """Record a dependency at `now` (default: the time of the run)."""
     require(ws, Permission.CONTRIBUTE, "record service dependencies")
     with ws.transaction() as session:
-        services.add_dependency(service, depends_on, session=session, actor=ws.actor)
+        services.add_dependency(service, depends_on, session=session, actor=ws.actor, now=now)
         return services.get(service, session=session)
 
 

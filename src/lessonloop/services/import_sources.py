@@ -36,8 +36,9 @@ class ImportOptions:
     promql: str | None = None
     """The PromQL selector of the imported series (`metric{label="value"}`), else None."""
     now: dt.datetime | None = None
-    """When a Lessonloop review file's import happened (default: the time of the run): a
-    back-fill of reviews written earlier (`lessonloop demo`) stamps each with its own time."""
+    """When the import happened (default: the time of the run): a back-fill of reviews written
+    earlier (`lessonloop demo`) stamps each with its own time; alerts, series and the services
+    an import creates record it in their audit events."""
 
 
 def _markdown(ws: Workspace, path: Path, options: ImportOptions) -> ImportBatch:

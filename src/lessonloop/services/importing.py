@@ -150,14 +150,19 @@ def _identity(data: SeriesData, promql: dict[str, str], source: str) -> dict[str
 
 
 def _ensure_services(
-    names: Sequence[str], summary: ImportSummary, *, session: Session, actor: str
+    names: Sequence[str],
+    summary: ImportSummary,
+    *,
+    session: Session,
+    actor: str,
+    now: dt.datetime | None = None,
 ) -> None:
     for name in dict.fromkeys(names):
         try:
             services.get_row(name, session=session)
             summary.record("service", "unchanged")
         except NotFound:
-            services.create(ServiceCreate(name=name), session=session, actor=actor)
+            services.create(ServiceCreate(name=name), session=session, actor=actor, now=now)
             summary.record("service", "created")
 
 
@@ -268,7 +273,9 @@ def import_batch(
     redactor = ImportRedactor(ws.settings, batch.people)
     actor = ws.actor
     extra_services = [options.service] if options.service else []
-    _ensure_services([*batch.services, *extra_services], summary, session=session, actor=actor)
+    _ensure_services(
+        [*batch.services, *extra_services], summary, session=session, actor=actor, now=options.now
+    )
     total = (
         len(batch.incidents)
         + len(batch.alerts)
@@ -315,7 +322,9 @@ def import_batch(
         clean_alert = redactor.model(alert)
         if options.incident and clean_alert.incident_key is None:
             clean_alert = clean_alert.model_copy(update={"incident_key": options.incident})
-        summary.record("alert", alerts.upsert(clean_alert, session=session, actor=actor))
+        summary.record(
+            "alert", alerts.upsert(clean_alert, session=session, actor=actor, now=options.now)
+        )
         step()
     for key in dict.fromkeys([*batch.timelines, *batch.candidate_insights]):
         events = [redactor.model(event) for event in batch.timelines.get(key, [])]
@@ -393,6 +402,7 @@ def import_batch(
                 # only a whole selector (with a metric name) replaces the stored one: a label
                 # column alone, re-imported without --promql, keeps what --promql set before
                 labels=identity if "__name__" in identity else None,
+                now=options.now,
             ),
         )
         summary.record("series point", "read", int(data.timestamps.size))

@@ -300,8 +300,10 @@ def register_detector(
     extra_config: dict[str, Any] | None = None,
     series: Sequence[StoredSeries] | None = None,
     signals: Mapping[SignalKind, list[SignalRead]] | None = None,
+    now: dt.datetime | None = None,
 ) -> ModelVersionRead:
-    """Save the detector (config.json + skops) and register it as a candidate model version.
+    """Save the detector (config.json + skops) and register it as a candidate model version
+    at ``now`` (default: the time of the run).
 
     With ``series`` the artifact's config.json also carries the Prometheus rules derived from
     it (see :func:`derive_rules`), which ``lessonloop export-rules prometheus`` writes out.
@@ -334,4 +336,5 @@ def register_detector(
                 training_end=trained.train_end,
             ),
             artifact_dir=directory,
+            now=now,
         )

@@ -11,6 +11,7 @@ Example::
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,9 +80,17 @@ class VersionDetails:
 
 
 def register_version(
-    ws: Workspace, data: ModelVersionCreate, *, artifact_dir: Path | None = None
+    ws: Workspace,
+    data: ModelVersionCreate,
+    *,
+    artifact_dir: Path | None = None,
+    now: dt.datetime | None = None,
 ) -> ModelVersionRead:
-    """Store a trained model's directory (content-hashed) and register it as a candidate."""
+    """Store a trained model's directory (content-hashed) and register it as a candidate.
+
+    Here and in every step below, ``now`` (default: the time of the run) is when it happened:
+    the rows and the audit events record it, so a back-fill (``lessonloop demo``'s simulated
+    organisation) keeps its registry history in its own time."""
     require(ws, Permission.TRAIN, "register model versions")
     if artifact_dir is not None:
         path, digest = store_artifact(artifact_dir, ws.settings.artifacts_dir)
@@ -89,7 +98,7 @@ def register_version(
             update={"artifact_path": str(path.resolve()), "artifact_hash": digest}
         )
     with ws.transaction() as session:
-        version = store.create_version(data, session=session, actor=ws.actor)
+        version = store.create_version(data, session=session, actor=ws.actor, now=now)
         audit.record(
             session=session,
             actor=ws.actor,
@@ -98,6 +107,7 @@ def register_version(
             entity_id=version.id,
             after_hash=version.artifact_hash,
             details={"task": version.task.value},
+            at=version.created_at,
         )
         return version
 
@@ -176,14 +186,21 @@ def load_version_artifact(
     return load_artifact(Path(version.artifact_path), version.artifact_hash, trusted=trusted)
 
 
-def shadow_version(ws: Workspace, version_id: int) -> ModelVersionRead:
+def shadow_version(
+    ws: Workspace, version_id: int, *, now: dt.datetime | None = None
+) -> ModelVersionRead:
     require(ws, Permission.TRAIN, "put model versions in shadow")
     with ws.transaction() as session:
-        return lifecycle.start_shadow(version_id, session=session, actor=ws.actor)
+        return lifecycle.start_shadow(version_id, session=session, actor=ws.actor, now=now)
 
 
 def approve_version(
-    ws: Workspace, version_id: int, *, reason: str, approver: str | None = None
+    ws: Workspace,
+    version_id: int,
+    *,
+    reason: str,
+    approver: str | None = None,
+    now: dt.datetime | None = None,
 ) -> lifecycle.ApprovalState:
     """Record an approval by `approver` (default: the acting user), with the reason."""
     require(ws, Permission.APPROVE, "approve model versions", actor=approver)
@@ -194,11 +211,17 @@ def approve_version(
             reason=reason,
             session=session,
             entered_by=ws.actor,
+            now=now,
         )
 
 
 def reject_version(
-    ws: Workspace, version_id: int, *, reason: str, approver: str | None = None
+    ws: Workspace,
+    version_id: int,
+    *,
+    reason: str,
+    approver: str | None = None,
+    now: dt.datetime | None = None,
 ) -> ModelVersionRead:
     require(ws, Permission.APPROVE, "reject model versions", actor=approver)
     with ws.transaction() as session:
@@ -208,6 +231,7 @@ def reject_version(
             reason=reason,
             session=session,
             entered_by=ws.actor,
+            now=now,
         )
 
 
@@ -215,7 +239,11 @@ _OBSERVE: Any = object()
 
 
 def promote_version(
-    ws: Workspace, version_id: int, *, expected_champion_id: int | None = _OBSERVE
+    ws: Workspace,
+    version_id: int,
+    *,
+    expected_champion_id: int | None = _OBSERVE,
+    now: dt.datetime | None = None,
 ) -> ModelVersionRead:
     """Promote atomically; fails with Conflict if the champion changed since it was observed.
 
@@ -230,26 +258,36 @@ def promote_version(
             expected_champion_id = current.id if current else None
     with ws.transaction() as session:
         return lifecycle.promote(
-            version_id, expected_champion_id=expected_champion_id, session=session, actor=ws.actor
+            version_id,
+            expected_champion_id=expected_champion_id,
+            session=session,
+            actor=ws.actor,
+            now=now,
         )
 
 
-def rollback_task(ws: Workspace, task: ModelTask, *, reason: str) -> ModelVersionRead:
+def rollback_task(
+    ws: Workspace, task: ModelTask, *, reason: str, now: dt.datetime | None = None
+) -> ModelVersionRead:
     require(ws, Permission.APPROVE, "roll back models")
     with ws.transaction() as session:
-        return lifecycle.rollback(task, session=session, actor=ws.actor, reason=reason)
+        return lifecycle.rollback(task, session=session, actor=ws.actor, reason=reason, now=now)
 
 
-def record_evaluation(ws: Workspace, data: EvaluationCreate) -> EvaluationRead:
+def record_evaluation(
+    ws: Workspace, data: EvaluationCreate, *, now: dt.datetime | None = None
+) -> EvaluationRead:
     require(ws, Permission.TRAIN, "record evaluations")
     with ws.transaction() as session:
-        return store.create_evaluation(data, session=session, actor=ws.actor)
+        return store.create_evaluation(data, session=session, actor=ws.actor, now=now)
 
 
-def record_experiment(ws: Workspace, data: ExperimentCreate) -> ExperimentRead:
+def record_experiment(
+    ws: Workspace, data: ExperimentCreate, *, now: dt.datetime | None = None
+) -> ExperimentRead:
     require(ws, Permission.TRAIN, "record experiments")
     with ws.transaction() as session:
-        return store.create_experiment(data, session=session, actor=ws.actor)
+        return store.create_experiment(data, session=session, actor=ws.actor, now=now)
 
 
 @dataclass(frozen=True)
@@ -269,9 +307,9 @@ class Backtest:
     signal_set_version: int | None
 
 
-def record_backtest(ws: Workspace, test: Backtest) -> int:
-    """Record a backtest as an evaluation of the candidate and as an experiment; the
-    evaluation's id."""
+def record_backtest(ws: Workspace, test: Backtest, *, now: dt.datetime | None = None) -> int:
+    """Record a backtest as an evaluation of the candidate and as an experiment (both at
+    `now`, default: the time of the run); the evaluation's id."""
     require(ws, Permission.TRAIN, "record backtests")
     decision = Decision(test.verdict)
     evaluation = record_evaluation(
@@ -286,6 +324,7 @@ def record_backtest(ws: Workspace, test: Backtest) -> int:
             decision=decision,
             notes=f"signal set v{test.signal_set_version}",
         ),
+        now=now,
     )
     record_experiment(
         ws,
@@ -299,6 +338,7 @@ def record_backtest(ws: Workspace, test: Backtest) -> int:
             decision=decision,
             notes="awaiting human approval",
         ),
+        now=now,
     )
     return evaluation.id
 

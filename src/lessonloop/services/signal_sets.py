@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,8 +45,10 @@ __all__ = [
 ]
 
 
-def _quality(session: Session, config: SignalConfig) -> tuple[list[SignalRead], QualityReport]:
-    now = utc_now()
+def _quality(
+    session: Session, config: SignalConfig, now: dt.datetime | None = None
+) -> tuple[list[SignalRead], QualityReport]:
+    now = now or utc_now()
     accepted = store.list_signals(session=session, status=SignalStatus.ACCEPTED)
     known = {row.key: row.severity for row in session.scalars(select(IncidentRow))}
     words = {
@@ -73,12 +76,15 @@ class CutResult:
     report: QualityReport
 
 
-def cut(ws: Workspace) -> CutResult:
-    """Cut version N+1 of all accepted, valid signals, atomically; blocked by blocking findings."""
+def cut(ws: Workspace, *, now: dt.datetime | None = None) -> CutResult:
+    """Cut version N+1 of all accepted, valid signals, atomically; blocked by blocking findings.
+
+    The cut happens at ``now`` (default: the time of the run): what has expired by then is
+    left out, and the set and its audit event record it (a back-fill, ``lessonloop demo``)."""
     require(ws, Permission.TRAIN, "cut signal sets")
     config = load_config(ws)
     with ws.transaction() as session:
-        members, report = _quality(session, config)
+        members, report = _quality(session, config, now)
         if report.blocking:
             lines = "; ".join(f"[{f.check}] {f.message}" for f in report.blocking)
             raise Conflict(f"cut blocked by {len(report.blocking)} finding(s): {lines}")
@@ -89,7 +95,7 @@ def cut(ws: Workspace) -> CutResult:
             if previous.content_hash == digest:
                 return CutResult(previous, False, report)
         made = set_store.cut_set(
-            members, digest, session=session, actor=ws.actor, notes=report.notes
+            members, digest, session=session, actor=ws.actor, notes=report.notes, now=now
         )
         return CutResult(made, True, report)
 

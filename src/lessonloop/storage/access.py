@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -51,7 +53,15 @@ def list_grants(*, session: Session, name: str | None = None) -> list[RoleGrantR
     return [_read(row) for row in session.scalars(query)]
 
 
-def _record(session: Session, actor: str, action: str, key: str, role: Role, reason: str) -> None:
+def _record(
+    session: Session,
+    actor: str,
+    action: str,
+    key: str,
+    role: Role,
+    reason: str,
+    at: dt.datetime | None = None,
+) -> None:
     audit.record(
         session=session,
         actor=actor,
@@ -59,22 +69,32 @@ def _record(session: Session, actor: str, action: str, key: str, role: Role, rea
         entity_type="person",
         entity_id=key,
         details={"role": role.value, "reason": reason},
+        at=at,
     )
 
 
-def add_grant(name: str, role: Role, *, session: Session, actor: str, reason: str) -> RoleGrantRead:
-    """Grant `role` to `name` (the caller has checked it is not held yet)."""
+def add_grant(
+    name: str,
+    role: Role,
+    *,
+    session: Session,
+    actor: str,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> RoleGrantRead:
+    """Grant `role` to `name` at `now` (default: the time of the run); the caller has checked
+    it is not held yet."""
     row = RoleGrantRow(
         person=" ".join(name.split()),
         person_key=person_key(name),
         role=role.value,
         granted_by=actor,
-        granted_at=utc_now(),
+        granted_at=now or utc_now(),
         reason=reason,
     )
     session.add(row)
     session.flush()
-    _record(session, actor, "role.grant", row.person_key, role, reason)
+    _record(session, actor, "role.grant", row.person_key, role, reason, row.granted_at)
     return _read(row)
 
 

@@ -45,10 +45,11 @@ def _fingerprint(row: AlertRow) -> str:
 
 
 def upsert(
-    data: AlertCreate, *, session: Session, actor: str
+    data: AlertCreate, *, session: Session, actor: str, now: dt.datetime | None = None
 ) -> Literal["created", "updated", "unchanged"]:
     """Merge an alert into the store: firing and resolved notifications become one alert.
-    A new alert and a changed one each write an audit event (``alert:ID``)."""
+    A new alert and a changed one each write an audit event (``alert:ID``) at `now`
+    (default: the time of the run)."""
     incident_id = None
     if data.incident_key:
         incident_id = session.scalar(
@@ -73,6 +74,7 @@ def upsert(
             entity_id=row.id,
             after_hash=_fingerprint(row),
             details=details,
+            at=now,
         )
         return "created"
     before = _fingerprint(row)
@@ -95,6 +97,7 @@ def upsert(
         before_hash=before,
         after_hash=after,
         details=details,
+        at=now,
     )
     return "updated"
 

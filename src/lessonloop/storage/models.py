@@ -79,9 +79,11 @@ def _version_read(row: ModelVersionRow) -> ModelVersionRead:
     )
 
 
-def create_version(data: ModelVersionCreate, *, session: Session, actor: str) -> ModelVersionRead:
-    """Register a new version as a candidate."""
-    now = utc_now()
+def create_version(
+    data: ModelVersionCreate, *, session: Session, actor: str, now: dt.datetime | None = None
+) -> ModelVersionRead:
+    """Register a new version as a candidate at `now` (default: the time of the run)."""
+    now = now or utc_now()
     row = ModelVersionRow(
         **data.model_dump(mode="python"),
         status=ModelStatus.CANDIDATE.value,
@@ -131,13 +133,19 @@ def lock_task(task: ModelTask, *, session: Session) -> None:
 
 
 def compare_and_set_status(
-    version_id: int, expected: ModelStatus, new: ModelStatus, *, session: Session
+    version_id: int,
+    expected: ModelStatus,
+    new: ModelStatus,
+    *,
+    session: Session,
+    now: dt.datetime | None = None,
 ) -> bool:
-    """Move a version from `expected` to `new`; False when its status was not `expected`."""
+    """Move a version from `expected` to `new` at `now` (default: the time of the run); False
+    when its status was not `expected`."""
     result = session.execute(
         update(ModelVersionRow)
         .where(ModelVersionRow.id == version_id, ModelVersionRow.status == expected.value)
-        .values(status=new.value, status_changed_at=utc_now())
+        .values(status=new.value, status_changed_at=now or utc_now())
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
@@ -161,11 +169,14 @@ def _evaluation_read(row: EvaluationRow) -> EvaluationRead:
     )
 
 
-def create_evaluation(data: EvaluationCreate, *, session: Session, actor: str) -> EvaluationRead:
-    """Record an evaluation (audited as ``evaluation:ID`` with the hash of what it measured)."""
+def create_evaluation(
+    data: EvaluationCreate, *, session: Session, actor: str, now: dt.datetime | None = None
+) -> EvaluationRead:
+    """Record an evaluation at `now` (default: the time of the run), audited as
+    ``evaluation:ID`` with the hash of what it measured."""
     get_version(data.model_version_id, session=session)
     fields: dict[str, Any] = data.model_dump(mode="json")
-    row = EvaluationRow(**fields, created_at=utc_now())
+    row = EvaluationRow(**fields, created_at=now or utc_now())
     session.add(row)
     session.flush()
     audit.record(
@@ -179,6 +190,7 @@ def create_evaluation(data: EvaluationCreate, *, session: Session, actor: str) -
             "model_version_id": data.model_version_id,
             "baseline_version_id": data.baseline_version_id,
         },
+        at=row.created_at,
     )
     return _evaluation_read(row)
 
@@ -216,16 +228,18 @@ def _experiment_read(row: ExperimentRow) -> ExperimentRead:
     )
 
 
-def create_experiment(data: ExperimentCreate, *, session: Session, actor: str) -> ExperimentRead:
-    """Record an experiment; misses and regressions are kept like successes (audited as
-    ``experiment:ID``)."""
+def create_experiment(
+    data: ExperimentCreate, *, session: Session, actor: str, now: dt.datetime | None = None
+) -> ExperimentRead:
+    """Record an experiment at `now` (default: the time of the run); misses and regressions
+    are kept like successes (audited as ``experiment:ID``)."""
     for version_id in (data.baseline_version_id, data.candidate_version_id):
         if version_id is not None:
             get_version(version_id, session=session)
     if data.evaluation_id is not None:
         get_evaluation(data.evaluation_id, session=session)
     fields: dict[str, Any] = data.model_dump(mode="json")
-    row = ExperimentRow(**fields, created_at=utc_now())
+    row = ExperimentRow(**fields, created_at=now or utc_now())
     session.add(row)
     session.flush()
     audit.record(
@@ -236,6 +250,7 @@ def create_experiment(data: ExperimentCreate, *, session: Session, actor: str) -
         entity_id=row.id,
         after_hash=content_hash(fields),
         details={"task": fields["task"], "decision": fields["decision"]},
+        at=row.created_at,
     )
     return _experiment_read(row)
 
@@ -265,8 +280,11 @@ def _approval_read(row: ApprovalRow) -> ApprovalRead:
     )
 
 
-def add_approval(data: ApprovalCreate, *, session: Session) -> ApprovalRead:
-    row = ApprovalRow(**data.model_dump(mode="json"), at=utc_now())
+def add_approval(
+    data: ApprovalCreate, *, session: Session, now: dt.datetime | None = None
+) -> ApprovalRead:
+    """Store an approver's decision, made at `now` (default: the time of the run)."""
+    row = ApprovalRow(**data.model_dump(mode="json"), at=now or utc_now())
     session.add(row)
     session.flush()
     return _approval_read(row)

@@ -66,11 +66,13 @@ def put(
     source: str = "",
     merge: bool = True,
     labels: dict[str, str] | None = None,
+    now: dt.datetime | None = None,
 ) -> Literal["created", "updated", "unchanged"]:
     """Store a series; with ``merge`` new points are merged into the stored ones by timestamp.
     A new series and a changed one each write an audit event (``series:SERVICE/NAME``, the
     points' content hash before and after). ``labels`` (the series' Prometheus identity)
-    replace the stored ones; None keeps them."""
+    replace the stored ones; None keeps them. The audit event is at `now` (default: the time of
+    the run)."""
     service_row = get_service_row(service, session=session)
     ts = np.asarray(timestamps, dtype="<i8")
     vals = np.asarray(values, dtype="<f8")
@@ -112,7 +114,7 @@ def put(
                 **fields,
             )
         )
-        _audit("series.create", service, name, None, digest, details, session, actor)
+        _audit("series.create", service, name, None, digest, details, session, actor, now)
         session.flush()
         return "created"
     before = row.content_hash
@@ -121,7 +123,7 @@ def put(
     row.source = source or row.source
     if relabel:
         row.labels = dict(labels or {})
-    _audit("series.update", service, name, before, digest, details, session, actor)
+    _audit("series.update", service, name, before, digest, details, session, actor, now)
     session.flush()
     return "updated"
 
@@ -135,6 +137,7 @@ def _audit(
     details: dict[str, object],
     session: Session,
     actor: str,
+    now: dt.datetime | None = None,
 ) -> None:
     audit.record(
         session=session,
@@ -145,6 +148,7 @@ def _audit(
         before_hash=before,
         after_hash=after,
         details={"service": service, "name": name, **details},
+        at=now,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -56,7 +58,11 @@ def list_services(*, session: Session) -> list[ServiceRead]:
     return [_read(row, session=session) for row in rows]
 
 
-def create(data: ServiceCreate, *, session: Session, actor: str) -> ServiceRead:
+def create(
+    data: ServiceCreate, *, session: Session, actor: str, now: dt.datetime | None = None
+) -> ServiceRead:
+    """Register a service (and its dependencies); the audit events are at `now` (default: the
+    time of the run)."""
     if session.scalar(select(ServiceRow.id).where(ServiceRow.name == data.name)) is not None:
         raise Conflict(f"service {data.name!r} already exists")
     row = ServiceRow(
@@ -65,7 +71,7 @@ def create(data: ServiceCreate, *, session: Session, actor: str) -> ServiceRead:
     session.add(row)
     session.flush()
     for dependency in data.depends_on:
-        add_dependency(data.name, dependency, session=session, actor=actor)
+        add_dependency(data.name, dependency, session=session, actor=actor, now=now)
     audit.record(
         session=session,
         actor=actor,
@@ -73,6 +79,7 @@ def create(data: ServiceCreate, *, session: Session, actor: str) -> ServiceRead:
         entity_type="service",
         entity_id=data.name,
         after_hash=content_hash(data.model_dump(mode="json")),
+        at=now,
     )
     return _read(row, session=session)
 
@@ -113,8 +120,11 @@ def _reachable(start: int, goal: int, *, session: Session) -> bool:
     return False
 
 
-def add_dependency(name: str, depends_on: str, *, session: Session, actor: str) -> None:
-    """Record that ``name`` depends on ``depends_on``; cycles are refused."""
+def add_dependency(
+    name: str, depends_on: str, *, session: Session, actor: str, now: dt.datetime | None = None
+) -> None:
+    """Record that ``name`` depends on ``depends_on`` (audited at `now`, default: the time of
+    the run); cycles are refused."""
     service = get_row(name, session=session)
     target = get_row(depends_on, session=session)
     if service.id == target.id or _reachable(target.id, service.id, session=session):
@@ -129,4 +139,5 @@ def add_dependency(name: str, depends_on: str, *, session: Session, actor: str) 
             entity_type="service",
             entity_id=name,
             details={"depends_on": depends_on},
+            at=now,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -48,9 +50,16 @@ def latest_version(*, session: Session) -> int | None:
 
 
 def cut_set(
-    members: list[SignalRead], set_hash: str, *, session: Session, actor: str, notes: list[str]
+    members: list[SignalRead],
+    set_hash: str,
+    *,
+    session: Session,
+    actor: str,
+    notes: list[str],
+    now: dt.datetime | None = None,
 ) -> SignalSetRead:
-    """Write version N+1 with a snapshot of each member; only accepted signals may be members."""
+    """Write version N+1 with a snapshot of each member, at `now` (default: the time of the
+    run); only accepted signals may be members."""
     for member in members:
         stored = get_row(member.id, session=session)
         if (
@@ -63,7 +72,7 @@ def cut_set(
         version=(parent or 0) + 1,
         parent_version=parent,
         content_hash=set_hash,
-        created_at=utc_now(),
+        created_at=now or utc_now(),
         created_by=actor,
         notes=notes,
     )
@@ -87,6 +96,7 @@ def cut_set(
         entity_id=row.version,
         after_hash=set_hash,
         details={"parent": parent, "members": len(members)},
+        at=row.created_at,
     )
     return _set_read(row, session=session)
 
