@@ -95,6 +95,74 @@ def report_end(report: dict) -> str:
     return end.isoformat()
 
 
+def _utc(text: str):
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _demo_cli(root):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LESSONLOOP_")}
+    env["LESSONLOOP_HOME"] = str(root / "ws")
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([LESSONLOOP, *args], env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    return cli
+
+
+def _promotions(row: dict) -> int:
+    """The quarter's promotions: its model candidate's and its alert policy's."""
+    return bool(row.get("promoted")) + bool(row.get("alerts", {}).get("promoted"))
+
+
+def _demo_events(cli) -> list[dict]:
+    """The audit trail of the demo's people (other tests act as the OS user)."""
+    events = json.loads(cli("audit", "--json", "--limit", "100000"))
+    return [e for e in events if e["actor"].startswith(("demo", "policy:"))]
+
+
+def test_the_registry_history_is_the_organisation_s(demo_run) -> None:
+    """Signal sets, model versions, evaluations, approvals and promotions happen in the
+    simulated year, each quarter's at its close: every promotion inside the period, after its
+    version was registered, evaluated and approved; each quarter's range holds its own."""
+    import datetime as dt
+
+    report, _, root = demo_run
+    cli = _demo_cli(root)
+    start, end = _utc("2025-01-06T00:00:00Z"), _utc(f"{report_end(report)}T00:00:00Z")
+    events = _demo_events(cli)
+    assert events and all(start <= _utc(e["at"]) <= end for e in events)
+    promotions = [e for e in events if e["action"] == "model.promote"]
+    assert len(promotions) == sum(_promotions(row) for row in report["quarters"]) > 0
+    for event in promotions:
+        at = _utc(event["at"])
+        assert start <= at < end
+        shown = json.loads(cli("models", "show", event["entity_id"], "--json"))
+        assert _utc(shown["version"]["created_at"]) < at
+        assert any(_utc(e["created_at"]) < at for e in shown["evaluations"]), event
+        assert shown["approvals"] and all(_utc(a["at"]) < at for a in shown["approvals"])
+    for number, row in enumerate(report["quarters"]):
+        since = start + dt.timedelta(weeks=13 * number)
+        until = since + dt.timedelta(weeks=13)
+        section = json.loads(cli("programme", "report", "--since", since.date().isoformat(),
+                                 "--until", until.date().isoformat(), "--json"))
+        assert section["signals"]["signal_sets_cut"] == 1, row["quarter"]
+        assert section["models"]["promotions"] == _promotions(row), row["quarter"]
+        assert section["models"]["promoted_with_prior_evaluation"] == _promotions(row)
+
+
+def test_the_trend_counts_the_promotions_in_the_simulated_year(demo_run) -> None:
+    report, _, root = demo_run
+    points = json.loads(_demo_cli(root)("programme", "trend", "--until", report_end(report),
+                                        "--json"))
+    assert [p["period"] for p in points][:3] == ["2025Q1", "2025Q2", "2025Q3"]
+    assert sum(p["promotions"] for p in points) == sum(map(_promotions, report["quarters"]))
+
+
 def test_attribution_shows_what_the_reviews_bought_together(demo_run) -> None:
     """Single reviews rarely change the learner's choice; the row without any feedback does."""
     report, page, _ = demo_run

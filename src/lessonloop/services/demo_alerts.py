@@ -22,6 +22,7 @@ from lessonloop.services.workspace import Workspace
 __all__ = ["alert_quarter", "truth_links"]
 
 APPROVERS = ("demo-sre-lead", "demo-service-owner")
+STEP = dt.timedelta(minutes=15)  # between the decisions after a policy is learned
 
 
 def _time(text: str) -> dt.datetime:
@@ -84,13 +85,20 @@ def alert_quarter(
     log: list[str],
     *,
     seed: int = 0,
+    now: dt.datetime | None = None,
 ) -> tuple[dict[str, Any], tuple[int, AlertPolicy] | None]:
     """Learn on the quarters before ``quarter``, test on it, promote when better.
 
-    Returns the report row and the champion after the quarter.
+    The policy is learned at ``now`` (default: the time of the run), then approved and
+    promoted, or rejected, a quarter of an hour apart. Returns the report row and the champion
+    after the quarter.
     """
     start, end = _time(quarter["start"]), _time(quarter["end"])
-    result = learn_alert_policy(ws, holdout_start=start, attribution_top=3, seed=seed)
+    result = learn_alert_policy(ws, holdout_start=start, attribution_top=3, seed=seed, now=now)
+
+    def later(steps: int) -> dt.datetime | None:
+        return now + steps * STEP if now is not None else None
+
     policy = AlertPolicy.from_config(result.policy)
     history = alert_history(ws)
     links = truth_links(truth, history)
@@ -117,23 +125,28 @@ def alert_quarter(
         }
     label = quarter["label"]
     if result.decision == "better":
-        for approver in APPROVERS:
+        for step, approver in enumerate(APPROVERS, start=2):
             state = registry.approve_version(
                 ws,
                 result.candidate_id,
                 approver=approver,
                 reason=f"{label}: {result.reason}",
+                now=later(step),
             )
             if state.version.status.value == "approved":
                 break
         with acting(ws, "demo-sre-lead"):
-            registry.promote_version(ws, result.candidate_id)
+            registry.promote_version(ws, result.candidate_id, now=later(len(APPROVERS) + 2))
         champion = (result.candidate_id, policy)
         row["promoted"] = result.candidate_id
         log.append(f"{label}: promoted alert policy {result.candidate_id} ({result.reason})")
     else:
         registry.reject_version(
-            ws, result.candidate_id, reason=f"{label}: {result.reason}", approver="demo-approver"
+            ws,
+            result.candidate_id,
+            reason=f"{label}: {result.reason}",
+            approver="demo-approver",
+            now=later(2),
         )
         log.append(f"{label}: rejected alert policy {result.candidate_id} ({result.reason})")
     return row, champion

@@ -55,6 +55,24 @@ ACCEPT_RATES = {
     SignalKind.THRESHOLD_HINT: 0.8,
 }
 DEFAULT_ACCEPT = 0.6
+MINUTE = dt.timedelta(minutes=1)
+# A quarter closes on its last evening, starting this long before its end: the quarter's
+# alerts come in, its signal set is cut, the candidate that ran in shadow is evaluated, then
+# approved and promoted or rejected, the alert policy is learned and decided (all inside the
+# quarter, so the last quarter's promotions fall inside the period), and the next candidate,
+# which learns from the whole quarter, is trained an hour after it ends (minutes after the
+# close begins).
+CLOSE_LEAD = dt.timedelta(hours=6)
+CLOSE_AT = {
+    "alerts": 0,
+    "extract": 5,
+    "cut": 30,
+    "shadow": 60,
+    "approve": 90,  # then the second approver 15 minutes later
+    "promote": 135,
+    "alert policy": 180,  # then its decisions, 30 to 60 minutes later (demo_alerts)
+    "train": 420,
+}
 
 
 @dataclass
@@ -82,7 +100,12 @@ def _truth_incidents(truth: dict[str, Any]) -> list[LabelledIncident]:
     ]
 
 
-def _register_services(ws: Workspace, org: GeneratedOrg) -> None:
+def _closing(quarter_end: dt.datetime, step: str) -> dt.datetime:
+    """When a step of the quarter's close happens (``CLOSE_AT``)."""
+    return quarter_end - CLOSE_LEAD + CLOSE_AT[step] * MINUTE
+
+
+def _register_services(ws: Workspace, org: GeneratedOrg, now: dt.datetime) -> None:
     data = yaml.safe_load(org.services_file.read_text())
     entries = data["services"] if isinstance(data, dict) else data
     existing = {s.name for s in catalog.list_services(ws)}
@@ -97,10 +120,11 @@ def _register_services(ws: Workspace, org: GeneratedOrg) -> None:
                     owner=entry.get("owner"),
                     domain=entry.get("domain"),
                 ),
+                now=now,
             )
     for entry in entries:
         for target in entry.get("depends_on", []):
-            catalog.add_dependency(ws, entry["name"], target)
+            catalog.add_dependency(ws, entry["name"], target, now=now)
 
 
 def _review_proposals(
@@ -282,8 +306,10 @@ def _record_shadow(
     shadow: PeriodScore,
     incumbent: PeriodScore,
     verdict: str,
+    now: dt.datetime,
 ) -> None:
-    """Record the quarter in shadow as the candidate's evaluation, before anyone approves it."""
+    """Record the quarter in shadow as the candidate's evaluation (at `now`), before anyone
+    approves it."""
     from lessonloop.services import registry
 
     registry.record_evaluation(
@@ -303,6 +329,7 @@ def _record_shadow(
             decision=Decision(verdict),
             notes="shadow run on the quarter's accepted incident windows",
         ),
+        now=now,
     )
 
 
@@ -355,15 +382,19 @@ def _run_loop(
     truth_incidents = _truth_incidents(truth)
     modes = {i["incident_key"]: str(i["failure_mode"]) for i in truth["incidents"]}
     quarter_specs = truth["quarters"]
-    staff(ws, owner)
-    _register_services(ws, org)
+    # The organisation sets up as the period begins: roles, its service catalogue, its metrics.
+    begin = _time(quarter_specs[0]["start"])
+    staff(ws, owner, now=begin)
+    _register_services(ws, org, begin + 5 * MINUTE)
     series_files = sorted(org.series_dir.glob("*/*.csv"))
     for number, path in enumerate(series_files, start=1):
         importing.import_files(
             ws,
             "series",
             [path],
-            options=ImportOptions(service=path.parent.name, series_name=path.stem),
+            options=ImportOptions(
+                service=path.parent.name, series_name=path.stem, now=begin + 10 * MINUTE
+            ),
         )
         note("import series", number, len(series_files))
     series = load_all_series(ws)
@@ -380,7 +411,9 @@ def _run_loop(
         label, q_end = quarter["label"], _time(quarter["end"])
         note("quarters", index, len(quarter_specs))
         alert_file = org.alerts_dir / f"{label}.jsonl"
-        importing.import_files(ws, "alertmanager", [alert_file])
+        importing.import_files(
+            ws, "alertmanager", [alert_file], options=ImportOptions(now=_closing(q_end, "alerts"))
+        )
         review_files = [
             p
             for p in org.review_files
@@ -397,18 +430,23 @@ def _run_loop(
             + ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items()))
             + (f", {rejected} rejected (as in life: see the errors)" if rejected else "")
         )
-        notes = _extraction_notes(signals.extract_all(ws, now=q_end), seen_notes)
+        notes = _extraction_notes(
+            signals.extract_all(ws, now=_closing(q_end, "extract")), seen_notes
+        )
         if notes:
             log.append(
                 f"{label}: extraction notes: "
                 + ", ".join(f"{where} {n}" for where, n in sorted(notes.items()))
             )
         funnel_total["insights"] = _insight_count(ws)
-        funnel = _review_proposals(ws, rng, log, modes, partial(programme.decision_time, cut=q_end))
+        cut_at = _closing(q_end, "cut")
+        funnel = _review_proposals(
+            ws, rng, log, modes, partial(programme.decision_time, cut=cut_at)
+        )
         programme.run_until(q_end)
         for key in ("proposed", "accepted", "rejected"):
             funnel_total[key] += funnel[key]
-        cut = signals.cut(ws)
+        cut = signals.cut(ws, now=cut_at)
         accepted = signals.signals_of_set(ws, cut.signal_set.version)
         static = _score(static_pages(ws), truth_incidents, quarter, seed)
         row: dict[str, Any] = {
@@ -467,6 +505,7 @@ def _run_loop(
                 shadow,
                 incumbent,
                 verdict,
+                _closing(q_end, "shadow"),
             )
             if (
                 verdict != "worse"
@@ -474,6 +513,7 @@ def _run_loop(
                 and (shadow.mttd_minutes or 1e9) <= (incumbent.mttd_minutes or 1e9)
             ):
                 # Tier-1 services need two approvers: the SRE lead and the service owner.
+                approve_at = _closing(q_end, "approve")
                 for approver in ("demo-sre-lead", "demo-service-owner"):
                     state = registry.approve_version(
                         ws,
@@ -481,22 +521,34 @@ def _run_loop(
                         approver=approver,
                         reason=f"shadow {label}: MTTD {verdict}, "
                         f"{shadow.false_alerts_per_day} false alerts/day",
+                        now=approve_at,
                     )
                     if state.version.status.value == "approved":
                         break
+                    approve_at += 15 * MINUTE
                 with acting(ws, "demo-sre-lead"):
-                    registry.promote_version(ws, candidate[0])
+                    registry.promote_version(ws, candidate[0], now=_closing(q_end, "promote"))
                 champion = candidate
                 row["promoted"] = candidate[0]
                 log.append(f"{label}: promoted model version {candidate[0]}")
             else:
                 registry.reject_version(
-                    ws, candidate[0], reason=f"shadow {label}: {verdict}", approver="demo-approver"
+                    ws,
+                    candidate[0],
+                    reason=f"shadow {label}: {verdict}",
+                    approver="demo-approver",
+                    now=_closing(q_end, "approve"),
                 )
         if index > 0:
             # the alert policy learned from the quarters before, tested on this one
             row["alerts"], alert_champion = alert_quarter(
-                ws, quarter, truth, alert_champion, log, seed=seed
+                ws,
+                quarter,
+                truth,
+                alert_champion,
+                log,
+                seed=seed,
+                now=_closing(q_end, "alert policy"),
             )
         if index + 1 < len(quarter_specs):
             trained = train_metric_anomaly(ws, accepted, train_end=q_end, series=series)
@@ -507,6 +559,7 @@ def _run_loop(
                 training_start=_time(quarter_specs[0]["start"]),
                 series=series,
                 signals=accepted,
+                now=_closing(q_end, "train"),
             )
             candidate = (version.id, trained, accepted)
             log.append(

@@ -3,6 +3,7 @@ workspace) and the people who work in it, with their roles."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,16 +60,16 @@ def acting(ws: Workspace, name: str) -> Iterator[None]:
         ws.actor = actor
 
 
-def staff(ws: Workspace, owner: str | None) -> None:
+def staff(ws: Workspace, owner: str | None, *, now: dt.datetime | None = None) -> None:
     """Turn roles on as a team would: an admin, then each person's roles, and admin for
-    `owner` (who ran the demo and explores its workspace afterwards). A workspace that already
-    has roles keeps them."""
+    `owner` (who ran the demo and explores its workspace afterwards), all at `now` (default:
+    the time of the run). A workspace that already has roles keeps them."""
     if access.list_roles(ws).enforced:
         return
     with acting(ws, "demo-admin"):
-        access.grant_role(ws, "demo-admin", Role.ADMIN, reason="runs the demo programme")
+        access.grant_role(ws, "demo-admin", Role.ADMIN, reason="runs the demo programme", now=now)
         for name, role in DEMO_ROLES:
-            access.grant_role(ws, name, role, reason="demo organisation")
+            access.grant_role(ws, name, role, reason="demo organisation", now=now)
         cast = {"demo-admin", *(person_key(name) for name, _ in DEMO_ROLES)}
         if owner and person_key(owner) not in cast:
-            access.grant_role(ws, owner, Role.ADMIN, reason="ran the demo")
+            access.grant_role(ws, owner, Role.ADMIN, reason="ran the demo", now=now)
