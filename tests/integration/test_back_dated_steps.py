@@ -23,6 +23,7 @@ from lessonloop.services import (
     reviews,
     signals,
 )
+from lessonloop.services.audit_trail import audit_trail
 from lessonloop.services.import_sources import ImportOptions
 from lessonloop.services.programme import programme_metrics
 from lessonloop.storage import audit
@@ -245,3 +246,29 @@ def test_roles_services_alerts_and_series_at_given_times(workspace):
     with workspace.transaction() as session:
         alert_events = audit.list_events(session=session, entity_type="alert")
     assert alert_events and {e.at for e in alert_events} == {_at(4)}
+
+
+def test_the_audit_trail_lists_a_back_fill_by_when_each_step_happened(workspace):
+    """Steps recorded out of order (a back-fill after a step of today) are listed newest first
+    by their time; events of one moment by their order of recording."""
+    today = registry.register_version(workspace, ModelVersionCreate(task=ModelTask.METRIC_ANOMALY))
+    later = registry.register_version(
+        workspace, ModelVersionCreate(task=ModelTask.METRIC_ANOMALY), now=_at(20)
+    )
+    earlier = registry.register_version(
+        workspace, ModelVersionCreate(task=ModelTask.METRIC_ANOMALY), now=_at(10)
+    )
+    registry.approve_version(workspace, earlier.id, reason="better", now=_at(10))
+    listed = audit_trail(workspace, entity="model_version")
+    assert [(e.entity_id, e.action) for e in listed] == [
+        (str(today.id), "model.register"),
+        (str(later.id), "model.register"),
+        (str(earlier.id), "model.approve"),
+        (str(earlier.id), "model.register"),
+    ]
+    assert [e.action for e in registry.show_version(workspace, earlier.id).history] == [
+        "model.register",
+        "model.approve",
+    ]
+    newest = audit_trail(workspace, entity="model_version", limit=2)
+    assert [e.entity_id for e in newest] == [str(today.id), str(later.id)]

@@ -136,6 +136,8 @@ def test_the_registry_history_is_the_organisation_s(demo_run) -> None:
     start, end = _utc("2025-01-06T00:00:00Z"), _utc(f"{report_end(report)}T00:00:00Z")
     events = _demo_events(cli)
     assert events and all(start <= _utc(e["at"]) <= end for e in events)
+    times = [_utc(e["at"]) for e in events]
+    assert times == sorted(times, reverse=True)  # `lessonloop audit`: newest first, by time
     promotions = [e for e in events if e["action"] == "model.promote"]
     assert len(promotions) == sum(_promotions(row) for row in report["quarters"]) > 0
     for event in promotions:

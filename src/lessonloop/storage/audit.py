@@ -54,9 +54,15 @@ def list_events(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
 ) -> list[AuditEventRead]:
-    """Newest first; `actor` matches whatever its case and spacing, `action_prefix` is an
-    exact prefix (the same on both engines)."""
-    query = select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(limit)
+    """Newest first, by when each event happened (a back-filled step, recorded later with its
+    own time, takes its place among the others; events of one moment by their order of
+    recording); `actor` matches whatever its case and spacing, `action_prefix` is an exact
+    prefix (the same on both engines)."""
+    query = (
+        select(AuditEventRow)
+        .order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc())
+        .limit(limit)
+    )
     if entity_type:
         query = query.where(AuditEventRow.entity_type == entity_type)
     if entity_id is not None:

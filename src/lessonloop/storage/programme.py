@@ -23,11 +23,12 @@ __all__ = ["audit_events", "review_created_at"]
 def audit_events(
     *, session: Session, entity_type: str, actions: Sequence[str]
 ) -> list[AuditEventRead]:
-    """Every audit event of these actions on this entity type, oldest first (no limit)."""
+    """Every audit event of these actions on this entity type, oldest first by when it
+    happened (no limit)."""
     query = (
         select(AuditEventRow)
         .where(AuditEventRow.entity_type == entity_type, AuditEventRow.action.in_(actions))
-        .order_by(AuditEventRow.id)
+        .order_by(AuditEventRow.at, AuditEventRow.id)
     )
     return [audit.to_read(row) for row in session.scalars(query)]
 
