@@ -333,15 +333,7 @@ def test_learn_approve_promote_export_on_the_demo_workspace(demo_run) -> None:
 
 def test_triage_and_precedent_feedback_on_the_demo_workspace(demo_run) -> None:
     *_, root = demo_run
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LESSONLOOP_")}
-    env["LESSONLOOP_HOME"] = str(root / "ws")
-
-    def cli(*args: str) -> str:
-        done = subprocess.run([LESSONLOOP, *args], env=env, capture_output=True, text=True,
-                              timeout=600)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
+    cli = _demo_cli(root)
     incidents = json.loads(cli("incidents", "list", "--json"))
     latest = incidents[-1]["key"]
     report = json.loads(cli("triage", latest, "--json"))
