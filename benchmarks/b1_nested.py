@@ -40,11 +40,10 @@ from lessonloop.evaluation import (
     CorpusScore,
     CostProfile,
     FileTruth,
-    bootstrap_interval,
     nab_profiles,
     score_corpus,
 )
-from lessonloop.services.benchmark_nab import load_corpus, load_peers
+from lessonloop.services.benchmark_nab import load_corpus, load_peers, score_lift
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 Detections = dict[str, np.ndarray]
@@ -161,23 +160,8 @@ def paired_difference(
     view: list[FeedbackFile], candidate: CorpusScore, default: CorpusScore, profile: CostProfile
 ) -> tuple[float, float, float]:
     """Normalised score difference with its 95% bootstrap interval over files."""
-    units = np.array(
-        [
-            [
-                candidate.per_file[f.name].raw,
-                default.per_file[f.name].raw,
-                default.per_file[f.name].counted_windows,
-            ]
-            for f in view
-        ]
-    )
-
-    def normalised(rows: np.ndarray) -> float:
-        span = (profile.tp + profile.fn) * rows[:, 2].sum()
-        return float(100.0 * (rows[:, 0] - rows[:, 1]).sum() / span) if span else 0.0
-
-    interval = bootstrap_interval(units, normalised, seed=20240601)
-    return interval.estimate, interval.low, interval.high
+    lift = score_lift((f.name for f in view), candidate, default, profile.fn)
+    return lift["estimate"], lift["low"], lift["high"]
 
 
 def run(

@@ -28,7 +28,7 @@ import re
 import resource
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +68,7 @@ __all__ = [
     "load_corpus",
     "load_peers",
     "run_b1",
+    "score_lift",
 ]
 
 DEFAULT_LEARNER = "record_aware_ensemble"
@@ -413,16 +414,20 @@ def _peak_rss_mib() -> float:
     return max(own, children) * scale / 2**20
 
 
-def _lift(files: list[CorpusFile], with_fb: Any, without: Any, fn: float) -> dict[str, Any]:
-    """Bootstrap over files of the holdout score difference (b) - (a)."""
+def score_lift(names: Iterable[str], with_fb: Any, without: Any, fn: float) -> dict[str, Any]:
+    """Bootstrap over files of a normalised score difference (b) - (a), with a paired test.
+
+    ``with_fb`` and ``without`` are `CorpusScore`s of the same rows and windows (the holdout
+    in B1; the feedback period in benchmarks/b1_nested.py).
+    """
     units = np.array(
         [
             [
-                with_fb.per_file[f.name].raw,
-                without.per_file[f.name].raw,
-                with_fb.per_file[f.name].counted_windows,
+                with_fb.per_file[name].raw,
+                without.per_file[name].raw,
+                with_fb.per_file[name].counted_windows,
             ]
-            for f in files
+            for name in names
         ]
     )
 
@@ -529,7 +534,7 @@ def run_b1(
                 "suppression_strength": model.strength_,
                 "group_configs": model.group_configs_,
             },
-            "lift": _lift(files, with_fb, without, profile.fn),
+            "lift": score_lift((f.name for f in files), with_fb, without, profile.fn),
             "holdout_windows": without.perfect / profile.tp,
             "peers_holdout": peers_scored,
         }
