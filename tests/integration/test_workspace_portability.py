@@ -19,6 +19,21 @@ def _fresh(database_url_factory, tmp_path: Path, name: str, key: Path | None = N
                                    redaction_key_file=key), actor="tester")
 
 
+def _edit_line(dump: Path, pick, edit) -> int:
+    """Rewrite one JSON line of a dump in place; ``pick`` is its index or a test on its text.
+
+    Returns the line's index (0-based)."""
+    import json
+
+    lines = dump.read_text().splitlines()
+    number = pick if isinstance(pick, int) else next(i for i, t in enumerate(lines) if pick(t))
+    record = json.loads(lines[number])
+    edit(record)
+    lines[number] = json.dumps(record)
+    dump.write_text("\n".join(lines) + "\n")
+    return number % len(lines)
+
+
 @pytest.fixture
 def second_database(database_url: str, postgres_server_url, tmp_path: Path):
     """A factory of further empty databases on the same engine as ``database_url``."""
@@ -79,17 +94,12 @@ def test_a_restore_under_another_redaction_key_warns_what_to_do(
 def test_an_export_without_a_key_fingerprint_imports_without_a_warning(
     workspace, second_database, tmp_path
 ) -> None:
-    import json
 
     with workspace.transaction() as session:
         populate(session, 2)
     dump = tmp_path / "dump.jsonl"
     export_workspace(workspace, dump)
-    lines = dump.read_text().splitlines()
-    header = json.loads(lines[0])
-    del header["redaction_key_fingerprint"]
-    lines[0] = json.dumps(header)
-    dump.write_text("\n".join(lines) + "\n")
+    _edit_line(dump, 0, lambda header: header.pop("redaction_key_fingerprint"))
     target = _fresh(second_database, tmp_path, "old")
     warnings: list[str] = []
     assert import_workspace(target, dump, warnings=warnings)["incidents"] == 2
@@ -182,7 +192,6 @@ def test_a_tampered_artifact_is_refused_and_nothing_is_written(
     workspace, second_database, tmp_path
 ) -> None:
     import base64
-    import json
 
     from lessonloop.domain.enums import ModelTask
     from lessonloop.domain.models import ModelVersionCreate
@@ -196,15 +205,12 @@ def test_a_tampered_artifact_is_refused_and_nothing_is_written(
     )
     dump = tmp_path / "dump.jsonl"
     export_workspace(workspace, dump)
-    lines = dump.read_text().splitlines()
-    record = json.loads(lines[-1])
-    record["files"]["config.json"] = base64.b64encode(b'{"rules": [1]}').decode()
-    lines[-1] = json.dumps(record)
-    dump.write_text("\n".join(lines) + "\n")
+    changed = base64.b64encode(b'{"rules": [1]}').decode()
+    last = _edit_line(dump, -1, lambda record: record["files"].update({"config.json": changed}))
     target = _fresh(second_database, tmp_path, "target")
     with pytest.raises(InputError) as info:
         import_workspace(target, dump)
-    assert (info.value.line, info.value.field) == (len(lines), "artifact")
+    assert (info.value.line, info.value.field) == (last + 1, "artifact")
     assert not target.settings.artifacts_dir.exists() or not any(
         target.settings.artifacts_dir.iterdir()
     )
@@ -269,18 +275,16 @@ def test_a_dump_line_that_is_not_an_object_is_refused(workspace, tmp_path) -> No
 def test_a_hand_edited_row_that_does_not_fit_is_an_input_error(
     workspace, second_database, tmp_path
 ) -> None:
-    import json
 
     with workspace.transaction() as session:
         populate(session, 2)
     dump = tmp_path / "dump.jsonl"
     export_workspace(workspace, dump)
-    lines = dump.read_text().splitlines()
-    number = next(i for i, line in enumerate(lines) if '"table":"incidents"' in line)
-    record = json.loads(lines[number])
-    record["row"]["started_at"] = "2026-03-02T10:00:00Z"  # a plain string, not {"$dt": ...}
-    lines[number] = json.dumps(record)
-    dump.write_text("\n".join(lines) + "\n")
+    # a plain string, not {"$dt": ...}
+    plain = {"started_at": "2026-03-02T10:00:00Z"}
+    number = _edit_line(
+        dump, lambda line: '"table":"incidents"' in line, lambda record: record["row"].update(plain)
+    )
     target = _fresh(second_database, tmp_path, "target")
     with pytest.raises(InputError) as info:
         import_workspace(target, dump)
